@@ -1,0 +1,5 @@
+"""``python -m iris_workflow``: the iris entry points."""
+
+from iris_workflow.cli import main
+
+main()

@@ -1,0 +1,228 @@
+"""The iris entry points, ``train``, ``evaluate`` and ``register``, as one click group.
+
+Each command parses and validates its options, calls ``core`` for the modelling and
+``tracking`` for MLflow, and prints one result line. Option names are the MLproject
+parameter names in kebab case (``max_depth`` is ``--max-depth``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from iris_workflow import core
+from iris_workflow.data import DEFAULT_DATA_PATH, read_iris_csv, resolve_data_path, sha256_of
+
+logger = logging.getLogger("iris_workflow")
+
+DEFAULTS = core.TrainParams()
+
+
+class StepError(click.ClickException):
+    """A failure that ends the step with exit code 1 and a one-line reason."""
+
+
+def _validated(build, *args, **kwargs):
+    """Run a validating constructor, turning its complaint into a click parameter error."""
+    try:
+        return build(*args, **kwargs)
+    except core.ParameterError as error:
+        raise click.BadParameter(
+            f"{error.name}={error.value!r}: {error.allowed}",
+            param_hint=f"--{error.name.replace('_', '-')}",
+        ) from error
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+def cli(verbose: bool) -> None:
+    """Train, evaluate and register the iris classifier."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@cli.command()
+@click.option(
+    "--model",
+    type=str,
+    default=DEFAULTS.model,
+    show_default=True,
+    help=f"Classifier: {', '.join(core.MODEL_KINDS)}.",
+)
+@click.option(
+    "--max-depth",
+    type=int,
+    default=DEFAULTS.max_depth,
+    show_default=True,
+    help="Tree depth limit (decision_tree, random_forest); >= 1.",
+)
+@click.option(
+    "--max-leaf-nodes",
+    type=int,
+    default=DEFAULTS.max_leaf_nodes,
+    show_default=True,
+    help="Leaf limit per tree (decision_tree, random_forest); >= 2.",
+)
+@click.option(
+    "--C",
+    "C",
+    type=float,
+    default=DEFAULTS.C,
+    show_default=True,
+    help="Inverse regularisation strength (logistic_regression); > 0.",
+)
+@click.option(
+    "--n-estimators",
+    type=int,
+    default=DEFAULTS.n_estimators,
+    show_default=True,
+    help="Number of trees (random_forest); 1 to 10000.",
+)
+@click.option(
+    "--test-size",
+    type=float,
+    default=DEFAULTS.test_size,
+    show_default=True,
+    help="Held-out fraction, strictly between 0 and 1.",
+)
+@click.option(
+    "--random-state",
+    type=int,
+    default=DEFAULTS.random_state,
+    show_default=True,
+    help="Seed for the split and the model.",
+)
+@click.option(
+    "--data-path",
+    type=str,
+    default=DEFAULT_DATA_PATH,
+    show_default=True,
+    help="CSV file; relative paths are resolved against the repository root.",
+)
+def train(
+    model: str,
+    max_depth: int,
+    max_leaf_nodes: int,
+    C: float,
+    n_estimators: int,
+    test_size: float,
+    random_state: int,
+    data_path: str,
+) -> None:
+    """Fit a classifier, log it with its metrics, and print the run id."""
+    params = _validated(
+        core.TrainParams,
+        model=model,
+        max_depth=max_depth,
+        max_leaf_nodes=max_leaf_nodes,
+        C=C,
+        n_estimators=n_estimators,
+        test_size=test_size,
+        random_state=random_state,
+    )
+    try:
+        path = resolve_data_path(data_path)
+        frame = read_iris_csv(path)
+        train_split, test_split = _validated(core.split_frame, frame, test_size, random_state)
+    except core.DataError as error:
+        raise StepError(str(error)) from error
+    classifier = core.fit_classifier(params, train_split)
+    metrics = core.evaluate_splits(classifier, train_split, test_split)
+
+    from iris_workflow import tracking
+
+    run_id = tracking.log_training(
+        params, path, sha256_of(path), frame, train_split, test_split, classifier, metrics
+    )
+    click.echo(
+        f"iris train: run_id={run_id} model_uri=runs:/{run_id}/{tracking.MODEL_ARTIFACT} "
+        f"test_accuracy={metrics['test_accuracy']:.4f}"
+    )
+
+
+@cli.command()
+@click.option(
+    "--model-uri",
+    type=str,
+    required=True,
+    help="Model to evaluate, e.g. runs:/<run_id>/model or models:/iris@champion.",
+)
+def evaluate(model_uri: str) -> None:
+    """Evaluate a model on its training run's held-out split with mlflow.models.evaluate."""
+    from iris_workflow import tracking
+
+    try:
+        ref = tracking.resolve_model(model_uri)
+        heldout = tracking.load_heldout(ref)
+    except (tracking.ModelUriError, core.DataError) as error:
+        raise StepError(str(error)) from error
+    run_id, metrics = tracking.log_evaluation(ref, heldout)
+    click.echo(
+        f"iris evaluate: run_id={run_id} training_run_id={ref.training_run_id} "
+        f"accuracy_score={metrics['accuracy_score']:.4f} f1_score={metrics['f1_score']:.4f}"
+    )
+
+
+@cli.command()
+@click.option(
+    "--model-uri", type=str, required=True, help="Model to register, e.g. runs:/<run_id>/model."
+)
+@click.option(
+    "--model-name", type=str, default="iris", show_default=True, help="Registered model name."
+)
+@click.option(
+    "--gate-metric",
+    type=str,
+    default="accuracy",
+    show_default=True,
+    help=f"Held-out metric the gate checks: {', '.join(core.GATE_METRICS)}.",
+)
+@click.option(
+    "--gate-threshold",
+    type=float,
+    default=0.9,
+    show_default=True,
+    help="Minimum value of the gate metric, 0 to 1.",
+)
+def register(model_uri: str, model_name: str, gate_metric: str, gate_threshold: float) -> None:
+    """Register the model if it passes the gate; move champion if it is at least as good."""
+    gate = _validated(core.GateParams, metric=gate_metric, threshold=gate_threshold)
+    if not model_name.strip():
+        raise click.BadParameter(
+            "model_name='': must be a non-empty name", param_hint="--model-name"
+        )
+
+    from iris_workflow import tracking
+
+    try:
+        ref = tracking.resolve_model(model_uri)
+        run_id, decision, new_version = tracking.register_if_good(ref, model_name, gate)
+    except tracking.ModelUriError as error:
+        raise StepError(str(error)) from error
+    version_text = f"version={new_version}" if new_version else "version=none"
+    click.echo(f"iris register: run_id={run_id} {version_text} {decision.summary()}")
+
+
+def main() -> None:
+    """Console entry: run the group, and tag the step's MLflow run when it fails."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        from iris_workflow.tracking import record_failure
+
+        record_failure(error.format_message())
+        sys.exit(error.exit_code)
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

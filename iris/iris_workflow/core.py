@@ -1,0 +1,299 @@
+"""Pure iris modelling: parameter and data validation, the held-out split, the
+classifiers, their metrics, and the registration gate.
+
+Nothing in this module reads files, talks to MLflow or prints; every function takes
+and returns in-memory values so the tests can call it on a handful of rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import ClassifierMixin
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+
+FEATURES: tuple[str, ...] = ("sepal_length", "sepal_width", "petal_length", "petal_width")
+TARGET = "species"
+MODEL_KINDS: tuple[str, ...] = ("decision_tree", "logistic_regression", "random_forest")
+GATE_METRICS: tuple[str, ...] = ("accuracy", "precision_weighted", "recall_weighted", "f1_weighted")
+MAX_RANDOM_STATE = 2**32 - 1  # scikit-learn's limit for an integer seed
+MAX_N_ESTIMATORS = 10_000
+
+
+class ParameterError(ValueError):
+    """A parameter value outside its type or range; names the parameter and what is allowed."""
+
+    def __init__(self, name: str, value: object, allowed: str) -> None:
+        self.name = name
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"{name}={value!r} is not allowed: {allowed}")
+
+
+class DataError(ValueError):
+    """A data set that cannot be used as the iris table; the message says what is wrong."""
+
+
+def _require_int(name: str, value: object, minimum: int, maximum: int | None = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ParameterError(name, value, "must be an integer")
+    if value < minimum or (maximum is not None and value > maximum):
+        upper = f" and <= {maximum}" if maximum is not None else ""
+        raise ParameterError(name, value, f"must be an integer >= {minimum}{upper}")
+
+
+def _require_float(
+    name: str, value: object, low: float, high: float | None, *, open_low: bool, open_high: bool
+) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
+        raise ParameterError(name, value, "must be a number")
+    number = float(value)
+    too_low = number <= low if open_low else number < low
+    too_high = high is not None and (number >= high if open_high else number > high)
+    if not np.isfinite(number) or too_low or too_high:
+        left = "(" if open_low else "["
+        right = ")" if open_high else "]"
+        upper = "inf" if high is None else f"{high:g}"
+        raise ParameterError(name, value, f"must be a number in {left}{low:g}, {upper}{right}")
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    """Hyper-parameters of one training run; constructing it validates every field."""
+
+    model: str = "decision_tree"
+    max_depth: int = 5
+    max_leaf_nodes: int = 10
+    C: float = 1.0
+    n_estimators: int = 100
+    test_size: float = 0.3
+    random_state: int = 42
+
+    def __post_init__(self) -> None:
+        if self.model not in MODEL_KINDS:
+            raise ParameterError("model", self.model, f"must be one of {', '.join(MODEL_KINDS)}")
+        _require_int("max_depth", self.max_depth, 1)
+        _require_int("max_leaf_nodes", self.max_leaf_nodes, 2)
+        _require_float("C", self.C, 0.0, None, open_low=True, open_high=False)
+        _require_int("n_estimators", self.n_estimators, 1, MAX_N_ESTIMATORS)
+        _require_float("test_size", self.test_size, 0.0, 1.0, open_low=True, open_high=True)
+        _require_int("random_state", self.random_state, 0, MAX_RANDOM_STATE)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class GateParams:
+    """The registration gate: a held-out metric and the minimum value it must reach."""
+
+    metric: str = "accuracy"
+    threshold: float = 0.9
+
+    def __post_init__(self) -> None:
+        if self.metric not in GATE_METRICS:
+            raise ParameterError(
+                "gate_metric", self.metric, f"must be one of {', '.join(GATE_METRICS)}"
+            )
+        _require_float("gate_threshold", self.threshold, 0.0, 1.0, open_low=False, open_high=False)
+
+
+def validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Check that ``frame`` is a usable iris table and return it with float features.
+
+    Extra columns are dropped; missing columns, missing values, non-numeric features,
+    empty labels and a single class are reported with the offending column and rows.
+    """
+    if frame.empty:
+        raise DataError(
+            f"the table has no rows: expected a header and rows with columns "
+            f"{', '.join((*FEATURES, TARGET))}"
+        )
+    missing = [column for column in (*FEATURES, TARGET) if column not in frame.columns]
+    if missing:
+        raise DataError(
+            f"missing column(s) {', '.join(missing)}: expected "
+            f"{', '.join((*FEATURES, TARGET))}; found {', '.join(map(str, frame.columns))}"
+        )
+    clean = pd.DataFrame(index=frame.index)
+    for column in FEATURES:
+        numbers = pd.to_numeric(frame[column], errors="coerce")
+        bad = numbers.isna() | ~np.isfinite(numbers.fillna(0.0))
+        if bad.any():
+            rows = [int(i) + 1 for i in np.flatnonzero(bad.to_numpy())[:5]]
+            examples = ", ".join(repr(v) for v in frame[column][bad].head(3).tolist())
+            raise DataError(
+                f"column {column!r} must hold finite numbers; data row(s) {rows} hold {examples}"
+            )
+        clean[column] = numbers.astype("float64")
+    labels = frame[TARGET].astype("string").str.strip()
+    empty = labels.isna() | (labels == "")
+    if empty.any():
+        rows = [int(i) + 1 for i in np.flatnonzero(empty.to_numpy())[:5]]
+        raise DataError(f"column {TARGET!r} is empty in data row(s) {rows}")
+    if labels.nunique() < 2:
+        raise DataError(f"column {TARGET!r} needs at least two classes, found {labels.unique()}")
+    clean[TARGET] = labels.astype(object)
+    return clean.reset_index(drop=True)
+
+
+def split_frame(
+    frame: pd.DataFrame, test_size: float, random_state: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stratified train / held-out split; every class must appear on both sides."""
+    n_rows = len(frame)
+    n_classes = frame[TARGET].nunique()
+    n_test = int(np.ceil(test_size * n_rows))
+    if n_test < n_classes or n_rows - n_test < n_classes:
+        raise ParameterError(
+            "test_size",
+            test_size,
+            f"leaves {n_test} held-out and {n_rows - n_test} training rows out of {n_rows}; "
+            f"each side needs at least one row of each of the {n_classes} classes",
+        )
+    smallest_class = int(frame[TARGET].value_counts().min())
+    if smallest_class < 2:
+        raise DataError(
+            f"every class needs at least two rows to appear in both splits; "
+            f"class counts are {frame[TARGET].value_counts().to_dict()}"
+        )
+    train, test = train_test_split(
+        frame, test_size=test_size, random_state=random_state, stratify=frame[TARGET]
+    )
+    return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def build_classifier(params: TrainParams) -> ClassifierMixin:
+    """An unfitted classifier for ``params.model``; only the parameters it uses apply."""
+    if params.model == "decision_tree":
+        return DecisionTreeClassifier(
+            max_depth=params.max_depth,
+            max_leaf_nodes=params.max_leaf_nodes,
+            random_state=params.random_state,
+        )
+    if params.model == "random_forest":
+        return RandomForestClassifier(
+            n_estimators=params.n_estimators,
+            max_depth=params.max_depth,
+            max_leaf_nodes=params.max_leaf_nodes,
+            random_state=params.random_state,
+            n_jobs=1,
+        )
+    return Pipeline(
+        [
+            ("scale", StandardScaler()),
+            (
+                "classify",
+                LogisticRegression(C=params.C, max_iter=1000, random_state=params.random_state),
+            ),
+        ]
+    )
+
+
+def fit_classifier(params: TrainParams, train: pd.DataFrame) -> ClassifierMixin:
+    """Fit the classifier chosen by ``params`` on the training split."""
+    classifier = build_classifier(params)
+    classifier.fit(train[list(FEATURES)], train[TARGET])
+    return classifier
+
+
+def classification_metrics(y_true: pd.Series, y_pred: np.ndarray, prefix: str) -> dict[str, float]:
+    """Accuracy and weighted precision / recall / F1, keyed ``{prefix}_{metric}``."""
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        y_true, y_pred, average="weighted", zero_division=0
+    )
+    return {
+        f"{prefix}_accuracy": float(accuracy_score(y_true, y_pred)),
+        f"{prefix}_precision_weighted": float(precision),
+        f"{prefix}_recall_weighted": float(recall),
+        f"{prefix}_f1_weighted": float(f1),
+    }
+
+
+def evaluate_splits(
+    classifier: ClassifierMixin, train: pd.DataFrame, test: pd.DataFrame
+) -> dict[str, float]:
+    """Training and held-out metrics of a fitted classifier."""
+    metrics = classification_metrics(
+        train[TARGET], classifier.predict(train[list(FEATURES)]), "train"
+    )
+    metrics.update(
+        classification_metrics(test[TARGET], classifier.predict(test[list(FEATURES)]), "test")
+    )
+    return metrics
+
+
+def confusion(y_true: pd.Series, y_pred: np.ndarray, labels: list[str]) -> np.ndarray:
+    """Confusion matrix: rows are true classes, columns predictions, both in ``labels`` order."""
+    return confusion_matrix(y_true, y_pred, labels=labels)
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """Outcome of the registration gate and of the champion comparison."""
+
+    metric: str
+    value: float
+    threshold: float
+    passed: bool
+    previous_champion: str | None = None
+    previous_champion_value: float | None = None
+    promote: bool = False
+
+    def summary(self) -> str:
+        verdict = "PASSED" if self.passed else "FAILED"
+        comparison = ">=" if self.passed else "<"
+        text = f"gate {verdict}: {self.metric} {self.value:.4f} {comparison} {self.threshold:.4f}"
+        if not self.passed:
+            return text + "; no model version registered"
+        if self.previous_champion is None:
+            return text + "; no champion yet, the new version becomes champion"
+        if self.promote:
+            return (
+                text + f"; at least as good as champion version {self.previous_champion} "
+                f"({self._champion_value_text()}), the new version becomes champion"
+            )
+        return (
+            text + f"; worse than champion version {self.previous_champion} "
+            f"({self._champion_value_text()}), champion kept"
+        )
+
+    def _champion_value_text(self) -> str:
+        if self.previous_champion_value is None:
+            return f"{self.metric} unknown"
+        return f"{self.metric} {self.previous_champion_value:.4f}"
+
+
+def decide(
+    gate: GateParams,
+    value: float,
+    champion_version: str | None = None,
+    champion_value: float | None = None,
+) -> GateDecision:
+    """Apply the gate, then decide whether a passing model replaces the champion.
+
+    A passing model becomes champion when there is no champion, when the champion's
+    value on the same metric is unknown, or when it is at least as good as the champion.
+    """
+    passed = value >= gate.threshold
+    promote = passed and (
+        champion_version is None or champion_value is None or value >= champion_value
+    )
+    return GateDecision(
+        metric=gate.metric,
+        value=value,
+        threshold=gate.threshold,
+        passed=passed,
+        previous_champion=champion_version,
+        previous_champion_value=champion_value,
+        promote=promote,
+    )

@@ -1,0 +1,300 @@
+"""Everything the iris entry points record in, or read from, MLflow.
+
+Train logs parameters, metrics, the model, the dataset, the held-out split and a
+confusion matrix; evaluate runs MLflow's evaluation API on that held-out split;
+register applies the gate, creates a model version and moves the aliases. MLflow is
+imported here only, so a CLI call with a bad parameter fails before paying for it.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+import pandas as pd
+
+from iris_workflow import core
+
+logger = logging.getLogger(__name__)
+
+MODEL_ARTIFACT = "model"
+HELDOUT_ARTIFACT = "split/test.csv"
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+# The metrics the orchestrator's summary shows for an iris training run.
+KEY_METRICS = ("test_accuracy", "test_f1_weighted")
+# What a served iris model needs, pinned to the versions it was trained with.
+INFERENCE_PACKAGES = ("mlflow", "scikit-learn", "skops", "numpy", "pandas", "scipy")
+
+
+class ModelUriError(ValueError):
+    """A model URI that does not name an existing model the iris steps can use."""
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A model URI together with the training run that produced it."""
+
+    uri: str
+    training_run_id: str
+
+
+def pip_requirements() -> list[str]:
+    """Explicit requirements, so ``log_model`` does not spend seconds inferring them."""
+    return [f"{package}=={version(package)}" for package in INFERENCE_PACKAGES]
+
+
+def skops_trusted_types(classifier: object) -> list[str]:
+    """The non-default types skops must trust to load this classifier (e.g. the tree type)."""
+    import skops.io
+
+    return list(skops.io.get_untrusted_types(data=skops.io.dumps(classifier)))
+
+
+def log_new_params(run_id: str, params: dict[str, object]) -> None:
+    """Log the parameters the run does not have yet.
+
+    ``mlflow run`` already logs the entry point's parameters as given on the command
+    line (``03`` stays ``03``); logging the parsed value again would be refused as a change.
+    """
+    import mlflow
+    from mlflow.entities import Param
+
+    client = mlflow.MlflowClient()
+    existing = client.get_run(run_id).data.params
+    new = [Param(key, str(value)) for key, value in params.items() if key not in existing]
+    if new:
+        client.log_batch(run_id, params=new)
+
+
+def record_failure(message: str) -> None:
+    """Tag the run ``mlflow run`` created for this step with the reason it failed."""
+    import os
+
+    run_id = os.environ.get("MLFLOW_RUN_ID")
+    if not run_id:
+        return
+    try:
+        import mlflow
+
+        mlflow.MlflowClient().set_tag(run_id, "failure_reason", message[:4000])
+    except Exception:  # the failure itself is already reported; never mask it
+        logger.debug("could not tag run %s with its failure", run_id, exc_info=True)
+
+
+def log_training(
+    params: core.TrainParams,
+    data_path: Path,
+    data_sha256: str,
+    frame: pd.DataFrame,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    classifier: object,
+    metrics: dict[str, float],
+) -> str:
+    """Record one training run and return its run id."""
+    import mlflow
+    from mlflow.models import infer_signature
+
+    from iris_workflow.plots import confusion_matrix_figure
+
+    features = list(core.FEATURES)
+    labels = sorted(frame[core.TARGET].unique())
+    test_predictions = classifier.predict(test[features])
+    with mlflow.start_run() as run:
+        run_id = run.info.run_id
+        log_new_params(run_id, {**params.as_dict(), "data_path": str(data_path)})
+        mlflow.log_metrics(metrics)
+        mlflow.set_tags(
+            {
+                "data_sha256": data_sha256,
+                "iris.step": "train",
+                "key_metrics": ",".join(KEY_METRICS),
+            }
+        )
+        with warnings.catch_warnings():
+            # MLflow registers two equivalent sources for local files and warns that it
+            # picked one of them; either records the same path.
+            warnings.filterwarnings("ignore", message="The specified dataset source")
+            dataset = mlflow.data.from_pandas(
+                frame, source=str(data_path), name="iris", targets=core.TARGET
+            )
+        mlflow.log_input(dataset, context="training")
+        mlflow.log_text(test.to_csv(index=False), HELDOUT_ARTIFACT)
+        figure = confusion_matrix_figure(
+            core.confusion(test[core.TARGET], test_predictions, labels),
+            labels,
+            f"{params.model}: held-out confusion matrix",
+        )
+        mlflow.log_figure(figure, "confusion_matrix.png")
+        mlflow.sklearn.log_model(
+            classifier,
+            name=MODEL_ARTIFACT,
+            signature=infer_signature(train[features], classifier.predict(train[features])),
+            input_example=train[features].head(3),
+            pip_requirements=pip_requirements(),
+            skops_trusted_types=skops_trusted_types(classifier),
+        )
+    return run_id
+
+
+def resolve_model(model_uri: str) -> ModelRef:
+    """Check that ``model_uri`` names a logged model and find its training run."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    if not model_uri.startswith(("runs:/", "models:/")):
+        raise ModelUriError(
+            f"model_uri {model_uri!r} is not a model URI: use runs:/<run_id>/model "
+            f"or models:/<name>@<alias>"
+        )
+    try:
+        info = mlflow.models.get_model_info(model_uri)
+    except (MlflowException, OSError) as error:
+        raise ModelUriError(
+            f"model_uri {model_uri!r} does not name an existing model: {error}"
+        ) from error
+    if not info.run_id:
+        raise ModelUriError(f"model_uri {model_uri!r} has no training run to read its split from")
+    return ModelRef(uri=model_uri, training_run_id=info.run_id)
+
+
+def load_heldout(ref: ModelRef) -> pd.DataFrame:
+    """The held-out split the model's training run kept back, validated."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        text = mlflow.artifacts.load_text(f"runs:/{ref.training_run_id}/{HELDOUT_ARTIFACT}")
+    except (MlflowException, OSError) as error:
+        raise ModelUriError(
+            f"training run {ref.training_run_id} of {ref.uri!r} has no held-out split "
+            f"({HELDOUT_ARTIFACT}); evaluate models logged by the iris train step"
+        ) from error
+    return core.validate_frame(pd.read_csv(io.StringIO(text), dtype=str))
+
+
+def log_evaluation(ref: ModelRef, heldout: pd.DataFrame) -> tuple[str, dict[str, float]]:
+    """Run MLflow's classifier evaluation on the held-out split in a run of its own."""
+    import mlflow
+
+    with mlflow.start_run() as run:
+        mlflow.set_tags(
+            {"training_run_id": ref.training_run_id, "model_uri": ref.uri, "iris.step": "evaluate"}
+        )
+        log_new_params(run.info.run_id, {"model_uri": ref.uri})
+        result = mlflow.models.evaluate(
+            model=ref.uri,
+            data=heldout,
+            targets=core.TARGET,
+            model_type="classifier",
+            evaluators=["default"],
+            evaluator_config={
+                "default": {
+                    "log_explainer": False,
+                    "label_list": sorted(heldout[core.TARGET].unique()),
+                }
+            },
+        )
+    return run.info.run_id, dict(result.metrics)
+
+
+def _champion(client: object, model_name: str, metric: str) -> tuple[str | None, float | None]:
+    """The champion's version and its value of the gate metric, if there is one."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        champion = client.get_model_version_by_alias(model_name, CHAMPION)
+    except MlflowException:
+        return None, None
+    if champion.tags.get("gate.metric") == metric and "gate.value" in champion.tags:
+        return champion.version, float(champion.tags["gate.value"])
+    if champion.run_id:
+        value = client.get_run(champion.run_id).data.metrics.get(f"test_{metric}")
+        return champion.version, value
+    return champion.version, None
+
+
+def gate_value(ref: ModelRef, metric: str) -> float:
+    """The held-out value of ``metric`` recorded by the model's training run."""
+    import mlflow
+
+    metrics = mlflow.MlflowClient().get_run(ref.training_run_id).data.metrics
+    key = f"test_{metric}"
+    if key not in metrics:
+        raise ModelUriError(
+            f"training run {ref.training_run_id} of {ref.uri!r} has no metric {key!r}; "
+            f"it has {', '.join(sorted(metrics)) or 'none'}"
+        )
+    return float(metrics[key])
+
+
+def register_if_good(
+    ref: ModelRef, model_name: str, gate: core.GateParams
+) -> tuple[str, core.GateDecision, str | None]:
+    """Gate the model, register a version when it passes, and move the aliases.
+
+    Returns the register run's id, the decision, and the new version (None if the
+    gate failed). The decision is recorded as ``gate.*`` tags on the run and version.
+    """
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    value = gate_value(ref, gate.metric)
+    with mlflow.start_run() as run:
+        run_id = run.info.run_id
+        log_new_params(
+            run_id,
+            {
+                "model_uri": ref.uri,
+                "model_name": model_name,
+                "gate_metric": gate.metric,
+                "gate_threshold": gate.threshold,
+            },
+        )
+        champion_version, champion_value = _champion(client, model_name, gate.metric)
+        decision = core.decide(gate, value, champion_version, champion_value)
+        tags = decision_tags(decision)
+        new_version = None
+        if decision.passed:
+            registered = mlflow.register_model(ref.uri, model_name, tags=tags)
+            new_version = registered.version
+            client.set_registered_model_alias(model_name, CHALLENGER, new_version)
+            if decision.promote:
+                client.set_registered_model_alias(model_name, CHAMPION, new_version)
+            tags["registered_version"] = str(new_version)
+        champion_now = new_version if decision.promote else champion_version
+        tags.update(
+            {
+                "training_run_id": ref.training_run_id,
+                "model_uri": ref.uri,
+                "registered_model": model_name,
+                "champion_version": str(champion_now) if champion_now else "none",
+                "iris.step": "register",
+            }
+        )
+        mlflow.set_tags(tags)
+        mlflow.log_metric(f"gate_{gate.metric}", value)
+    return run_id, decision, new_version
+
+
+def decision_tags(decision: core.GateDecision) -> dict[str, str]:
+    """The ``gate.*`` tags that record a decision on a run and a model version."""
+    return {
+        "gate.decision": "passed" if decision.passed else "failed",
+        "gate.metric": decision.metric,
+        "gate.value": repr(decision.value),
+        "gate.threshold": repr(decision.threshold),
+        "gate.previous_champion": decision.previous_champion or "none",
+        "gate.previous_champion_value": (
+            "none"
+            if decision.previous_champion_value is None
+            else repr(decision.previous_champion_value)
+        ),
+        "gate.promoted": str(decision.promote).lower(),
+        "gate.summary": decision.summary(),
+    }

@@ -1,0 +1,5 @@
+"""``python -m orchestrator``: the orchestrator entry point."""
+
+from orchestrator.cli import main
+
+main()

@@ -1,0 +1,51 @@
+"""Shared fixtures: an isolated sqlite tracking store per test, copied from a template
+whose schema is created once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import Store
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An sqlite store with MLflow's schema, created once; tests copy it.
+
+    Creating the schema takes about a second and must not happen in several processes
+    at once, so it is done here, before any test starts a worker.
+    """
+    import mlflow
+
+    path = tmp_path_factory.mktemp("template") / "mlflow.db"
+    mlflow.MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()
+    return path
+
+
+@pytest.fixture
+def store(tmp_path: Path, template_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+    """A fresh store for this test, also made the current one for in-process calls."""
+    import mlflow
+
+    db = tmp_path / "mlflow.db"
+    shutil.copyfile(template_db, db)
+    uri = f"sqlite:///{db}"
+    artifacts = tmp_path / "artifacts"
+    experiment_id = mlflow.MlflowClient(tracking_uri=uri).create_experiment(
+        "tests", artifact_location=artifacts.as_uri()
+    )
+    for key in list(os.environ):
+        if key.startswith("MLFLOW_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "tests")
+    mlflow.set_tracking_uri(uri)
+    yield Store(uri=uri, experiment_name="tests", experiment_id=experiment_id, root=tmp_path)
+    while mlflow.active_run():
+        mlflow.end_run()
+    mlflow.set_tracking_uri(None)

@@ -1,0 +1,219 @@
+"""Unit tests of iris_workflow.core on tiny in-memory tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from iris_workflow import core
+
+
+def tiny_frame(rows_per_class: int = 4) -> pd.DataFrame:
+    """Three well-separated classes: each class sits around its own feature value."""
+    rows = []
+    for offset, species in enumerate(["setosa", "versicolor", "virginica"]):
+        for i in range(rows_per_class):
+            base = 1.0 + 3.0 * offset + 0.1 * i
+            rows.append([base, base + 0.5, base + 1.0, base + 1.5, species])
+    return pd.DataFrame(rows, columns=[*core.FEATURES, core.TARGET])
+
+
+# -- parameters -------------------------------------------------------------------------
+
+
+def test_defaults_are_valid() -> None:
+    params = core.TrainParams()
+    assert params.model == "decision_tree"
+    assert params.test_size == 0.3
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "fragment"),
+    [
+        ("max_depth", 0, "integer >= 1"),
+        ("max_depth", -3, "integer >= 1"),
+        ("max_depth", 2.5, "must be an integer"),
+        ("max_depth", True, "must be an integer"),
+        ("max_leaf_nodes", 1, "integer >= 2"),
+        ("C", 0.0, "(0, inf]"),
+        ("C", float("nan"), "(0, inf]"),
+        ("n_estimators", 0, ">= 1 and <= 10000"),
+        ("n_estimators", 10_001, ">= 1 and <= 10000"),
+        ("test_size", 1.5, "(0, 1)"),
+        ("test_size", 0.0, "(0, 1)"),
+        ("test_size", 1.0, "(0, 1)"),
+        ("random_state", -1, "integer >= 0"),
+        ("random_state", 2**32, "<= 4294967295"),
+        ("model", "xgboost", "decision_tree, logistic_regression, random_forest"),
+    ],
+)
+def test_invalid_train_parameters_name_the_field_and_the_rule(
+    field: str, value: object, fragment: str
+) -> None:
+    with pytest.raises(core.ParameterError) as caught:
+        core.TrainParams(**{field: value})
+    assert caught.value.name == field
+    assert fragment in str(caught.value)
+    assert repr(value) in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"metric": "auc"}, "gate_metric"),
+        ({"threshold": 1.2}, "gate_threshold"),
+        ({"threshold": -0.1}, "gate_threshold"),
+    ],
+)
+def test_invalid_gate_parameters(kwargs: dict, name: str) -> None:
+    with pytest.raises(core.ParameterError) as caught:
+        core.GateParams(**kwargs)
+    assert caught.value.name == name
+
+
+# -- data -------------------------------------------------------------------------------
+
+
+def test_validate_frame_converts_text_to_floats_and_drops_extra_columns() -> None:
+    raw = tiny_frame().astype(str).assign(extra="x")
+    clean = core.validate_frame(raw)
+    assert list(clean.columns) == [*core.FEATURES, core.TARGET]
+    assert all(clean[column].dtype == np.float64 for column in core.FEATURES)
+
+
+def test_validate_frame_rejects_missing_columns() -> None:
+    raw = tiny_frame().drop(columns=["petal_width"])
+    with pytest.raises(core.DataError, match="missing column\\(s\\) petal_width"):
+        core.validate_frame(raw)
+
+
+def test_validate_frame_names_column_and_rows_of_non_numeric_values() -> None:
+    raw = tiny_frame().astype(object)
+    raw.loc[2, "sepal_width"] = "abc"
+    with pytest.raises(core.DataError) as caught:
+        core.validate_frame(raw)
+    message = str(caught.value)
+    assert "'sepal_width'" in message
+    assert "[3]" in message
+    assert "'abc'" in message
+
+
+def test_validate_frame_rejects_empty_table_missing_labels_and_single_class() -> None:
+    with pytest.raises(core.DataError, match="no rows"):
+        core.validate_frame(tiny_frame().iloc[0:0])
+    blank = tiny_frame().astype(object)
+    blank.loc[0, core.TARGET] = None
+    with pytest.raises(core.DataError, match="empty in data row"):
+        core.validate_frame(blank)
+    with pytest.raises(core.DataError, match="at least two classes"):
+        core.validate_frame(tiny_frame().assign(species="setosa"))
+
+
+def test_split_is_stratified_seeded_and_complete() -> None:
+    frame = tiny_frame(rows_per_class=10)
+    train, test = core.split_frame(frame, test_size=0.3, random_state=7)
+    assert len(train) + len(test) == len(frame)
+    assert set(test[core.TARGET]) == set(train[core.TARGET]) == set(frame[core.TARGET])
+    assert test[core.TARGET].value_counts().to_dict() == {
+        "setosa": 3,
+        "versicolor": 3,
+        "virginica": 3,
+    }
+    again_train, again_test = core.split_frame(frame, test_size=0.3, random_state=7)
+    pd.testing.assert_frame_equal(test, again_test)
+    pd.testing.assert_frame_equal(train, again_train)
+    _, other_test = core.split_frame(frame, test_size=0.3, random_state=8)
+    assert not test.equals(other_test)
+
+
+def test_split_rejects_test_size_that_empties_a_side() -> None:
+    with pytest.raises(core.ParameterError) as caught:
+        core.split_frame(tiny_frame(), test_size=0.05, random_state=0)
+    assert caught.value.name == "test_size"
+    assert "held-out" in caught.value.allowed
+
+
+# -- models -----------------------------------------------------------------------------
+
+
+def test_max_depth_takes_effect_on_the_default_model() -> None:
+    frame = tiny_frame(rows_per_class=10)
+    deep = core.fit_classifier(core.TrainParams(max_depth=5), frame)
+    shallow = core.fit_classifier(core.TrainParams(max_depth=1), frame)
+    assert deep.get_depth() == 2
+    assert shallow.get_depth() == 1
+
+
+@pytest.mark.parametrize("kind", core.MODEL_KINDS)
+def test_every_model_kind_learns_separable_classes(kind: str) -> None:
+    frame = tiny_frame(rows_per_class=10)
+    train, test = core.split_frame(frame, test_size=0.3, random_state=0)
+    classifier = core.fit_classifier(core.TrainParams(model=kind, n_estimators=5), train)
+    metrics = core.evaluate_splits(classifier, train, test)
+    assert metrics["test_accuracy"] == 1.0
+    assert set(metrics) == {
+        f"{split}_{name}"
+        for split in ("train", "test")
+        for name in ("accuracy", "precision_weighted", "recall_weighted", "f1_weighted")
+    }
+
+
+def test_random_forest_uses_n_estimators_and_logistic_regression_uses_c() -> None:
+    forest = core.build_classifier(core.TrainParams(model="random_forest", n_estimators=7))
+    assert forest.n_estimators == 7
+    logistic = core.build_classifier(core.TrainParams(model="logistic_regression", C=0.25))
+    assert logistic.named_steps["classify"].C == 0.25
+
+
+def test_metrics_match_hand_computed_values() -> None:
+    y_true = pd.Series(["a", "a", "b", "b"])
+    y_pred = np.array(["a", "b", "b", "b"])
+    metrics = core.classification_metrics(y_true, y_pred, "test")
+    # accuracy 3/4; class a: p=1, r=1/2; class b: p=2/3, r=1; both classes weigh 1/2
+    assert metrics["test_accuracy"] == pytest.approx(0.75)
+    assert metrics["test_precision_weighted"] == pytest.approx((1 + 2 / 3) / 2)
+    assert metrics["test_recall_weighted"] == pytest.approx((0.5 + 1) / 2)
+    f1_a = 2 * 1 * 0.5 / 1.5
+    f1_b = 2 * (2 / 3) * 1 / (2 / 3 + 1)
+    assert metrics["test_f1_weighted"] == pytest.approx((f1_a + f1_b) / 2)
+
+
+def test_confusion_rows_are_true_classes() -> None:
+    matrix = core.confusion(pd.Series(["a", "a", "b"]), np.array(["a", "b", "b"]), ["a", "b"])
+    assert matrix.tolist() == [[1, 1], [0, 1]]
+
+
+# -- gate -------------------------------------------------------------------------------
+
+
+def test_gate_is_inclusive_at_the_threshold() -> None:
+    gate = core.GateParams(threshold=0.9)
+    assert core.decide(gate, 0.9).passed
+    assert not core.decide(gate, 0.8999).passed
+
+
+def test_failed_gate_never_promotes_and_says_so() -> None:
+    decision = core.decide(core.GateParams(), 0.5, champion_version=None)
+    assert not decision.passed
+    assert not decision.promote
+    assert "no model version registered" in decision.summary()
+
+
+@pytest.mark.parametrize(
+    ("value", "champion", "champion_value", "promote"),
+    [
+        (0.95, None, None, True),  # no champion yet
+        (0.95, "3", 0.95, True),  # ties go to the newer model
+        (0.96, "3", 0.95, True),
+        (0.94, "3", 0.95, False),
+        (0.94, "3", None, True),  # champion value unknown
+    ],
+)
+def test_champion_moves_only_to_an_equal_or_better_model(
+    value: float, champion: str | None, champion_value: float | None, promote: bool
+) -> None:
+    decision = core.decide(core.GateParams(), value, champion, champion_value)
+    assert decision.passed
+    assert decision.promote is promote
+    assert decision.previous_champion == champion

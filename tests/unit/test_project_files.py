@@ -1,0 +1,139 @@
+"""The project files agree with the code and with each other: MLproject parameters and
+click options, conda.yaml pins and the installed versions, the dataset and its card."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import re
+import shlex
+from importlib.metadata import version
+from pathlib import Path
+
+import click
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT_DIRS = [ROOT, *sorted(p.parent for p in ROOT.glob("*/MLproject"))]
+CLICK_TYPES = {"int": click.INT, "float": click.FLOAT, "string": click.STRING}
+REQUIRED_PACKAGES = {"mlflow", "scikit-learn", "pandas", "numpy", "click"}
+
+
+def load_yaml(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+def entry_points() -> list[tuple[Path, str, dict]]:
+    return [
+        (project, name, spec)
+        for project in PROJECT_DIRS
+        for name, spec in load_yaml(project / "MLproject")["entry_points"].items()
+    ]
+
+
+def click_command_for(command: str) -> click.Command:
+    """The click command an MLproject command line runs (``python -m <package> [sub]``)."""
+    tokens = shlex.split(command)
+    assert tokens[:2] == ["python", "-m"], command
+    module = importlib.import_module(f"{tokens[2]}.cli")
+    root = getattr(module, "cli", None) or module.main
+    if isinstance(root, click.Group):
+        return root.commands[tokens[3]]
+    return root
+
+
+@pytest.mark.parametrize(
+    ("project", "entry", "spec"),
+    entry_points(),
+    ids=[f"{p.name or 'root'}:{e}" for p, e, _ in entry_points()],
+)
+def test_every_parameter_is_typed_and_matches_its_click_option(
+    project: Path, entry: str, spec: dict
+) -> None:
+    command = click_command_for(spec["command"])
+    options = {
+        option.opts[0]: option
+        for option in command.params
+        if isinstance(option, click.Option) and not option.is_flag
+    }
+    for name, parameter in spec["parameters"].items():
+        flag = "--" + name.replace("_", "-")
+        assert parameter["type"] in CLICK_TYPES, f"{entry}.{name} has type {parameter['type']}"
+        assert flag in options, f"{entry}.{name}: no click option {flag}"
+        option = options[flag]
+        assert option.type == CLICK_TYPES[parameter["type"]], f"{entry}.{name} type differs"
+        assert "{" + name + "}" in spec["command"], f"{entry}.{name} is not passed on"
+        assert f"{flag} {{{name}}}" in " ".join(spec["command"].split())
+        if "default" in parameter:
+            assert option.default == parameter["default"], f"{entry}.{name} default differs"
+        else:
+            assert option.required, f"{entry}.{name} has no default, so the option is required"
+    mlproject_flags = {"--" + name.replace("_", "-") for name in spec["parameters"]}
+    assert set(options) == mlproject_flags, f"{entry}: click options not in MLproject"
+
+
+def test_main_entry_points_train() -> None:
+    spec = load_yaml(ROOT / "iris" / "MLproject")["entry_points"]
+    assert spec["main"] == spec["train"]
+    assert {"train", "evaluate", "register"} <= set(spec)
+
+
+def pip_pins(conda_file: Path) -> dict[str, str]:
+    conda = load_yaml(conda_file)
+    pip_section = next(d["pip"] for d in conda["dependencies"] if isinstance(d, dict))
+    pins = {}
+    for line in pip_section:
+        match = re.fullmatch(r"([A-Za-z0-9_.-]+)==([0-9][A-Za-z0-9.]*)", line)
+        assert match, f"{conda_file}: {line!r} is not pinned with =="
+        pins[match.group(1).lower()] = match.group(2)
+    return pins
+
+
+@pytest.mark.parametrize("project", PROJECT_DIRS, ids=lambda p: p.name or "root")
+def test_conda_yaml_is_pinned_to_the_tested_versions(project: Path) -> None:
+    conda_file = project / "conda.yaml"
+    conda = load_yaml(conda_file)
+    assert conda["channels"] == ["conda-forge"]
+    assert "python=3.11" in conda["dependencies"]
+    conda_packages = [d for d in conda["dependencies"] if isinstance(d, str)]
+    assert all(re.fullmatch(r"[a-z0-9_-]+=[0-9.]+", d) for d in conda_packages), conda_packages
+    pins = pip_pins(conda_file)
+    assert set(pins) >= REQUIRED_PACKAGES
+    for package, pinned in pins.items():
+        assert version(package) == pinned, f"{conda_file}: {package} pinned {pinned}"
+    assert tuple(int(p) for p in pins["mlflow"].split(".")[:2]) >= (3, 17)
+    assert load_yaml(project / "MLproject")["conda_env"] == "conda.yaml"
+
+
+def test_orchestrator_environment_holds_every_project_pin() -> None:
+    root_pins = pip_pins(ROOT / "conda.yaml")
+    for project in PROJECT_DIRS[1:]:
+        for package, pinned in pip_pins(project / "conda.yaml").items():
+            assert root_pins.get(package) == pinned, f"{project.name}: {package}"
+
+
+def test_dev_dependencies_pin_the_same_runtime_versions() -> None:
+    import tomllib
+
+    dev = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]["dev"]
+    dev_pins = dict(line.lower().split("==") for line in dev)
+    for package, pinned in pip_pins(ROOT / "conda.yaml").items():
+        assert dev_pins.get(package) == pinned, package
+
+
+def load_writer():
+    spec = importlib.util.spec_from_file_location("write_iris", ROOT / "datasets" / "write_iris.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_iris_csv_is_exactly_what_scikit_learn_bundles_and_the_card_says() -> None:
+    text = (ROOT / "datasets" / "iris.csv").read_text()
+    assert text == load_writer().iris_csv_text()
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    card = (ROOT / "datasets" / "README.md").read_text()
+    assert f"`{digest}`" in card
+    assert f"{len(text.encode()):,} bytes" in card
