@@ -199,6 +199,7 @@ def register(model_uri: str, model_name: str, gate_metric: str, gate_threshold: 
     from iris_workflow import tracking
 
     try:
+        tracking.ensure_registrable(model_uri)
         ref = tracking.resolve_model(model_uri)
         run_id, decision, new_version = tracking.register_if_good(ref, model_name, gate)
     except tracking.ModelUriError as error:

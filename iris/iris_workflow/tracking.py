@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import warnings
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -134,7 +135,10 @@ def log_training(
         mlflow.sklearn.log_model(
             classifier,
             name=MODEL_ARTIFACT,
-            signature=infer_signature(train[features], classifier.predict(train[features])),
+            signature=infer_signature(
+                train[features],
+                pd.Series(classifier.predict(train[features]), name=core.TARGET, dtype=str),
+            ),
             input_example=train[features].head(3),
             pip_requirements=pip_requirements(),
             skops_trusted_types=skops_trusted_types(classifier),
@@ -161,6 +165,18 @@ def resolve_model(model_uri: str) -> ModelRef:
     if not info.run_id:
         raise ModelUriError(f"model_uri {model_uri!r} has no training run to read its split from")
     return ModelRef(uri=model_uri, training_run_id=info.run_id)
+
+
+_LOGGED_MODEL_URI = re.compile(r"models:/m-[0-9a-f]+")
+
+
+def ensure_registrable(model_uri: str) -> None:
+    """Register takes a trained model, not a version that the registry already holds."""
+    if model_uri.startswith("models:/") and not _LOGGED_MODEL_URI.fullmatch(model_uri):
+        raise ModelUriError(
+            f"model_uri {model_uri!r} names a registered model version; register takes the "
+            f"model of a training run: runs:/<run_id>/model (or its models:/m-<id> URI)"
+        )
 
 
 def load_heldout(ref: ModelRef) -> pd.DataFrame:
@@ -211,12 +227,13 @@ def _champion(client: object, model_name: str, metric: str) -> tuple[str | None,
         champion = client.get_model_version_by_alias(model_name, CHAMPION)
     except MlflowException:
         return None, None
+    champion_version = str(champion.version)
     if champion.tags.get("gate.metric") == metric and "gate.value" in champion.tags:
-        return champion.version, float(champion.tags["gate.value"])
+        return champion_version, float(champion.tags["gate.value"])
     if champion.run_id:
         value = client.get_run(champion.run_id).data.metrics.get(f"test_{metric}")
-        return champion.version, value
-    return champion.version, None
+        return champion_version, value
+    return champion_version, None
 
 
 def gate_value(ref: ModelRef, metric: str) -> float:
@@ -243,6 +260,7 @@ def register_if_good(
     """
     import mlflow
 
+    ensure_registrable(ref.uri)
     client = mlflow.MlflowClient()
     value = gate_value(ref, gate.metric)
     with mlflow.start_run() as run:
@@ -262,7 +280,7 @@ def register_if_good(
         new_version = None
         if decision.passed:
             registered = mlflow.register_model(ref.uri, model_name, tags=tags)
-            new_version = registered.version
+            new_version = str(registered.version)
             client.set_registered_model_alias(model_name, CHALLENGER, new_version)
             if decision.promote:
                 client.set_registered_model_alias(model_name, CHAMPION, new_version)

@@ -1,0 +1,95 @@
+"""End-to-end: the real ``mlflow run`` on the iris project, with a local environment and
+with one that uv builds from ``iris/conda.yaml``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REPO_ROOT, Store, all_runs, assert_no_running_runs, client_for, run_cli
+
+pytestmark = pytest.mark.e2e
+
+
+def run_id_from(output: str) -> str:
+    match = re.search(r"run_id=([0-9a-f]{32})", output)
+    assert match, output
+    return match.group(1)
+
+
+def test_mlflow_run_iris_with_max_depth(store: Store) -> None:
+    import mlflow
+
+    result = run_cli(
+        ["mlflow", "run", "iris", "-P", "max_depth=3", "--env-manager", "local"], store, REPO_ROOT
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    run_id = run_id_from(result.stdout)
+    run = client_for(store).get_run(run_id)
+    assert run.info.status == "FINISHED"
+    assert run.info.experiment_id == store.experiment_id
+    assert run.data.tags["mlflow.project.entryPoint"] == "main"
+    assert run.data.params["max_depth"] == "3"
+    model = mlflow.sklearn.load_model(f"runs:/{run_id}/model")
+    assert model.max_depth == 3
+    assert model.get_depth() <= 3
+
+
+@pytest.mark.parametrize(
+    ("entry", "params", "fragments"),
+    [
+        ("main", ["max_depth=abc"], ["--max-depth", "'abc' is not a valid integer"]),
+        ("train", ["max_depth=0"], ["max_depth=0", "integer >= 1"]),
+        ("train", ["test_size=1.5"], ["test_size=1.5", "(0, 1)"]),
+        ("train", ["model=svm"], ["model='svm'", "decision_tree, logistic_regression"]),
+        ("train", ["data_path=no/such.csv"], ["'no/such.csv' does not exist"]),
+        (
+            "evaluate",
+            ["model_uri=runs:/0123456789abcdef0123456789abcdef/model"],
+            ["does not name an existing model"],
+        ),
+        (
+            "register",
+            ["model_uri=runs:/0123456789abcdef0123456789abcdef/model"],
+            ["does not name an existing model"],
+        ),
+        ("register", ["model_uri=models:/iris@champion"], ["names a registered model version"]),
+    ],
+)
+def test_bad_input_fails_the_run_with_a_clear_message(
+    store: Store, entry: str, params: list[str], fragments: list[str]
+) -> None:
+    args = ["mlflow", "run", "iris", "-e", entry, "--env-manager", "local"]
+    for param in params:
+        args += ["-P", param]
+    result = run_cli(args, store, REPO_ROOT)
+    assert result.returncode != 0
+    for fragment in fragments:
+        assert fragment in result.stderr
+    (run,) = all_runs(store)
+    assert run.info.status == "FAILED"
+    assert all(fragment in run.data.tags["failure_reason"] for fragment in fragments)
+    assert_no_running_runs(store)
+
+
+def test_mlflow_run_iris_in_an_environment_uv_builds(store: Store, tmp_path: Path) -> None:
+    env_root = tmp_path / "envs"
+    result = run_cli(
+        ["mlflow", "run", "iris", "--env-manager", "uv", "-P", "max_depth=2"],
+        store,
+        REPO_ROOT,
+        timeout=900,
+        MLFLOW_ENV_ROOT=str(env_root),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = client_for(store).get_run(run_id_from(result.stdout))
+    assert run.info.status == "FINISHED"
+    assert run.data.tags["mlflow.project.env"] == "uv"
+    (environment,) = env_root.iterdir()
+    python = environment / "bin" / "python"
+    assert python.exists()
+    site_packages = list(environment.glob("lib/python3.11/site-packages/mlflow-3.17.2.dist-info"))
+    assert site_packages, "mlflow 3.17.2 from iris/conda.yaml is not in the uv environment"
+    assert f"Running command 'source {environment}/bin/activate" in result.stderr

@@ -1,0 +1,136 @@
+"""End-to-end: the orchestrator through the real ``mlflow run .``, nesting every step
+under one parent run, and isolating a failing project from the others."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REPO_ROOT, Store, all_runs, assert_no_running_runs, client_for, run_cli
+
+pytestmark = pytest.mark.e2e
+
+
+def parent_and_children(store: Store) -> tuple[object, list]:
+    runs = all_runs(store)
+    parents = [run for run in runs if "mlflow.parentRunId" not in run.data.tags]
+    assert len(parents) == 1, [run.data.tags.get("mlflow.project.entryPoint") for run in runs]
+    children = [run for run in runs if run.data.tags.get("mlflow.parentRunId")]
+    return parents[0], children
+
+
+def test_orchestrator_chains_train_evaluate_register_under_one_parent(store: Store) -> None:
+    import mlflow
+
+    result = run_cli(["mlflow", "run", ".", "--env-manager", "local"], store, REPO_ROOT)
+    assert result.returncode == 0, result.stderr[-4000:]
+    parent, children = parent_and_children(store)
+    assert parent.info.status == "FINISHED"
+    assert parent.data.params == {"projects": "all", "env_manager": "local", "experiment_name": ""}
+    assert {child.data.tags["mlflow.parentRunId"] for child in children} == {parent.info.run_id}
+    steps = {child.data.tags["mlflow.project.entryPoint"]: child for child in children}
+    assert sorted(steps) == ["evaluate", "register", "train"]
+    assert all(child.info.status == "FINISHED" for child in children)
+
+    train_id = steps["train"].info.run_id
+    model_uri = f"runs:/{train_id}/model"
+    assert steps["evaluate"].data.params["model_uri"] == model_uri
+    assert steps["evaluate"].data.tags["training_run_id"] == train_id
+    assert steps["register"].data.params["model_uri"] == model_uri
+
+    client = client_for(store)
+    champion = client.get_model_version_by_alias("iris", "champion")
+    assert champion.run_id == train_id
+
+    summary = mlflow.artifacts.load_text(f"runs:/{parent.info.run_id}/summary.txt")
+    assert summary in result.stdout
+    iris_row = next(line for line in summary.splitlines() if line.startswith("iris "))
+    assert iris_row.split()[:5] == [
+        "iris",
+        "ok",
+        train_id,
+        steps["evaluate"].info.run_id,
+        steps["register"].info.run_id,
+    ]
+    assert "passed accuracy=0.9333" in iris_row
+    assert iris_row.split()[-2:] == ["1", "1"]
+    (record,) = json.loads(mlflow.artifacts.load_text(f"runs:/{parent.info.run_id}/summary.json"))
+    assert record["champion_version"] == "1"
+    assert record["metrics"]["test_accuracy"] == pytest.approx(0.9333, abs=1e-4)
+
+
+BROKEN_MLPROJECT = """\
+name: broken
+conda_env: conda.yaml
+entry_points:
+  train:
+    command: "python -c \\"import sys; sys.exit('broken: its training data is unavailable')\\""
+  evaluate:
+    parameters: {model_uri: {type: string}}
+    command: "python -c pass"
+  register:
+    parameters: {model_uri: {type: string}}
+    command: "python -c pass"
+"""
+
+
+def repository_copy_with_a_broken_project(tmp_path: Path) -> Path:
+    copy = tmp_path / "repo"
+    copy.mkdir()
+    for name in ("MLproject", "conda.yaml"):
+        shutil.copy(REPO_ROOT / name, copy / name)
+    ignore = shutil.ignore_patterns("__pycache__", "mlruns", "mlflow.db")
+    for name in ("orchestrator", "iris", "datasets"):
+        shutil.copytree(REPO_ROOT / name, copy / name, ignore=ignore)
+    (copy / "broken").mkdir()
+    (copy / "broken" / "MLproject").write_text(BROKEN_MLPROJECT)
+    shutil.copy(REPO_ROOT / "iris" / "conda.yaml", copy / "broken" / "conda.yaml")
+    return copy
+
+
+def test_a_failing_project_fails_alone_and_the_orchestrator_exits_non_zero(
+    store: Store, tmp_path: Path
+) -> None:
+    import mlflow
+
+    repo = repository_copy_with_a_broken_project(tmp_path)
+    result = run_cli(["mlflow", "run", str(repo), "--env-manager", "local"], store, tmp_path)
+    assert result.returncode != 0
+    assert "1 project(s) failed: broken" in result.stderr
+    parent, children = parent_and_children(store)
+    assert parent.info.status == "FAILED"
+    assert parent.data.tags["orchestrator.failed_projects"] == "broken"
+    summary = mlflow.artifacts.load_text(f"runs:/{parent.info.run_id}/summary.txt")
+    lines = summary.splitlines()
+    assert next(line for line in lines if line.startswith("broken ")).split()[1:4] == [
+        "FAILED",
+        "at",
+        "train",
+    ]
+    assert next(line for line in lines if line.startswith("iris ")).split()[1] == "ok"
+    assert "broken: train failed:" in summary
+    # broken ran first (alphabetical order), iris still ran its whole chain after it
+    iris_steps = sorted(
+        child.data.tags["mlflow.project.entryPoint"]
+        for child in children
+        if child.info.status == "FINISHED"
+    )
+    assert iris_steps == ["evaluate", "register", "train"]
+    assert client_for(store).get_model_version_by_alias("iris", "champion").version is not None
+    assert_no_running_runs(store)
+
+
+def test_orchestrator_rejects_unknown_projects_and_env_managers(store: Store) -> None:
+    for param, fragment in [
+        ("projects=iris,nope", "unknown project(s) nope; available: all,"),
+        ("env_manager=docker", "must be one of local, uv, virtualenv, conda"),
+    ]:
+        result = run_cli(
+            ["mlflow", "run", ".", "--env-manager", "local", "-P", param], store, REPO_ROOT
+        )
+        assert result.returncode != 0
+        assert fragment in result.stderr
+    assert all(run.info.status == "FAILED" for run in all_runs(store))
