@@ -29,7 +29,12 @@ def test_orchestrator_chains_train_evaluate_register_under_one_parent(store: Sto
     assert result.returncode == 0, result.stderr[-4000:]
     parent, children = parent_and_children(store)
     assert parent.info.status == "FINISHED"
-    assert parent.data.params == {"projects": "all", "env_manager": "local", "experiment_name": ""}
+    # mlflow run logs parameter values shell-quoted, so the empty default shows as ''
+    assert parent.data.params == {
+        "projects": "all",
+        "env_manager": "local",
+        "experiment_name": "''",
+    }
     assert {child.data.tags["mlflow.parentRunId"] for child in children} == {parent.info.run_id}
     steps = {child.data.tags["mlflow.project.entryPoint"]: child for child in children}
     assert sorted(steps) == ["evaluate", "register", "train"]
