@@ -54,7 +54,6 @@ def _read_register_outcome(client: object, run_id: str, result: ChainResult) -> 
 def run_chain(project_dir: Path, env_manager: str, experiment_id: str) -> ChainResult:
     """Run the three steps of the project in ``project_dir``; a failing step stops its chain."""
     import mlflow
-    from mlflow.exceptions import ExecutionException, MlflowException
 
     client = mlflow.MlflowClient()
     result = ChainResult(project=project_dir.name)
@@ -69,13 +68,14 @@ def run_chain(project_dir: Path, env_manager: str, experiment_id: str) -> ChainR
                 project_dir, step, {"model_uri": model_uri}, env_manager, experiment_id
             )
         _read_register_outcome(client, result.run_ids["register"], result)
-    except (ExecutionException, MlflowException) as error:
+    except Exception as error:  # any failure, even building the environment, stops this chain only
         result.failed_step = step
         run_id = failed_run_id(str(error))
         reason = str(error)
         if run_id:
             result.run_ids[step] = run_id
             reason = client.get_run(run_id).data.tags.get("failure_reason", reason)
+        reason = reason or type(error).__name__
         result.error = reason
         logger.error("%s: step %s failed: %s", project_dir.name, step, reason)
     return result

@@ -49,3 +49,26 @@ def store(tmp_path: Path, template_db: Path, monkeypatch: pytest.MonkeyPatch) ->
     while mlflow.active_run():
         mlflow.end_run()
     mlflow.set_tracking_uri(None)
+
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A skipped test fails the session: a missing service must not turn CI green."""
+    if _skipped and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _skipped:
+        terminalreporter.write_line(
+            f"FAILED: {len(_skipped)} test(s) skipped, and skips fail this suite: "
+            + ", ".join(_skipped),
+            red=True,
+        )

@@ -36,33 +36,39 @@ def test_orchestrator_chains_train_evaluate_register_under_one_parent(store: Sto
         "experiment_name": "''",
     }
     assert {child.data.tags["mlflow.parentRunId"] for child in children} == {parent.info.run_id}
-    steps = {child.data.tags["mlflow.project.entryPoint"]: child for child in children}
-    assert sorted(steps) == ["evaluate", "register", "train"]
     assert all(child.info.status == "FINISHED" for child in children)
-
-    train_id = steps["train"].info.run_id
-    model_uri = f"runs:/{train_id}/model"
-    assert steps["evaluate"].data.params["model_uri"] == model_uri
-    assert steps["evaluate"].data.tags["training_run_id"] == train_id
-    assert steps["register"].data.params["model_uri"] == model_uri
-
-    client = client_for(store)
-    champion = client.get_model_version_by_alias("iris", "champion")
-    assert champion.run_id == train_id
+    projects = parent.data.tags["orchestrator.projects"].split(",")
+    assert "iris" in projects
+    assert len(children) == 3 * len(projects)
 
     summary = mlflow.artifacts.load_text(f"runs:/{parent.info.run_id}/summary.txt")
     assert summary in result.stdout
     iris_row = next(line for line in summary.splitlines() if line.startswith("iris "))
-    assert iris_row.split()[:5] == [
-        "iris",
-        "ok",
-        train_id,
-        steps["evaluate"].info.run_id,
-        steps["register"].info.run_id,
-    ]
+    train_id, evaluate_id, register_id = iris_row.split()[2:5]
+    by_id = {child.info.run_id: child for child in children}
+    steps = {
+        name: by_id[run_id]
+        for name, run_id in [
+            ("train", train_id),
+            ("evaluate", evaluate_id),
+            ("register", register_id),
+        ]
+    }
+    for name, run in steps.items():
+        assert run.data.tags["mlflow.project.entryPoint"] == name
+
+    model_uri = f"runs:/{train_id}/model"
+    assert steps["evaluate"].data.params["model_uri"] == model_uri
+    assert steps["evaluate"].data.tags["training_run_id"] == train_id
+    assert steps["register"].data.params["model_uri"] == model_uri
+    champion = client_for(store).get_model_version_by_alias("iris", "champion")
+    assert champion.run_id == train_id
+
+    assert iris_row.split()[1] == "ok"
     assert "passed accuracy=0.9333" in iris_row
     assert iris_row.split()[-2:] == ["1", "1"]
-    (record,) = json.loads(mlflow.artifacts.load_text(f"runs:/{parent.info.run_id}/summary.json"))
+    records = json.loads(mlflow.artifacts.load_text(f"runs:/{parent.info.run_id}/summary.json"))
+    (record,) = [r for r in records if r["project"] == "iris"]
     assert record["champion_version"] == "1"
     assert record["metrics"]["test_accuracy"] == pytest.approx(0.9333, abs=1e-4)
 
@@ -117,13 +123,14 @@ def test_a_failing_project_fails_alone_and_the_orchestrator_exits_non_zero(
     ]
     assert next(line for line in lines if line.startswith("iris ")).split()[1] == "ok"
     assert "broken: train failed:" in summary
-    # broken ran first (alphabetical order), iris still ran its whole chain after it
-    iris_steps = sorted(
-        child.data.tags["mlflow.project.entryPoint"]
-        for child in children
-        if child.info.status == "FINISHED"
-    )
-    assert iris_steps == ["evaluate", "register", "train"]
+    # broken ran first (alphabetical order); iris still ran its whole chain after it
+    iris_row = next(line for line in lines if line.startswith("iris "))
+    by_id = {child.info.run_id: child for child in children}
+    for run_id in iris_row.split()[2:5]:
+        assert by_id[run_id].info.status == "FINISHED"
+    broken_train = next(child for child in children if child.info.run_id not in iris_row.split())
+    assert broken_train.info.status == "FAILED"
+    assert broken_train.data.tags["mlflow.project.entryPoint"] == "train"
     assert client_for(store).get_model_version_by_alias("iris", "champion").version is not None
     assert_no_running_runs(store)
 
