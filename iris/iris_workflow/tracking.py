@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
 import warnings
 from dataclasses import dataclass
@@ -74,8 +75,6 @@ def log_new_params(run_id: str, params: dict[str, object]) -> None:
 
 def record_failure(message: str) -> None:
     """Tag the run ``mlflow run`` created for this step with the reason it failed."""
-    import os
-
     run_id = os.environ.get("MLFLOW_RUN_ID")
     if not run_id:
         return
@@ -255,12 +254,12 @@ def register_if_good(
 ) -> tuple[str, core.GateDecision, str | None]:
     """Gate the model, register a version when it passes, and move the aliases.
 
-    Returns the register run's id, the decision, and the new version (None if the
-    gate failed). The decision is recorded as ``gate.*`` tags on the run and version.
+    ``ref`` must name a training run's model (see ``ensure_registrable``). Returns the
+    register run's id, the decision, and the new version (None if the gate failed).
+    The decision is recorded as ``gate.*`` tags on the run and version.
     """
     import mlflow
 
-    ensure_registrable(ref.uri)
     client = mlflow.MlflowClient()
     value = gate_value(ref, gate.metric)
     with mlflow.start_run() as run:
