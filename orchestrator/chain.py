@@ -44,6 +44,7 @@ def _read_register_outcome(client: object, run_id: str, result: ChainResult) -> 
     tags = client.get_run(run_id).data.tags
     result.gate_decision = tags.get("gate.decision")
     result.gate_metric = tags.get("gate.metric")
+    result.gate_summary = tags.get("gate.summary")
     if "gate.value" in tags:
         result.gate_value = float(tags["gate.value"])
     result.registered_version = tags.get("registered_version")

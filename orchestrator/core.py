@@ -89,6 +89,7 @@ class ChainResult:
     gate_metric: str | None = None
     gate_value: float | None = None
     gate_decision: str | None = None
+    gate_summary: str | None = None
     registered_version: str | None = None
     champion_version: str | None = None
     failed_step: str | None = None
@@ -150,6 +151,8 @@ def format_summary(results: list[ChainResult]) -> str:
     for result in results:
         if not result.ok:
             lines.append(f"{result.project}: {result.failed_step} failed: {result.error}")
+        elif result.gate_summary:
+            lines.append(f"{result.project}: {result.gate_summary}")
     return "\n".join(lines) + "\n"
 
 

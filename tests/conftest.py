@@ -51,6 +51,23 @@ def store(tmp_path: Path, template_db: Path, monkeypatch: pytest.MonkeyPatch) ->
     mlflow.set_tracking_uri(None)
 
 
+@pytest.fixture(scope="session")
+def datasets_mirror() -> Path:
+    """The local mirror of the pinned datasets, named by DATASETS_MIRROR.
+
+    Tests on the real data need it; without it they fail (never skip), with a message
+    that says how to provide it.
+    """
+    value = os.environ.get("DATASETS_MIRROR", "")
+    path = Path(value).expanduser().resolve() if value else None
+    if path is None or not path.is_dir():
+        pytest.fail(
+            f"DATASETS_MIRROR={value!r} is not a directory: point it at a mirror of the "
+            f"pinned datasets (<mirror>/gold_prices/XAU_1d_data.csv, ...); see datasets/README.md"
+        )
+    return path
+
+
 _skipped: list[str] = []
 
 

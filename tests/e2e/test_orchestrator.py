@@ -22,10 +22,17 @@ def parent_and_children(store: Store) -> tuple[object, list]:
     return parents[0], children
 
 
-def test_orchestrator_chains_train_evaluate_register_under_one_parent(store: Store) -> None:
+def test_orchestrator_chains_train_evaluate_register_under_one_parent(
+    store: Store, datasets_mirror: Path
+) -> None:
     import mlflow
 
-    result = run_cli(["mlflow", "run", ".", "--env-manager", "local"], store, REPO_ROOT)
+    result = run_cli(
+        ["mlflow", "run", ".", "--env-manager", "local"],
+        store,
+        REPO_ROOT,
+        DATASETS_MIRROR=str(datasets_mirror),
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     parent, children = parent_and_children(store)
     assert parent.info.status == "FINISHED"
@@ -38,7 +45,7 @@ def test_orchestrator_chains_train_evaluate_register_under_one_parent(store: Sto
     assert {child.data.tags["mlflow.parentRunId"] for child in children} == {parent.info.run_id}
     assert all(child.info.status == "FINISHED" for child in children)
     projects = parent.data.tags["orchestrator.projects"].split(",")
-    assert "iris" in projects
+    assert {"iris", "gold_prices"} <= set(projects)
     assert len(children) == 3 * len(projects)
 
     summary = mlflow.artifacts.load_text(f"runs:/{parent.info.run_id}/summary.txt")
@@ -71,6 +78,15 @@ def test_orchestrator_chains_train_evaluate_register_under_one_parent(store: Sto
     (record,) = [r for r in records if r["project"] == "iris"]
     assert record["champion_version"] == "1"
     assert record["metrics"]["test_accuracy"] == pytest.approx(0.9333, abs=1e-4)
+
+    # The gold forecaster's row and its plain-words verdict against the naive forecast.
+    (gold,) = [r for r in records if r["project"] == "gold_prices"]
+    assert gold["ok"]
+    assert gold["gate_metric"] == "mase"
+    assert gold["metrics"]["backtest_mase"] == pytest.approx(gold["gate_value"])
+    verdict = next(line for line in summary.splitlines() if line.startswith("gold_prices: gate"))
+    assert "the naive last-close forecast" in verdict
+    assert ("PASSED" in verdict) == (gold["gate_value"] <= 1.0)
 
 
 BROKEN_MLPROJECT = """\

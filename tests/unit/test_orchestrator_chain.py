@@ -40,6 +40,7 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict]]:
                 "gate.value": "0.95",
                 "registered_version": "4",
                 "champion_version": "4",
+                "gate.summary": "gate PASSED: accuracy 0.9500 >= 0.9000",
             }
         ),
     }
@@ -67,6 +68,7 @@ def test_steps_run_in_order_and_hand_off_the_model_uri(recorded: list) -> None:
     assert result.metrics == {"test_accuracy": 0.95}
     assert (result.gate_decision, result.gate_value) == ("passed", 0.95)
     assert (result.registered_version, result.champion_version) == ("4", "4")
+    assert result.gate_summary == "gate PASSED: accuracy 0.9500 >= 0.9000"
 
 
 def test_any_exception_fails_only_this_chain(recorded: list) -> None:

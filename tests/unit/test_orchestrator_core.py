@@ -66,6 +66,7 @@ def test_summary_table_has_a_row_per_project_and_explains_failures() -> None:
         gate_decision="passed",
         registered_version="2",
         champion_version="2",
+        gate_summary="gate PASSED: accuracy 0.9700 >= 0.9000",
     )
     bad = core.ChainResult(
         project="cities", run_ids={"train": "t2"}, failed_step="train", error="boom"
@@ -93,6 +94,7 @@ def test_summary_table_has_a_row_per_project_and_explains_failures() -> None:
     assert "passed accuracy=0.9700" in lines[2]
     assert iris_row[-2:] == ["2", "2"]
     assert "FAILED at train" in lines[3]
+    assert lines[-2] == "iris: gate PASSED: accuracy 0.9700 >= 0.9000"
     assert lines[-1] == "cities: train failed: boom"
     records = json.loads(core.summary_json([good, bad]))
     assert [record["ok"] for record in records] == [True, False]

@@ -74,8 +74,9 @@ def test_every_parameter_is_typed_and_matches_its_click_option(
     assert set(options) == mlproject_flags, f"{entry}: click options not in MLproject"
 
 
-def test_main_entry_points_train() -> None:
-    spec = load_yaml(ROOT / "iris" / "MLproject")["entry_points"]
+@pytest.mark.parametrize("project", PROJECT_DIRS[1:], ids=lambda p: p.name)
+def test_main_entry_points_train(project: Path) -> None:
+    spec = load_yaml(project / "MLproject")["entry_points"]
     assert spec["main"] == spec["train"]
     assert {"train", "evaluate", "register"} <= set(spec)
 
@@ -137,3 +138,23 @@ def test_iris_csv_is_exactly_what_scikit_learn_bundles_and_the_card_says() -> No
     card = (ROOT / "datasets" / "README.md").read_text()
     assert f"`{digest}`" in card
     assert f"{len(text.encode()):,} bytes" in card
+
+
+def load_fetcher():
+    from gold_workflow.data import fetcher
+
+    return fetcher()
+
+
+@pytest.mark.parametrize("name", sorted(load_fetcher().PINNED))
+def test_every_pinned_file_is_in_the_mirror_and_on_its_card(
+    name: str, datasets_mirror: Path
+) -> None:
+    spec = load_fetcher().PINNED[name]
+    path = datasets_mirror / spec.dataset / spec.filename
+    assert load_fetcher().sha256_of(path) == spec.sha256
+    assert path.stat().st_size == spec.size
+    card = (ROOT / "datasets" / "README.md").read_text()
+    assert f"`{spec.sha256}`" in card
+    assert spec.url in card
+    assert f"{spec.size:,} bytes" in card

@@ -1,0 +1,269 @@
+"""The gold_prices entry points, ``train``, ``evaluate`` and ``register``, as one click group.
+
+Each command validates its options before any work, calls ``core`` for the modelling
+and ``tracking`` for MLflow, and prints one result line. Option names are the MLproject
+parameter names in kebab case (``backtest_fraction`` is ``--backtest-fraction``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from gold_workflow import core
+
+logger = logging.getLogger("gold_workflow")
+
+DEFAULTS = core.TrainParams()
+DEFAULT_GATE = core.GateParams()
+
+
+class StepError(click.ClickException):
+    """A failure that ends the step with exit code 1 and a one-line reason."""
+
+
+def _validated(build, *args, **kwargs):
+    """Run a validating constructor, turning its complaint into a click parameter error."""
+    try:
+        return build(*args, **kwargs)
+    except core.ParameterError as error:
+        raise click.BadParameter(
+            f"{error.name}={error.value!r}: {error.allowed}",
+            param_hint=f"--{error.name.replace('_', '-')}",
+        ) from error
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+def cli(verbose: bool) -> None:
+    """Train, evaluate and register the gold price forecaster."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@cli.command()
+@click.option(
+    "--model",
+    type=str,
+    default=DEFAULTS.model,
+    show_default=True,
+    help=f"Regressor: {', '.join(core.MODEL_KINDS)}.",
+)
+@click.option(
+    "--horizon",
+    type=int,
+    default=DEFAULTS.horizon,
+    show_default=True,
+    help=f"Trading days ahead to forecast, 1 to {core.MAX_HORIZON}.",
+)
+@click.option(
+    "--backtest-fraction",
+    type=float,
+    default=DEFAULTS.backtest_fraction,
+    show_default=True,
+    help="Final share of the history forecast walk-forward, strictly between 0 and 1.",
+)
+@click.option(
+    "--refit-every",
+    type=int,
+    default=DEFAULTS.refit_every,
+    show_default=True,
+    help="Backtest origins between refits of the walk-forward model, >= 1.",
+)
+@click.option(
+    "--alpha",
+    type=float,
+    default=DEFAULTS.alpha,
+    show_default=True,
+    help="Regularisation strength (ridge); > 0.",
+)
+@click.option(
+    "--n-estimators",
+    type=int,
+    default=DEFAULTS.n_estimators,
+    show_default=True,
+    help="Boosting iterations (gradient_boosting); 1 to 5000.",
+)
+@click.option(
+    "--learning-rate",
+    type=float,
+    default=DEFAULTS.learning_rate,
+    show_default=True,
+    help="Shrinkage (gradient_boosting); in (0, 1].",
+)
+@click.option(
+    "--max-depth",
+    type=int,
+    default=DEFAULTS.max_depth,
+    show_default=True,
+    help="Tree depth (gradient_boosting); 1 to 20.",
+)
+@click.option(
+    "--random-state",
+    type=int,
+    default=DEFAULTS.random_state,
+    show_default=True,
+    help="Seed (ridge solver, gradient_boosting).",
+)
+@click.option(
+    "--data-path",
+    type=str,
+    default="",
+    help="';'-separated OHLC file; empty means the pinned, sha256-verified copy. "
+    "Relative paths are resolved against the repository root.",
+)
+@click.option(
+    "--datasets-mirror",
+    type=str,
+    default="",
+    help="Directory holding gold_prices/XAU_1d_data.csv, for machines without internet; "
+    "empty means $DATASETS_MIRROR.",
+)
+def train(
+    model: str,
+    horizon: int,
+    backtest_fraction: float,
+    refit_every: int,
+    alpha: float,
+    n_estimators: int,
+    learning_rate: float,
+    max_depth: int,
+    random_state: int,
+    data_path: str,
+    datasets_mirror: str,
+) -> None:
+    """Backtest the forecaster walk-forward, fit it on all history, log it; print the run id."""
+    params = _validated(
+        core.TrainParams,
+        model=model,
+        horizon=horizon,
+        backtest_fraction=backtest_fraction,
+        refit_every=refit_every,
+        alpha=alpha,
+        n_estimators=n_estimators,
+        learning_rate=learning_rate,
+        max_depth=max_depth,
+        random_state=random_state,
+    )
+    from gold_workflow.data import locate, read_gold_csv, sha256_of
+
+    try:
+        source = locate(data_path, datasets_mirror)
+        prices, dropped = core.drop_partial_last_bar(read_gold_csv(source.path))
+        features = core.build_features(prices)
+        target = core.future_log_return(features["Close"], params.horizon)
+        split = _validated(core.time_split, features, target, params.backtest_fraction)
+    except core.DataError as error:
+        raise StepError(str(error)) from error
+    if dropped:
+        logger.info("dropped the partial last bar of %s", dropped)
+    backtest = core.walk_forward(params, features, target, split)
+    metrics = core.backtest_metrics(backtest.forecasts)
+    final_model = core.fit_final(params, features, target)
+
+    from gold_workflow import tracking
+
+    record = tracking.TrainingRecord(
+        params=params,
+        data_path=source.path,
+        data_sha256=sha256_of(source.path),
+        pinned=source.pinned,
+        prices=prices,
+        dropped_partial_bar=dropped,
+        backtest=backtest,
+        metrics=metrics,
+        n_final_rows=len(split.usable),
+    )
+    run_id = tracking.log_training(record, final_model)
+    mase = metrics["backtest_mase"]
+    click.echo(
+        f"gold_prices train: run_id={run_id} model_uri=runs:/{run_id}/{tracking.MODEL_ARTIFACT} "
+        f"backtest_mase={mase:.4f} (the model {core.verdict_against_naive(mase)}) "
+        f"mae={metrics['backtest_mae']:.2f} naive_mae={metrics['naive_mae']:.2f}"
+    )
+
+
+@cli.command()
+@click.option(
+    "--model-uri",
+    type=str,
+    required=True,
+    help="Model to evaluate, e.g. runs:/<run_id>/model or models:/gold_prices@champion.",
+)
+def evaluate(model_uri: str) -> None:
+    """Re-score the model's walk-forward backtest and check the packaged model answers."""
+    from gold_workflow import tracking
+
+    try:
+        ref = tracking.resolve_model(model_uri)
+        forecasts = tracking.load_forecasts(ref)
+        run_id, metrics = tracking.log_evaluation(ref, forecasts)
+    except tracking.ModelUriError as error:
+        raise StepError(str(error)) from error
+    click.echo(
+        f"gold_prices evaluate: run_id={run_id} training_run_id={ref.training_run_id} "
+        f"backtest_mase={metrics['backtest_mase']:.4f} r2_score={metrics['r2_score']:.4f}"
+    )
+
+
+@cli.command()
+@click.option(
+    "--model-uri", type=str, required=True, help="Model to register, e.g. runs:/<run_id>/model."
+)
+@click.option(
+    "--model-name",
+    type=str,
+    default="gold_prices",
+    show_default=True,
+    help="Registered model name.",
+)
+@click.option(
+    "--max-mase",
+    type=float,
+    default=DEFAULT_GATE.max_mase,
+    show_default=True,
+    help="Highest backtest MASE the gate accepts; 1.0 means no worse than naive.",
+)
+def register(model_uri: str, model_name: str, max_mase: float) -> None:
+    """Register the model if its MASE passes the gate; move champion if it is at least as good."""
+    gate = _validated(core.GateParams, max_mase=max_mase)
+    if not model_name.strip():
+        raise click.BadParameter(
+            "model_name='': must be a non-empty name", param_hint="--model-name"
+        )
+
+    from gold_workflow import tracking
+
+    try:
+        tracking.ensure_registrable(model_uri)
+        ref = tracking.resolve_model(model_uri)
+        run_id, decision, new_version = tracking.register_if_good(ref, model_name, gate)
+    except tracking.ModelUriError as error:
+        raise StepError(str(error)) from error
+    version_text = f"version={new_version}" if new_version else "version=none"
+    click.echo(f"gold_prices register: run_id={run_id} {version_text} {decision.summary()}")
+
+
+def main() -> None:
+    """Console entry: run the group, and tag the step's MLflow run when it fails."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        from gold_workflow.tracking import record_failure
+
+        record_failure(error.format_message())
+        sys.exit(error.exit_code)
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,366 @@
+"""Everything the gold_prices entry points record in, or read from, MLflow.
+
+Train logs the recipe, the backtest metrics beside the naive forecast's, the backtest
+forecasts table, two plots, the dataset and the served pyfunc model; evaluate re-scores
+the backtest with MLflow's regressor evaluator and checks that the packaged model
+answers; register applies the MASE gate and moves the aliases. MLflow is imported here
+(and in ``serving``) only, so a bad parameter fails before paying for it.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import os
+import re
+import tempfile
+import warnings
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gold_workflow import core
+
+logger = logging.getLogger(__name__)
+
+MODEL_ARTIFACT = "model"
+FORECASTS_ARTIFACT = "backtest/forecasts.csv"
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+GATE_METRIC = "backtest_mase"
+# The metrics the orchestrator's summary shows for a gold_prices training run.
+KEY_METRICS = ("backtest_mase", "backtest_mae", "naive_mae", "backtest_directional_accuracy")
+# What the served model needs, pinned to the versions it was trained with.
+INFERENCE_PACKAGES = ("mlflow", "scikit-learn", "skops", "numpy", "pandas", "scipy")
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+class ModelUriError(ValueError):
+    """A model URI that does not name a gold_prices model the steps can use."""
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A model URI together with the training run that produced it."""
+
+    uri: str
+    training_run_id: str
+
+
+def pip_requirements() -> list[str]:
+    """Explicit requirements, so ``log_model`` does not spend seconds inferring them."""
+    return [f"{package}=={version(package)}" for package in INFERENCE_PACKAGES]
+
+
+def log_new_params(run_id: str, params: dict[str, object]) -> None:
+    """Log the parameters the run does not have yet (``mlflow run`` logs the raw ones)."""
+    import mlflow
+    from mlflow.entities import Param
+
+    client = mlflow.MlflowClient()
+    existing = client.get_run(run_id).data.params
+    new = [Param(key, str(value)) for key, value in params.items() if key not in existing]
+    if new:
+        client.log_batch(run_id, params=new)
+
+
+def record_failure(message: str) -> None:
+    """Tag the run ``mlflow run`` created for this step with the reason it failed."""
+    run_id = os.environ.get("MLFLOW_RUN_ID")
+    if not run_id:
+        return
+    try:
+        import mlflow
+
+        mlflow.MlflowClient().set_tag(run_id, "failure_reason", message[:4000])
+    except Exception:  # the failure itself is already reported; never mask it
+        logger.debug("could not tag run %s with its failure", run_id, exc_info=True)
+
+
+@dataclass(frozen=True)
+class TrainingRecord:
+    """What one training run produced, ready to be logged."""
+
+    params: core.TrainParams
+    data_path: Path
+    data_sha256: str
+    pinned: bool
+    prices: pd.DataFrame
+    dropped_partial_bar: str | None
+    backtest: core.Backtest
+    metrics: dict[str, float]
+    n_final_rows: int
+
+
+def log_training(record: TrainingRecord, final_model: object) -> str:
+    """Record one training run and return its run id."""
+    import mlflow
+
+    from gold_workflow.plots import forecast_figure, residual_figure
+
+    params = record.params
+    prices = record.prices
+    with mlflow.start_run() as run:
+        run_id = run.info.run_id
+        log_new_params(
+            run_id,
+            {
+                **params.as_dict(),
+                "data_path": str(record.data_path),
+            },
+        )
+        mlflow.log_metrics(
+            {
+                **record.metrics,
+                "backtest_rows": float(len(record.backtest.forecasts)),
+                "backtest_refits": float(record.backtest.refits),
+                "final_training_rows": float(record.n_final_rows),
+            }
+        )
+        mase = record.metrics["backtest_mase"]
+        verdict = f"backtest MASE {mase:.4f}: the model {core.verdict_against_naive(mase)}"
+        mlflow.set_tags(
+            {
+                "data_sha256": record.data_sha256,
+                "data_pinned": str(record.pinned).lower(),
+                "data_first_date": prices[core.DATE].iloc[0].strftime("%Y-%m-%d"),
+                "data_last_date": prices[core.DATE].iloc[-1].strftime("%Y-%m-%d"),
+                "data_dropped_partial_bar": record.dropped_partial_bar or "none",
+                "backtest_start": record.backtest.forecasts[core.DATE].iloc[0].strftime("%Y-%m-%d"),
+                "beats_naive": str(mase < 1.0).lower(),
+                "verdict": verdict,
+                "gold.step": "train",
+                "key_metrics": ",".join(KEY_METRICS),
+            }
+        )
+        with warnings.catch_warnings():
+            # MLflow finds two equivalent sources for a local file and warns that it
+            # picked one of them; either records the same path.
+            warnings.filterwarnings("ignore", message="The specified dataset source")
+            dataset = mlflow.data.from_pandas(
+                prices, source=str(record.data_path), name="gold_prices"
+            )
+        mlflow.log_input(dataset, context="training")
+        forecasts = record.backtest.forecasts.copy()
+        for column in (core.DATE, "target_date"):
+            forecasts[column] = forecasts[column].dt.strftime("%Y-%m-%d")
+        mlflow.log_text(forecasts.to_csv(index=False), FORECASTS_ARTIFACT)
+        title = f"{params.model}, horizon {params.horizon}: backtest MASE {mase:.4f}"
+        mlflow.log_figure(
+            forecast_figure(record.backtest.forecasts, title), "plots/forecast_vs_actual.png"
+        )
+        mlflow.log_figure(residual_figure(record.backtest.forecasts, title), "plots/residuals.png")
+        log_forecaster(final_model, params.horizon, prices)
+    return run_id
+
+
+def log_forecaster(final_model: object, horizon: int, prices: pd.DataFrame) -> None:
+    """Log the served model from code: the pipeline as a skops file, trusting exactly the
+    types it holds, the horizon as model config, and this package as its code."""
+    import mlflow
+    import skops.io
+
+    from gold_workflow import serving
+
+    with tempfile.TemporaryDirectory() as scratch:
+        pipeline_file = Path(scratch) / "pipeline.skops"
+        skops.io.dump(final_model, pipeline_file)
+        trusted = skops.io.get_untrusted_types(file=pipeline_file)
+        mlflow.pyfunc.log_model(
+            name=MODEL_ARTIFACT,
+            python_model=str(serving.MODEL_CODE),
+            artifacts={serving.PIPELINE_ARTIFACT: str(pipeline_file)},
+            model_config={"horizon": horizon, "trusted_types": trusted},
+            signature=serving.signature(),
+            input_example=serving.input_example(prices),
+            pip_requirements=pip_requirements(),
+            code_paths=[str(PACKAGE_DIR)],
+        )
+
+
+def resolve_model(model_uri: str) -> ModelRef:
+    """Check that ``model_uri`` names a logged model and find its training run."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    if not model_uri.startswith(("runs:/", "models:/")):
+        raise ModelUriError(
+            f"model_uri {model_uri!r} is not a model URI: use runs:/<run_id>/model "
+            f"or models:/<name>@<alias>"
+        )
+    try:
+        info = mlflow.models.get_model_info(model_uri)
+    except (MlflowException, OSError) as error:
+        raise ModelUriError(
+            f"model_uri {model_uri!r} does not name an existing model: {error}"
+        ) from error
+    if not info.run_id:
+        raise ModelUriError(
+            f"model_uri {model_uri!r} has no training run to read its backtest from"
+        )
+    return ModelRef(uri=model_uri, training_run_id=info.run_id)
+
+
+_LOGGED_MODEL_URI = re.compile(r"models:/m-[0-9a-f]+")
+
+
+def ensure_registrable(model_uri: str) -> None:
+    """Register takes a trained model, not a version that the registry already holds."""
+    if model_uri.startswith("models:/") and not _LOGGED_MODEL_URI.fullmatch(model_uri):
+        raise ModelUriError(
+            f"model_uri {model_uri!r} names a registered model version; register takes the "
+            f"model of a training run: runs:/<run_id>/model (or its models:/m-<id> URI)"
+        )
+
+
+def load_forecasts(ref: ModelRef) -> pd.DataFrame:
+    """The walk-forward forecasts the model's training run logged."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        text = mlflow.artifacts.load_text(f"runs:/{ref.training_run_id}/{FORECASTS_ARTIFACT}")
+    except (MlflowException, OSError) as error:
+        raise ModelUriError(
+            f"training run {ref.training_run_id} of {ref.uri!r} has no backtest "
+            f"({FORECASTS_ARTIFACT}); evaluate models logged by the gold_prices train step"
+        ) from error
+    return pd.read_csv(io.StringIO(text))
+
+
+def check_served_model(ref: ModelRef) -> pd.DataFrame:
+    """Load the model as ``mlflow models serve`` does and forecast from its input example."""
+    import mlflow
+    from mlflow.models import Model
+
+    model = mlflow.pyfunc.load_model(ref.uri)
+    example = Model.load(ref.uri).load_input_example(mlflow.artifacts.download_artifacts(ref.uri))
+    if example is None:
+        raise ModelUriError(f"model {ref.uri!r} has no input example to check it with")
+    answer = model.predict(example)
+    forecast = float(answer["forecast_close"].iloc[0])
+    if len(answer) != 1 or not math.isfinite(forecast) or forecast <= 0:
+        raise ModelUriError(f"model {ref.uri!r} answered its input example with {answer!r}")
+    return answer
+
+
+def log_evaluation(ref: ModelRef, forecasts: pd.DataFrame) -> tuple[str, dict[str, float]]:
+    """Score the backtest with MLflow's regressor evaluator and our own metrics, and check
+    that the packaged model forecasts from its input example."""
+    import mlflow
+
+    with mlflow.start_run() as run:
+        mlflow.set_tags(
+            {"training_run_id": ref.training_run_id, "model_uri": ref.uri, "gold.step": "evaluate"}
+        )
+        log_new_params(run.info.run_id, {"model_uri": ref.uri})
+        result = mlflow.models.evaluate(
+            data=forecasts[["forecast_close", "actual_close"]],
+            predictions="forecast_close",
+            targets="actual_close",
+            model_type="regressor",
+            evaluators=["default"],
+            evaluator_config={"default": {"log_explainer": False}},
+        )
+        ours = core.backtest_metrics(forecasts)
+        mlflow.log_metrics(ours)
+        answer = check_served_model(ref)
+        mlflow.log_metric("served_example_forecast_close", float(answer["forecast_close"].iloc[0]))
+        mlflow.log_text(answer.to_csv(index=False), "served_example_forecast.csv")
+    metrics = {**dict(result.metrics), **ours}
+    return run.info.run_id, metrics
+
+
+def _champion(client: object, model_name: str) -> tuple[str | None, float | None]:
+    """The champion's version and its backtest MASE, if there is one."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        champion = client.get_model_version_by_alias(model_name, CHAMPION)
+    except MlflowException:
+        return None, None
+    champion_version = str(champion.version)
+    if champion.tags.get("gate.metric") == "mase" and "gate.value" in champion.tags:
+        return champion_version, float(champion.tags["gate.value"])
+    if champion.run_id:
+        return champion_version, client.get_run(champion.run_id).data.metrics.get(GATE_METRIC)
+    return champion_version, None
+
+
+def gate_value(ref: ModelRef) -> float:
+    """The backtest MASE recorded by the model's training run."""
+    import mlflow
+
+    metrics = mlflow.MlflowClient().get_run(ref.training_run_id).data.metrics
+    if GATE_METRIC not in metrics:
+        raise ModelUriError(
+            f"training run {ref.training_run_id} of {ref.uri!r} has no metric {GATE_METRIC!r}; "
+            f"register models logged by the gold_prices train step"
+        )
+    return float(metrics[GATE_METRIC])
+
+
+def register_if_good(
+    ref: ModelRef, model_name: str, gate: core.GateParams
+) -> tuple[str, core.GateDecision, str | None]:
+    """Gate the model on its backtest MASE, register a version when it passes, move aliases.
+
+    Returns the register run's id, the decision and the new version (None if the gate
+    failed). The decision is recorded as ``gate.*`` tags on the run and the version.
+    """
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    value = gate_value(ref)
+    with mlflow.start_run() as run:
+        run_id = run.info.run_id
+        log_new_params(
+            run_id, {"model_uri": ref.uri, "model_name": model_name, "max_mase": gate.max_mase}
+        )
+        champion_version, champion_value = _champion(client, model_name)
+        decision = core.decide(gate, value, champion_version, champion_value)
+        tags = decision_tags(decision)
+        new_version = None
+        if decision.passed:
+            registered = mlflow.register_model(ref.uri, model_name, tags=tags)
+            new_version = str(registered.version)
+            client.set_registered_model_alias(model_name, CHALLENGER, new_version)
+            if decision.promote:
+                client.set_registered_model_alias(model_name, CHAMPION, new_version)
+            tags["registered_version"] = new_version
+        champion_now = new_version if decision.promote else champion_version
+        tags.update(
+            {
+                "training_run_id": ref.training_run_id,
+                "model_uri": ref.uri,
+                "registered_model": model_name,
+                "champion_version": str(champion_now) if champion_now else "none",
+                "gold.step": "register",
+            }
+        )
+        mlflow.set_tags(tags)
+        if np.isfinite(value):
+            mlflow.log_metric("gate_mase", value)
+    return run_id, decision, new_version
+
+
+def decision_tags(decision: core.GateDecision) -> dict[str, str]:
+    """The ``gate.*`` tags that record a decision on a run and a model version."""
+    return {
+        "gate.decision": "passed" if decision.passed else "failed",
+        "gate.metric": decision.metric,
+        "gate.value": repr(decision.value),
+        "gate.threshold": repr(decision.threshold),
+        "gate.previous_champion": decision.previous_champion or "none",
+        "gate.previous_champion_value": (
+            "none"
+            if decision.previous_champion_value is None
+            else repr(decision.previous_champion_value)
+        ),
+        "gate.promoted": str(decision.promote).lower(),
+        "gate.summary": decision.summary(),
+    }

@@ -1,0 +1,76 @@
+"""Unit tests of the served gold forecaster's input handling, on a model fitted to a
+small synthetic history."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow.exceptions import MlflowException
+
+from gold_workflow import core, serving
+from tests.unit.test_gold_core import prices_table
+
+
+@pytest.fixture(scope="module")
+def fitted() -> tuple[object, pd.DataFrame]:
+    table = prices_table(400)
+    features = core.build_features(table)
+    target = core.future_log_return(features["Close"], 1)
+    return core.fit_final(core.TrainParams(), features, target), table
+
+
+def window(table: pd.DataFrame, rows: int = core.MIN_HISTORY) -> pd.DataFrame:
+    return serving.input_example(table.tail(rows))
+
+
+def test_the_input_example_forecasts_from_its_last_row(fitted) -> None:
+    model, table = fitted
+    answer = serving.forecast_from_window(model, 1, window(table))
+    assert list(answer.columns) == [
+        "Date",
+        "Close",
+        "horizon",
+        "forecast_close",
+        "forecast_log_return",
+    ]
+    assert answer["Date"].iloc[0] == table["Date"].iloc[-1].strftime("%Y-%m-%d")
+    assert answer["Close"].iloc[0] == pytest.approx(table["Close"].iloc[-1])
+    expected = core.forecast_close(model, core.build_features(table).tail(1))[0]
+    assert answer["forecast_close"].iloc[0] == pytest.approx(expected)
+
+
+def test_row_order_and_extra_history_do_not_change_the_forecast(fitted) -> None:
+    model, table = fitted
+    base = serving.forecast_from_window(model, 1, window(table))
+    shuffled = window(table).sample(frac=1.0, random_state=3)
+    longer = window(table, 200).drop(columns=["Volume"])
+    for variant in (shuffled, longer):
+        answer = serving.forecast_from_window(model, 1, variant)
+        assert answer["forecast_close"].iloc[0] == pytest.approx(base["forecast_close"].iloc[0])
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda w: w.tail(10), "too little history: 10 daily row(s)"),
+        (lambda w: w.assign(Close=np.where(w.index == 5, -1.0, w["Close"])), "'Close' must be"),
+        (lambda w: w.assign(Date=w["Date"].where(w.index != 7, "soon")), "must hold dates"),
+        (lambda w: w.assign(Date=w["Date"].where(w.index != 7, w["Date"][6])), "duplicate"),
+    ],
+    ids=["short", "negative", "date", "duplicate"],
+)
+def test_bad_windows_raise_a_400_class_error_naming_the_problem(fitted, mutate, message) -> None:
+    model, table = fitted
+    forecaster = serving.GoldForecaster(model, 1)
+    with pytest.raises(MlflowException) as caught:
+        forecaster.predict(None, mutate(window(table)))
+    assert message in caught.value.message
+    assert caught.value.get_http_status_code() == 400
+
+
+def test_the_signature_requires_dates_and_prices_and_allows_volume() -> None:
+    inputs = {spec.name: spec for spec in serving.signature().inputs.inputs}
+    assert set(inputs) == {"Date", "Open", "High", "Low", "Close", "Volume"}
+    assert not inputs["Volume"].required
+    assert all(inputs[name].required for name in ("Date", "Open", "High", "Low", "Close"))
