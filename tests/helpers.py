@@ -129,3 +129,50 @@ class Server:
                 os.killpg(self.pid, signal.SIGKILL)
                 self.process.wait(timeout=15)
         self._log_handle.close()
+
+
+@contextlib.contextmanager
+def served_model(store: Store, model_uri: str, workdir: Path, timeout: float = 120):
+    """``mlflow models serve -m model_uri`` on a free loopback port, stopped by its PID.
+
+    Yields the base URL once ``/ping`` answers.
+    """
+    port = free_port()
+    server = Server(
+        [
+            "mlflow",
+            "models",
+            "serve",
+            "-m",
+            model_uri,
+            "--env-manager",
+            "local",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=store.env(),
+        cwd=workdir,
+        log=workdir / "serve.log",
+    )
+    try:
+        server.wait_http(f"http://127.0.0.1:{port}/ping", timeout=timeout)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+    assert server.process.returncode is not None
+
+
+def assert_failed_run(
+    store: Store, result: subprocess.CompletedProcess, fragments: list[str]
+) -> None:
+    """The command failed, said each fragment, and left exactly one run: FAILED, with the
+    fragments in its ``failure_reason`` tag."""
+    assert result.returncode != 0
+    for fragment in fragments:
+        assert fragment in result.stderr
+    (run,) = all_runs(store)
+    assert run.info.status == "FAILED"
+    assert all(fragment in run.data.tags["failure_reason"] for fragment in fragments)
+    assert_no_running_runs(store)

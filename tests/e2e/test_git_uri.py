@@ -1,5 +1,6 @@
-"""End-to-end: ``mlflow run git://…#iris --version <commit>`` against a bare clone of this
-repository served by ``git daemon`` on 127.0.0.1."""
+"""End-to-end: ``mlflow run git://…#<project> --version <commit>`` against a bare clone of
+this repository served by ``git daemon`` on 127.0.0.1: iris with its committed data, and
+gold_prices and cities with their pinned data read through the mirror."""
 
 from __future__ import annotations
 
@@ -31,7 +32,9 @@ def wait_for_git(url: str, server: Server, tries: int = 40) -> None:
     raise AssertionError(f"git daemon at {url} did not answer:\n{server.output()}")
 
 
-def test_mlflow_run_from_a_git_uri_at_a_pinned_commit(store: Store, tmp_path: Path) -> None:
+def test_mlflow_run_from_a_git_uri_at_a_pinned_commit(
+    store: Store, tmp_path: Path, datasets_mirror: Path
+) -> None:
     commit = git("rev-parse", "HEAD")
     served = tmp_path / "served"
     served.mkdir()
@@ -71,8 +74,39 @@ def test_mlflow_run_from_a_git_uri_at_a_pinned_commit(store: Store, tmp_path: Pa
             store,
             tmp_path,
         )
+        # The fetched datasets resolve inside the checkout MLflow makes, via the mirror.
+        fetched = {
+            project: run_cli(
+                [
+                    "mlflow",
+                    "run",
+                    f"{url}#{project}",
+                    "--version",
+                    commit,
+                    "-e",
+                    "train",
+                    *extra,
+                    "--env-manager",
+                    "local",
+                ],
+                store,
+                tmp_path,
+                DATASETS_MIRROR=str(datasets_mirror),
+            )
+            for project, extra in [
+                ("gold_prices", ["-P", "refit_every=252"]),
+                ("cities", ["-P", "n_components=3"]),
+            ]
+        }
     finally:
         daemon.stop()
+    for project, outcome in fetched.items():
+        assert outcome.returncode == 0, (project, outcome.stderr[-3000:])
+        fetched_run = client_for(store).get_run(
+            re.search(r"run_id=([0-9a-f]{32})", outcome.stdout).group(1)
+        )
+        assert fetched_run.data.tags["mlflow.source.git.commit"] == commit
+        assert fetched_run.data.tags["data_pinned"] == "true"
     assert result.returncode == 0, result.stderr[-4000:]
     run_id = re.search(r"run_id=([0-9a-f]{32})", result.stdout).group(1)
     run = client_for(store).get_run(run_id)

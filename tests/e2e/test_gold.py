@@ -13,13 +13,12 @@ import requests
 
 from tests.helpers import (
     REPO_ROOT,
-    Server,
     Store,
-    all_runs,
+    assert_failed_run,
     assert_no_running_runs,
     client_for,
-    free_port,
     run_cli,
+    served_model,
 )
 
 pytestmark = pytest.mark.e2e
@@ -80,28 +79,8 @@ def test_run_register_and_serve_the_champion(
     )
     assert client.get_run(register_id).data.tags["champion_version"] == "1"
 
-    port = free_port()
-    server = Server(
-        [
-            "mlflow",
-            "models",
-            "serve",
-            "-m",
-            "models:/gold_prices@champion",
-            "--env-manager",
-            "local",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=store.env(),
-        cwd=tmp_path,
-        log=tmp_path / "serve.log",
-    )
-    url = f"http://127.0.0.1:{port}/invocations"
-    try:
-        server.wait_http(f"http://127.0.0.1:{port}/ping", timeout=120)
+    with served_model(store, "models:/gold_prices@champion", tmp_path) as base:
+        url = f"{base}/invocations"
         payload = window_payload(datasets_mirror)
         answer = requests.post(url, json=payload, timeout=30)
         assert answer.status_code == 200, answer.text
@@ -140,8 +119,6 @@ def test_run_register_and_serve_the_champion(
         response = requests.post(url, json=text_price, timeout=30)
         assert response.status_code == 400
         assert "Open" in response.json()["message"]
-    finally:
-        server.stop()
     assert_no_running_runs(store)
 
 
@@ -161,10 +138,4 @@ def test_bad_input_fails_the_run_with_a_clear_message(
     for param in params:
         args += ["-P", param]
     result = run_cli(args, store, REPO_ROOT, DATASETS_MIRROR=str(datasets_mirror))
-    assert result.returncode != 0
-    for fragment in fragments:
-        assert fragment in result.stderr
-    (run,) = all_runs(store)
-    assert run.info.status == "FAILED"
-    assert all(fragment in run.data.tags["failure_reason"] for fragment in fragments)
-    assert_no_running_runs(store)
+    assert_failed_run(store, result, fragments)

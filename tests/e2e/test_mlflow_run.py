@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO_ROOT, Store, all_runs, assert_no_running_runs, client_for, run_cli
+from tests.helpers import REPO_ROOT, Store, assert_failed_run, client_for, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -64,14 +64,7 @@ def test_bad_input_fails_the_run_with_a_clear_message(
     args = ["mlflow", "run", "iris", "-e", entry, "--env-manager", "local"]
     for param in params:
         args += ["-P", param]
-    result = run_cli(args, store, REPO_ROOT)
-    assert result.returncode != 0
-    for fragment in fragments:
-        assert fragment in result.stderr
-    (run,) = all_runs(store)
-    assert run.info.status == "FAILED"
-    assert all(fragment in run.data.tags["failure_reason"] for fragment in fragments)
-    assert_no_running_runs(store)
+    assert_failed_run(store, run_cli(args, store, REPO_ROOT), fragments)
 
 
 def test_mlflow_run_iris_in_an_environment_uv_builds(store: Store, tmp_path: Path) -> None:

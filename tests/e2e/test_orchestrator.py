@@ -45,7 +45,7 @@ def test_orchestrator_chains_train_evaluate_register_under_one_parent(
     assert {child.data.tags["mlflow.parentRunId"] for child in children} == {parent.info.run_id}
     assert all(child.info.status == "FINISHED" for child in children)
     projects = parent.data.tags["orchestrator.projects"].split(",")
-    assert {"iris", "gold_prices"} <= set(projects)
+    assert set(projects) == {"cities", "gold_prices", "iris"}
     assert len(children) == 3 * len(projects)
 
     summary = mlflow.artifacts.load_text(f"runs:/{parent.info.run_id}/summary.txt")
@@ -87,6 +87,15 @@ def test_orchestrator_chains_train_evaluate_register_under_one_parent(
     verdict = next(line for line in summary.splitlines() if line.startswith("gold_prices: gate"))
     assert "the naive last-close forecast" in verdict
     assert ("PASSED" in verdict) == (gold["gate_value"] <= 1.0)
+
+    (cities,) = [r for r in records if r["project"] == "cities"]
+    assert cities["ok"]
+    assert cities["gate_decision"] == "passed"
+    assert cities["metrics"]["eval_constraint_satisfaction"] == 1.0
+    assert (
+        client_for(store).get_model_version_by_alias("cities", "champion").run_id
+        == (cities["run_ids"]["train"])
+    )
 
 
 BROKEN_MLPROJECT = """\

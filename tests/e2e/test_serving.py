@@ -11,7 +11,7 @@ import requests
 from click.testing import CliRunner
 
 from iris_workflow.cli import cli
-from tests.helpers import Server, Store, free_port
+from tests.helpers import Store, served_model
 
 pytestmark = pytest.mark.e2e
 
@@ -37,31 +37,8 @@ def register_a_champion() -> None:
 @pytest.fixture
 def served_champion(store: Store, tmp_path: Path):
     register_a_champion()
-    port = free_port()
-    server = Server(
-        [
-            "mlflow",
-            "models",
-            "serve",
-            "-m",
-            "models:/iris@champion",
-            "--env-manager",
-            "local",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=store.env(),
-        cwd=tmp_path,
-        log=tmp_path / "serve.log",
-    )
-    try:
-        server.wait_http(f"http://127.0.0.1:{port}/ping", timeout=120)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-    assert server.process.returncode is not None
+    with served_model(store, "models:/iris@champion", tmp_path) as base:
+        yield base
 
 
 def test_invocations_accept_all_three_payload_formats(served_champion: str) -> None:

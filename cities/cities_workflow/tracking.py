@@ -1,0 +1,333 @@
+"""Everything the cities entry points record in, or read from, MLflow.
+
+Train logs the recipe, the PCA (explained variance, loadings, the city map), the
+dataset, the recommendations for the evaluation profiles and the served pyfunc model;
+evaluate and register run the evaluation profiles through the packaged model, exactly
+as ``mlflow models serve`` would, and register gates on the result. MLflow is imported
+here (and in ``serving``) only, so a bad parameter fails before paying for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+import warnings
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cities_workflow import core
+from cities_workflow.profiles import profiles_frame
+
+logger = logging.getLogger(__name__)
+
+MODEL_ARTIFACT = "model"
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+# The metrics the orchestrator's summary shows for a cities training run.
+KEY_METRICS = (
+    "explained_variance",
+    "eval_constraint_satisfaction",
+    "eval_temperature_fit",
+    "eval_coverage",
+)
+# What the served model needs, pinned to the versions it was trained with.
+INFERENCE_PACKAGES = ("mlflow", "numpy", "pandas")
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+class ModelUriError(ValueError):
+    """A model URI that does not name a cities model the steps can use."""
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A model URI together with the training run that produced it."""
+
+    uri: str
+    training_run_id: str
+
+
+def pip_requirements() -> list[str]:
+    """Explicit requirements, so ``log_model`` does not spend seconds inferring them."""
+    return [f"{package}=={version(package)}" for package in INFERENCE_PACKAGES]
+
+
+def log_new_params(run_id: str, params: dict[str, object]) -> None:
+    """Log the parameters the run does not have yet (``mlflow run`` logs the raw ones)."""
+    import mlflow
+    from mlflow.entities import Param
+
+    client = mlflow.MlflowClient()
+    existing = client.get_run(run_id).data.params
+    new = [Param(key, str(value)) for key, value in params.items() if key not in existing]
+    if new:
+        client.log_batch(run_id, params=new)
+
+
+def record_failure(message: str) -> None:
+    """Tag the run ``mlflow run`` created for this step with the reason it failed."""
+    run_id = os.environ.get("MLFLOW_RUN_ID")
+    if not run_id:
+        return
+    try:
+        import mlflow
+
+        mlflow.MlflowClient().set_tag(run_id, "failure_reason", message[:4000])
+    except Exception:  # the failure itself is already reported; never mask it
+        logger.debug("could not tag run %s with its failure", run_id, exc_info=True)
+
+
+@dataclass(frozen=True)
+class TrainingRecord:
+    """What one training run produced, ready to be logged."""
+
+    params: core.TrainParams
+    data_path: Path
+    data_sha256: str
+    pinned: bool
+    cities: pd.DataFrame
+    pipeline: object
+    catalog: pd.DataFrame
+    recommendations: pd.DataFrame
+    metrics: dict[str, float]
+
+
+def pca_metrics(pipeline: object) -> dict[str, float]:
+    """Explained-variance ratio per component and in total."""
+    ratios = pipeline.named_steps["pca"].explained_variance_ratio_
+    metrics = {f"explained_variance_ratio_pc{i + 1}": float(r) for i, r in enumerate(ratios)}
+    metrics["explained_variance"] = float(np.sum(ratios))
+    return metrics
+
+
+def log_training(record: TrainingRecord) -> str:
+    """Record one training run and return its run id."""
+    import mlflow
+
+    from cities_workflow.plots import city_map_figure, explained_variance_figure
+
+    explained = record.pipeline.named_steps["pca"].explained_variance_ratio_
+    with mlflow.start_run() as run:
+        run_id = run.info.run_id
+        log_new_params(run_id, {**record.params.as_dict(), "data_path": str(record.data_path)})
+        mlflow.log_metrics(record.metrics)
+        mlflow.set_tags(
+            {
+                "data_sha256": record.data_sha256,
+                "data_pinned": str(record.pinned).lower(),
+                "cities.step": "train",
+                "key_metrics": ",".join(KEY_METRICS),
+            }
+        )
+        with warnings.catch_warnings():
+            # MLflow finds two equivalent sources for a local file and warns that it
+            # picked one of them; either records the same path.
+            warnings.filterwarnings("ignore", message="The specified dataset source")
+            # The ratings are integers with no missing values; the hint does not apply.
+            warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+            dataset = mlflow.data.from_pandas(
+                record.cities.drop(columns=["durations"]),
+                source=str(record.data_path),
+                name="cities",
+            )
+            mlflow.log_input(dataset, context="training")
+        mlflow.log_text(core.loadings(record.pipeline).to_csv(), "pca/loadings.csv")
+        mlflow.log_figure(city_map_figure(record.catalog, explained), "pca/city_map.png")
+        mlflow.log_figure(explained_variance_figure(explained), "pca/explained_variance.png")
+        mlflow.log_text(
+            record.recommendations.to_csv(index=False), "evaluation/recommendations.csv"
+        )
+        log_recommender(record.catalog, record.params.diversity)
+    return run_id
+
+
+def log_recommender(catalog: pd.DataFrame, diversity: float) -> None:
+    """Log the served model from code, with the catalog as an artifact and the diversity
+    setting as model config."""
+    import mlflow
+
+    from cities_workflow import serving
+
+    with tempfile.TemporaryDirectory() as scratch:
+        catalog_file = Path(scratch) / "catalog.csv"
+        catalog.to_csv(catalog_file, index=False)
+        mlflow.pyfunc.log_model(
+            name=MODEL_ARTIFACT,
+            python_model=str(serving.MODEL_CODE),
+            artifacts={serving.CATALOG_ARTIFACT: str(catalog_file)},
+            model_config={"diversity": diversity},
+            signature=serving.signature(),
+            input_example=profiles_frame().drop(columns=["name"]).head(2),
+            pip_requirements=pip_requirements(),
+            code_paths=[str(PACKAGE_DIR)],
+        )
+
+
+def resolve_model(model_uri: str) -> ModelRef:
+    """Check that ``model_uri`` names a logged model and find its training run."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    if not model_uri.startswith(("runs:/", "models:/")):
+        raise ModelUriError(
+            f"model_uri {model_uri!r} is not a model URI: use runs:/<run_id>/model "
+            f"or models:/<name>@<alias>"
+        )
+    try:
+        info = mlflow.models.get_model_info(model_uri)
+    except (MlflowException, OSError) as error:
+        raise ModelUriError(
+            f"model_uri {model_uri!r} does not name an existing model: {error}"
+        ) from error
+    if not info.run_id:
+        raise ModelUriError(f"model_uri {model_uri!r} has no training run")
+    return ModelRef(uri=model_uri, training_run_id=info.run_id)
+
+
+_LOGGED_MODEL_URI = re.compile(r"models:/m-[0-9a-f]+")
+
+
+def ensure_registrable(model_uri: str) -> None:
+    """Register takes a trained model, not a version that the registry already holds."""
+    if model_uri.startswith("models:/") and not _LOGGED_MODEL_URI.fullmatch(model_uri):
+        raise ModelUriError(
+            f"model_uri {model_uri!r} names a registered model version; register takes the "
+            f"model of a training run: runs:/<run_id>/model (or its models:/m-<id> URI)"
+        )
+
+
+def score_profiles(ref: ModelRef) -> tuple[dict[str, float], pd.DataFrame]:
+    """Run the evaluation profiles through the packaged model and measure the answers."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from cities_workflow import serving
+
+    try:
+        model = mlflow.pyfunc.load_model(ref.uri)
+        model_dir = Path(mlflow.artifacts.download_artifacts(ref.uri))
+    except (MlflowException, OSError) as error:
+        raise ModelUriError(f"model {ref.uri!r} cannot be loaded: {error}") from error
+    catalog_file = model_dir / "artifacts" / "catalog.csv"
+    if not catalog_file.is_file():
+        raise ModelUriError(f"model {ref.uri!r} is not a cities recommender (no catalog)")
+    profiles = profiles_frame()
+    results = model.predict(profiles.drop(columns=["name"]))
+    metrics = core.evaluation_metrics(serving.read_catalog(catalog_file), profiles, results)
+    return metrics, results
+
+
+def explained_variance(ref: ModelRef) -> float:
+    """The total explained variance recorded by the model's training run."""
+    import mlflow
+
+    metrics = mlflow.MlflowClient().get_run(ref.training_run_id).data.metrics
+    if "explained_variance" not in metrics:
+        raise ModelUriError(
+            f"training run {ref.training_run_id} of {ref.uri!r} has no metric "
+            f"'explained_variance'; use models logged by the cities train step"
+        )
+    return float(metrics["explained_variance"])
+
+
+def log_evaluation(ref: ModelRef) -> tuple[str, dict[str, float]]:
+    """Score the evaluation profiles through the packaged model, in a run of its own."""
+    import mlflow
+
+    metrics, results = score_profiles(ref)
+    metrics["explained_variance"] = explained_variance(ref)
+    with mlflow.start_run() as run:
+        mlflow.set_tags(
+            {
+                "training_run_id": ref.training_run_id,
+                "model_uri": ref.uri,
+                "cities.step": "evaluate",
+            }
+        )
+        log_new_params(run.info.run_id, {"model_uri": ref.uri})
+        mlflow.log_metrics({key: value for key, value in metrics.items() if np.isfinite(value)})
+        names = profiles_frame()["name"]
+        mlflow.log_text(
+            results.assign(profile_name=results["profile"].map(names)).to_csv(index=False),
+            "evaluation/recommendations.csv",
+        )
+    return run.info.run_id, metrics
+
+
+def _champion_version(client: object, model_name: str) -> str | None:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return str(client.get_model_version_by_alias(model_name, CHAMPION).version)
+    except MlflowException:
+        return None
+
+
+def register_if_good(
+    ref: ModelRef, model_name: str, gate: core.GateParams
+) -> tuple[str, core.GateDecision, str | None]:
+    """Gate the packaged model on the evaluation profiles and its explained variance;
+    register a version when it passes and move the aliases to it."""
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    metrics, _ = score_profiles(ref)
+    variance = explained_variance(ref)
+    with mlflow.start_run() as run:
+        run_id = run.info.run_id
+        log_new_params(
+            run_id,
+            {
+                "model_uri": ref.uri,
+                "model_name": model_name,
+                "min_explained_variance": gate.min_explained_variance,
+            },
+        )
+        champion_version = _champion_version(client, model_name)
+        decision = core.decide(gate, metrics["constraint_satisfaction"], variance, champion_version)
+        tags = decision_tags(decision)
+        new_version = None
+        if decision.passed:
+            registered = mlflow.register_model(ref.uri, model_name, tags=tags)
+            new_version = str(registered.version)
+            client.set_registered_model_alias(model_name, CHALLENGER, new_version)
+            client.set_registered_model_alias(model_name, CHAMPION, new_version)
+            tags["registered_version"] = new_version
+        champion_now = new_version or champion_version
+        tags.update(
+            {
+                "training_run_id": ref.training_run_id,
+                "model_uri": ref.uri,
+                "registered_model": model_name,
+                "champion_version": champion_now or "none",
+                "cities.step": "register",
+            }
+        )
+        mlflow.set_tags(tags)
+        mlflow.log_metrics(
+            {
+                "gate_constraint_satisfaction": metrics["constraint_satisfaction"],
+                "gate_explained_variance": variance,
+            }
+        )
+    return run_id, decision, new_version
+
+
+def decision_tags(decision: core.GateDecision) -> dict[str, str]:
+    """The ``gate.*`` tags that record a decision on a run and a model version."""
+    return {
+        "gate.decision": "passed" if decision.passed else "failed",
+        "gate.metric": decision.metric,
+        "gate.value": repr(decision.value),
+        "gate.threshold": repr(decision.threshold),
+        "gate.constraint_satisfaction": repr(decision.constraint_satisfaction),
+        "gate.previous_champion": decision.previous_champion or "none",
+        "gate.promoted": str(decision.promote).lower(),
+        "gate.summary": decision.summary(),
+    }
