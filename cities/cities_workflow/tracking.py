@@ -70,6 +70,13 @@ def log_new_params(run_id: str, params: dict[str, object]) -> None:
         client.log_batch(run_id, params=new)
 
 
+def tracking_failure_message(error: Exception) -> str:
+    """One line for an MLflow error: which tracking server failed, and how."""
+    import mlflow
+
+    return f"MLflow tracking at {mlflow.get_tracking_uri()} failed: {error}"
+
+
 def record_failure(message: str) -> None:
     """Tag the run ``mlflow run`` created for this step with the reason it failed."""
     run_id = os.environ.get("MLFLOW_RUN_ID")
@@ -106,6 +113,17 @@ def pca_metrics(pipeline: object) -> dict[str, float]:
     return metrics
 
 
+def log_figure(figure: object, artifact_file: str) -> None:
+    """Log a matplotlib figure to the active run, then free it."""
+    import matplotlib.pyplot as plt
+    import mlflow
+
+    try:
+        mlflow.log_figure(figure, artifact_file)
+    finally:
+        plt.close(figure)
+
+
 def log_training(record: TrainingRecord) -> str:
     """Record one training run and return its run id."""
     import mlflow
@@ -138,8 +156,8 @@ def log_training(record: TrainingRecord) -> str:
             )
             mlflow.log_input(dataset, context="training")
         mlflow.log_text(core.loadings(record.pipeline).to_csv(), "pca/loadings.csv")
-        mlflow.log_figure(city_map_figure(record.catalog, explained), "pca/city_map.png")
-        mlflow.log_figure(explained_variance_figure(explained), "pca/explained_variance.png")
+        log_figure(city_map_figure(record.catalog, explained), "pca/city_map.png")
+        log_figure(explained_variance_figure(explained), "pca/explained_variance.png")
         mlflow.log_text(
             record.recommendations.to_csv(index=False), "evaluation/recommendations.csv"
         )

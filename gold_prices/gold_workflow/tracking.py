@@ -68,6 +68,13 @@ def log_new_params(run_id: str, params: dict[str, object]) -> None:
         client.log_batch(run_id, params=new)
 
 
+def tracking_failure_message(error: Exception) -> str:
+    """One line for an MLflow error: which tracking server failed, and how."""
+    import mlflow
+
+    return f"MLflow tracking at {mlflow.get_tracking_uri()} failed: {error}"
+
+
 def record_failure(message: str) -> None:
     """Tag the run ``mlflow run`` created for this step with the reason it failed."""
     run_id = os.environ.get("MLFLOW_RUN_ID")
@@ -94,6 +101,17 @@ class TrainingRecord:
     backtest: core.Backtest
     metrics: dict[str, float]
     n_final_rows: int
+
+
+def log_figure(figure: object, artifact_file: str) -> None:
+    """Log a matplotlib figure to the active run, then free it."""
+    import matplotlib.pyplot as plt
+    import mlflow
+
+    try:
+        mlflow.log_figure(figure, artifact_file)
+    finally:
+        plt.close(figure)
 
 
 def log_training(record: TrainingRecord, final_model: object) -> str:
@@ -150,10 +168,10 @@ def log_training(record: TrainingRecord, final_model: object) -> str:
             forecasts[column] = forecasts[column].dt.strftime("%Y-%m-%d")
         mlflow.log_text(forecasts.to_csv(index=False), FORECASTS_ARTIFACT)
         title = f"{params.model}, horizon {params.horizon}: backtest MASE {mase:.4f}"
-        mlflow.log_figure(
+        log_figure(
             forecast_figure(record.backtest.forecasts, title), "plots/forecast_vs_actual.png"
         )
-        mlflow.log_figure(residual_figure(record.backtest.forecasts, title), "plots/residuals.png")
+        log_figure(residual_figure(record.backtest.forecasts, title), "plots/residuals.png")
         log_forecaster(final_model, params.horizon, prices)
     return run_id
 

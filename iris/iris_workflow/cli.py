@@ -223,6 +223,17 @@ def main() -> None:
     except click.Abort:
         click.echo("Aborted!", err=True)
         sys.exit(1)
+    except Exception as error:
+        # MLflow is imported lazily: an MLflow error can only come after it was imported.
+        mlflow_exceptions = sys.modules.get("mlflow.exceptions")
+        if mlflow_exceptions is None or not isinstance(error, mlflow_exceptions.MlflowException):
+            raise
+        from iris_workflow.tracking import record_failure, tracking_failure_message
+
+        message = tracking_failure_message(error)
+        click.echo(f"Error: {message}", err=True)
+        record_failure(message)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -73,6 +73,13 @@ def log_new_params(run_id: str, params: dict[str, object]) -> None:
         client.log_batch(run_id, params=new)
 
 
+def tracking_failure_message(error: Exception) -> str:
+    """One line for an MLflow error: which tracking server failed, and how."""
+    import mlflow
+
+    return f"MLflow tracking at {mlflow.get_tracking_uri()} failed: {error}"
+
+
 def record_failure(message: str) -> None:
     """Tag the run ``mlflow run`` created for this step with the reason it failed."""
     run_id = os.environ.get("MLFLOW_RUN_ID")
@@ -84,6 +91,17 @@ def record_failure(message: str) -> None:
         mlflow.MlflowClient().set_tag(run_id, "failure_reason", message[:4000])
     except Exception:  # the failure itself is already reported; never mask it
         logger.debug("could not tag run %s with its failure", run_id, exc_info=True)
+
+
+def log_figure(figure: object, artifact_file: str) -> None:
+    """Log a matplotlib figure to the active run, then free it."""
+    import matplotlib.pyplot as plt
+    import mlflow
+
+    try:
+        mlflow.log_figure(figure, artifact_file)
+    finally:
+        plt.close(figure)
 
 
 def log_training(
@@ -130,7 +148,7 @@ def log_training(
             labels,
             f"{params.model}: held-out confusion matrix",
         )
-        mlflow.log_figure(figure, "confusion_matrix.png")
+        log_figure(figure, "confusion_matrix.png")
         mlflow.sklearn.log_model(
             classifier,
             name=MODEL_ARTIFACT,
