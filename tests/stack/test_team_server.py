@@ -263,6 +263,23 @@ def wait_for_running_run(server: TeamServer, experiment: str, timeout: float = 1
     raise AssertionError(f"no RUNNING run appeared in {experiment} within {timeout}s")
 
 
+def wait_for_process(fragment: str, timeout: float = 120) -> int:
+    """The PID of a process whose command line contains ``fragment``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if fragment in command:
+                return int(entry.name)
+        time.sleep(0.1)
+    raise AssertionError(f"no process running {fragment!r} within {timeout}s")
+
+
 def test_a_killed_server_loses_no_finished_run_and_the_interrupted_one_can_be_failed(
     postgres_server: TeamServer, orchestrated: dict, datasets_mirror: Path
 ) -> None:
@@ -290,6 +307,9 @@ def test_a_killed_server_loses_no_finished_run_and_the_interrupted_one_can_be_fa
     )
     try:
         interrupted = wait_for_running_run(postgres_server, "team-faults")
+        # Kill the server once the step process runs (mlflow run has logged the run's
+        # parameters and handed over), so the step itself meets the dead server.
+        wait_for_process("gold_workflow train")
         postgres_server.stack.kill("mlflow")
         _, stderr = client.communicate(timeout=300)
     finally:
