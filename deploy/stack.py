@@ -173,8 +173,10 @@ class Stack:
         if drop_databases:
             base = self.state.database_uri.rsplit("/", 1)[0]
             for database in self.state.database_names:
-                with contextlib.suppress(Exception):
+                try:
                     drop_database(base, database)
+                except Exception as error:  # stopping must go on; say what is left behind
+                    logger.warning("could not drop database %s: %s", database, error)
         self._save()
 
     def start_s3(self) -> None:
@@ -347,11 +349,14 @@ class Stack:
 
         # The default experiment, with the artifact root the server uses, so that no two
         # workers race to create it.
-        TrackingStore(state.database_uri, "mlflow-artifacts:/")
+        TrackingStore(state.database_uri, "mlflow-artifacts:/").engine.dispose()
         store = SqlAlchemyStore()
         store.init_db(state.auth_database_uri)
-        if not store.has_user(ADMIN_USERNAME):
-            store.create_user(ADMIN_USERNAME, state.admin_password, is_admin=True)
+        try:
+            if not store.has_user(ADMIN_USERNAME):
+                store.create_user(ADMIN_USERNAME, state.admin_password, is_admin=True)
+        finally:
+            store.engine.dispose()
 
     def _s3_client(self):
         import boto3
@@ -498,7 +503,8 @@ def drop_database(server_url: str, name: str) -> None:
     engine = sqlalchemy.create_engine(_admin_url(server_url), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
-            connection.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name}"))
+            force = " WITH (FORCE)" if server_url.startswith("postgresql") else ""
+            connection.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name}{force}"))
     finally:
         engine.dispose()
 

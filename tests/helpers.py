@@ -132,9 +132,10 @@ class Server:
 
 
 @contextlib.contextmanager
-def served_model(store: Store, model_uri: str, workdir: Path, timeout: float = 120):
+def served_model(env: dict[str, str], model_uri: str, workdir: Path, timeout: float = 120):
     """``mlflow models serve -m model_uri`` on a free loopback port, stopped by its PID.
 
+    ``env`` names the tracking server (and credentials) the model URI resolves against.
     Yields the base URL once ``/ping`` answers.
     """
     port = free_port()
@@ -152,7 +153,7 @@ def served_model(store: Store, model_uri: str, workdir: Path, timeout: float = 1
             "--port",
             str(port),
         ],
-        env=store.env(),
+        env=env,
         cwd=workdir,
         log=workdir / "serve.log",
     )

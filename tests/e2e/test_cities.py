@@ -80,7 +80,7 @@ def test_run_register_and_serve_the_champion(
     )
     assert client.get_run(register_id).data.tags["gate.decision"] == "passed"
 
-    with served_model(store, "models:/cities@champion", tmp_path) as base:
+    with served_model(store.env(), "models:/cities@champion", tmp_path) as base:
         url = f"{base}/invocations"
         rows = [preference(), preference(budget_level="Budget", regions="asia,africa", top_k=4)]
         answer = requests.post(url, json={"dataframe_records": rows}, timeout=30)

@@ -79,7 +79,7 @@ def test_run_register_and_serve_the_champion(
     )
     assert client.get_run(register_id).data.tags["champion_version"] == "1"
 
-    with served_model(store, "models:/gold_prices@champion", tmp_path) as base:
+    with served_model(store.env(), "models:/gold_prices@champion", tmp_path) as base:
         url = f"{base}/invocations"
         payload = window_payload(datasets_mirror)
         answer = requests.post(url, json=payload, timeout=30)

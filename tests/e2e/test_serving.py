@@ -37,7 +37,7 @@ def register_a_champion() -> None:
 @pytest.fixture
 def served_champion(store: Store, tmp_path: Path):
     register_a_champion()
-    with served_model(store, "models:/iris@champion", tmp_path) as base:
+    with served_model(store.env(), "models:/iris@champion", tmp_path) as base:
         yield base
 
 

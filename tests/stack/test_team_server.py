@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.helpers import REPO_ROOT, Server, free_port
+from tests.helpers import REPO_ROOT, served_model
 from tests.stack.conftest import USERS, TeamServer
 
 pytestmark = pytest.mark.e2e
@@ -108,32 +108,10 @@ def test_the_orchestrator_logs_to_postgres_and_s3(
 
     champion = postgres_server.client("alice").get_model_version_by_alias("iris", "champion")
     assert champion.run_id == iris_train
-    port = free_port()
-    server = Server(
-        [
-            "mlflow",
-            "models",
-            "serve",
-            "-m",
-            "models:/iris@champion",
-            "--env-manager",
-            "local",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=postgres_server.env("alice"),
-        cwd=tmp_path,
-        log=tmp_path / "serve.log",
-    )
-    try:
-        server.wait_http(f"http://127.0.0.1:{port}/ping", timeout=120)
-        answer = requests.post(f"http://127.0.0.1:{port}/invocations", json=IRIS_ROWS, timeout=30)
+    with served_model(postgres_server.env("alice"), "models:/iris@champion", tmp_path) as base:
+        answer = requests.post(f"{base}/invocations", json=IRIS_ROWS, timeout=30)
         assert answer.status_code == 200, answer.text
         assert answer.json() == {"predictions": ["setosa", "virginica"]}
-    finally:
-        server.stop()
 
 
 def test_only_authenticated_users_get_in(postgres_server: TeamServer) -> None:
