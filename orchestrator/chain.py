@@ -1,34 +1,194 @@
-"""Runs one project's train -> evaluate -> register chain through ``mlflow.run`` and reads
+"""Runs the projects' train -> evaluate -> register chains through ``mlflow.run`` and reads
 back what the steps recorded.
 
-Each step is its own ``mlflow.run`` call, nested under the active (parent) run; the
-steps hand forward the training run id and the model URI built from it, never a path.
+Each step is its own ``mlflow.run`` call, tagged as a child of the orchestrator's parent
+run; the steps hand forward the training run id and the model URI built from it, never
+a path. Chains run concurrently, one thread each, while a semaphore bounds how many step
+processes run at once. Before a step runs, its cache key is looked up with a
+``search_runs`` filter: a finished run with the same key is reused instead.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.core import ChainResult, failed_run_id, model_uri_for
+from orchestrator import core, fingerprint
 
 logger = logging.getLogger(__name__)
 
 
-def _run_step(
-    project_dir: Path, step: str, parameters: dict[str, str], env_manager: str, experiment_id: str
-) -> str:
-    import mlflow
+class StepFailedError(RuntimeError):
+    """A step process ended unsuccessfully; ``run_id`` is its run, if one was created."""
 
-    submitted = mlflow.projects.run(
-        str(project_dir),
-        entry_point=step,
-        parameters=parameters,
-        env_manager=env_manager,
-        experiment_id=experiment_id,
-        synchronous=True,
+    def __init__(self, message: str, run_id: str | None = None) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+
+
+@dataclass(frozen=True)
+class ProjectPlan:
+    """What a chain needs to know about its project, read once before any step runs."""
+
+    directory: Path
+    declared: dict[str, dict[str, core.ParamSpec]]
+    overrides: dict[str, str]
+    code_sha256: str
+    env_sha256: str
+    forced: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.directory.name
+
+
+def plan_project(
+    directory: Path, repository_root: Path, overrides: dict[str, str], forced: bool
+) -> ProjectPlan:
+    return ProjectPlan(
+        directory=directory,
+        declared=core.entry_point_parameters((directory / "MLproject").read_text()),
+        overrides=overrides,
+        code_sha256=fingerprint.code_sha256(directory, repository_root),
+        env_sha256=fingerprint.env_sha256(directory),
+        forced=forced,
     )
-    return submitted.run_id
+
+
+class StepRunner:
+    """Starts step runs under one parent, at most ``max_parallel`` at a time, and reuses
+    cached ones. Safe to share between chain threads."""
+
+    def __init__(
+        self,
+        *,
+        client: object,
+        experiment_id: str,
+        parent_run_id: str,
+        env_manager: str,
+        max_parallel: int,
+        use_cache: bool,
+        repository_root: Path,
+    ) -> None:
+        self.client = client
+        self.experiment_id = experiment_id
+        self.parent_run_id = parent_run_id
+        self.env_manager = env_manager
+        self.use_cache = use_cache
+        self.repository_root = repository_root
+        self._slots = threading.BoundedSemaphore(max_parallel)
+        self._stopping = threading.Event()
+
+    def cached_run(self, key: str) -> str | None:
+        """The newest finished run made with ``key`` in the step experiment, if any."""
+        runs = self.client.search_runs(
+            [self.experiment_id],
+            filter_string=core.cache_filter(key),
+            order_by=["attributes.start_time DESC"],
+            max_results=1,
+        )
+        return runs[0].info.run_id if runs else None
+
+    def run(self, plan: ProjectPlan, ingredients: core.StepIngredients) -> tuple[str, str]:
+        """Run (or reuse) one step; returns its run id and cache outcome."""
+        key = ingredients.key()
+        if not self.use_cache:
+            outcome = "off"
+        elif plan.forced:
+            outcome = "forced"
+        else:
+            cached = self.cached_run(key)
+            if cached:
+                logger.info("%s: %s reuses run %s", plan.name, ingredients.entry_point, cached)
+                return cached, "hit"
+            outcome = "miss"
+        run_id = self._start_and_wait(
+            plan.directory, ingredients.entry_point, ingredients.parameters
+        )
+        self.client.set_tag(run_id, core.CACHE_KEY_TAG, key)
+        self.client.set_tag(run_id, core.CACHE_INGREDIENTS_TAG, _ingredients_text(ingredients))
+        return run_id, outcome
+
+    def _start_and_wait(self, directory: Path, entry_point: str, parameters: dict[str, str]) -> str:
+        """One synchronous ``mlflow.run`` (the asynchronous mode would start an extra
+        ``mlflow run`` process per step); MLflow marks the run FINISHED or FAILED."""
+        import mlflow
+
+        with self._slots:
+            if self._stopping.is_set():
+                raise StepFailedError(
+                    f"{directory.name} {entry_point}: not started, the run was interrupted"
+                )
+            try:
+                submitted = mlflow.projects.run(
+                    str(directory),
+                    entry_point=entry_point,
+                    parameters=parameters,
+                    env_manager=self.env_manager,
+                    experiment_id=self.experiment_id,
+                    synchronous=True,
+                )
+            except Exception as error:
+                run_id = core.failed_run_id(str(error))
+                if run_id:
+                    self._fail(run_id)
+                raise StepFailedError(str(error), run_id) from error
+        return submitted.run_id
+
+    def _fail(self, run_id: str) -> None:
+        """A failed step process always leaves a FAILED run (even if the step had ended its
+        run), so the cache can never reuse it."""
+        if self.client.get_run(run_id).info.status != "FAILED":
+            self.client.set_terminated(run_id, "FAILED")
+
+    def adopt_parent(self) -> None:
+        """Make the parent run active in the calling chain thread, so ``mlflow.run`` tags
+        each step it creates there as the parent's child (active runs are per thread)."""
+        import mlflow
+
+        active = mlflow.active_run()
+        if active is None:
+            mlflow.start_run(run_id=self.parent_run_id)
+        elif active.info.run_id != self.parent_run_id:
+            raise RuntimeError(f"chain thread has another active run: {active.info.run_id}")
+
+    def stop(self) -> None:
+        """On interrupt: no further step starts, and the running step processes (children
+        of this process) are terminated; ``mlflow.run`` then marks their runs FAILED."""
+        self._stopping.set()
+        for pid in _descendants(os.getpid()):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:  # already gone
+                continue
+
+
+def _descendants(pid: int) -> list[int]:
+    """The process ids below ``pid`` (Linux /proc), children first."""
+    children_of: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children_of.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, queue = [], list(children_of.get(pid, []))
+    while queue:
+        child = queue.pop(0)
+        found.append(child)
+        queue.extend(children_of.get(child, []))
+    return found
+
+
+def _ingredients_text(ingredients: core.StepIngredients) -> str:
+    import json
+
+    # Tag values are limited in length; the key itself is the exact record.
+    return json.dumps(ingredients.as_dict(), sort_keys=True)[:4000]
 
 
 def _key_metrics(client: object, run_id: str) -> dict[str, float]:
@@ -40,7 +200,7 @@ def _key_metrics(client: object, run_id: str) -> dict[str, float]:
     return {name: data.metrics[name] for name in names if name in data.metrics}
 
 
-def _read_register_outcome(client: object, run_id: str, result: ChainResult) -> None:
+def _read_register_outcome(client: object, run_id: str, result: core.ChainResult) -> None:
     tags = client.get_run(run_id).data.tags
     result.gate_decision = tags.get("gate.decision")
     result.gate_metric = tags.get("gate.metric")
@@ -52,31 +212,44 @@ def _read_register_outcome(client: object, run_id: str, result: ChainResult) -> 
     result.champion_version = None if champion in (None, "none") else champion
 
 
-def run_chain(project_dir: Path, env_manager: str, experiment_id: str) -> ChainResult:
-    """Run the three steps of the project in ``project_dir``; a failing step stops its chain."""
-    import mlflow
-
-    client = mlflow.MlflowClient()
-    result = ChainResult(project=project_dir.name)
+def run_chain(plan: ProjectPlan, runner: StepRunner) -> core.ChainResult:
+    """Run the project's three steps in order; a failing step stops its chain only."""
+    client = runner.client
+    result = core.ChainResult(project=plan.name)
     step = "train"
     try:
-        train_id = _run_step(project_dir, "train", {}, env_manager, experiment_id)
-        result.run_ids["train"] = train_id
-        result.metrics = _key_metrics(client, train_id)
-        model_uri = model_uri_for(train_id)
-        for step in ("evaluate", "register"):
-            result.run_ids[step] = _run_step(
-                project_dir, step, {"model_uri": model_uri}, env_manager, experiment_id
+        runner.adopt_parent()
+        for step in core.STEPS:
+            train_id = result.run_ids.get("train")
+            handed_over = {} if step == "train" else {"model_uri": core.model_uri_for(train_id)}
+            parameters = core.step_parameters(
+                plan.declared.get(step, {}), plan.overrides, handed_over, step
             )
+            ingredients = core.StepIngredients(
+                project=plan.name,
+                entry_point=step,
+                parameters=parameters,
+                code_sha256=plan.code_sha256,
+                env_sha256=plan.env_sha256,
+                data_sha256=fingerprint.data_sha256(plan.name, parameters, runner.repository_root),
+                upstream_run_ids=tuple(
+                    result.run_ids[done] for done in core.STEPS if done in result.run_ids
+                ),
+            )
+            run_id, outcome = runner.run(plan, ingredients)
+            result.run_ids[step] = run_id
+            result.cache[step] = outcome
+            if step == "train":
+                result.metrics = _key_metrics(client, run_id)
         _read_register_outcome(client, result.run_ids["register"], result)
     except Exception as error:  # any failure, even building the environment, stops this chain only
         result.failed_step = step
-        run_id = failed_run_id(str(error))
+        run_id = getattr(error, "run_id", None) or core.failed_run_id(str(error))
         reason = str(error)
         if run_id:
             result.run_ids[step] = run_id
             reason = client.get_run(run_id).data.tags.get("failure_reason", reason)
         reason = reason or type(error).__name__
         result.error = reason
-        logger.error("%s: step %s failed: %s", project_dir.name, step, reason)
+        logger.error("%s: step %s failed: %s", plan.name, step, reason)
     return result

@@ -1,12 +1,16 @@
-"""The orchestrator entry point: runs the selected projects' chains under one parent run,
-prints the summary table, logs it as ``summary.txt`` / ``summary.json``, and exits
-non-zero if any project failed."""
+"""The orchestrator entry point: runs the selected projects' chains concurrently under one
+parent run, reusing cached steps, prints the summary table, logs it as ``summary.txt`` /
+``summary.json`` with the cache hits and misses, and exits non-zero if any project failed."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import signal
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
@@ -26,6 +30,11 @@ def _validated(build, *args):
             f"{error.name}={error.value!r}: {error.allowed}",
             param_hint=f"--{error.name.replace('_', '-')}",
         ) from error
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM stops the run as Ctrl-C does: step processes are cancelled, runs FAILED."""
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _children_experiment_id(experiment_name: str, parent_experiment_id: str) -> str:
@@ -61,42 +70,134 @@ def _children_experiment_id(experiment_name: str, parent_experiment_id: str) -> 
     show_default=True,
     help="Experiment for the step runs; empty: the parent run's experiment.",
 )
+@click.option(
+    "--params",
+    type=str,
+    default="",
+    show_default=True,
+    help="Step parameters as project.name=value, comma-separated (e.g. iris.max_depth=3).",
+)
+@click.option(
+    "--max-parallel",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Most step processes at once; 0 means the number of cores.",
+)
+@click.option(
+    "--use-cache",
+    type=str,
+    default="true",
+    show_default=True,
+    help="Reuse a finished step run whose cache key matches: true or false.",
+)
+@click.option(
+    "--force",
+    type=str,
+    default="none",
+    show_default=True,
+    help="Projects whose steps run even when cached: none, all, or a comma-separated list.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
-def main(projects: str, env_manager: str, experiment_name: str, verbose: bool) -> None:
-    """Chain train -> evaluate -> register for each selected project."""
+def main(
+    projects: str,
+    env_manager: str,
+    experiment_name: str,
+    params: str,
+    max_parallel: int,
+    use_cache: str,
+    force: str,
+    verbose: bool,
+) -> None:
+    """Chain train -> evaluate -> register for each selected project, concurrently."""
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     selected = _validated(core.select_projects, projects, core.discover_projects(REPOSITORY_ROOT))
     _validated(core.validate_env_manager, env_manager)
+    slots = _validated(core.validate_max_parallel, max_parallel, os.cpu_count() or 1)
+    caching = _validated(core.parse_flag, "use_cache", use_cache)
+    forced = _validated(core.parse_force, force, selected)
+    declared = {
+        name: core.entry_point_parameters((REPOSITORY_ROOT / name / "MLproject").read_text())
+        for name in selected
+    }
+    overrides = _validated(core.parse_overrides, params, selected, declared)
 
     import mlflow
-    from mlflow.entities import Param
+    from mlflow.entities import Metric, Param, RunTag
 
-    from orchestrator.chain import run_chain
+    from orchestrator.chain import StepRunner, plan_project, run_chain
 
+    plans = [
+        plan_project(
+            REPOSITORY_ROOT / name, REPOSITORY_ROOT, overrides.get(name, {}), name in forced
+        )
+        for name in selected
+    ]
     if experiment_name and "MLFLOW_RUN_ID" not in os.environ:
         # Run directly (not by `mlflow run`): the parent run goes to the named experiment too.
         mlflow.set_experiment(experiment_name)
+    signal.signal(signal.SIGTERM, _interrupt)
     parent = mlflow.start_run()
+    parent_id = parent.info.run_id
     client = mlflow.MlflowClient()
-    existing = client.get_run(parent.info.run_id).data.params
-    params = {"projects": projects, "env_manager": env_manager, "experiment_name": experiment_name}
-    new = [Param(key, value) for key, value in params.items() if key not in existing]
+    existing = client.get_run(parent_id).data.params
+    given = {
+        "projects": projects,
+        "env_manager": env_manager,
+        "experiment_name": experiment_name,
+        "params": params,
+        "max_parallel": str(max_parallel),
+        "use_cache": use_cache,
+        "force": force,
+    }
+    new = [Param(key, value) for key, value in given.items() if key not in existing]
     if new:
-        client.log_batch(parent.info.run_id, params=new)
-    experiment_id = _children_experiment_id(experiment_name, parent.info.experiment_id)
-    results = [run_chain(REPOSITORY_ROOT / name, env_manager, experiment_id) for name in selected]
+        client.log_batch(parent_id, params=new)
+    runner = StepRunner(
+        client=client,
+        experiment_id=_children_experiment_id(experiment_name, parent.info.experiment_id),
+        parent_run_id=parent_id,
+        env_manager=env_manager,
+        max_parallel=slots,
+        use_cache=caching,
+        repository_root=REPOSITORY_ROOT,
+    )
+    pool = ThreadPoolExecutor(max_workers=len(plans), thread_name_prefix="chain")
+    futures = [pool.submit(run_chain, plan, runner) for plan in plans]
+    try:
+        results = [future.result() for future in futures]
+    except BaseException:
+        # Interrupted (Ctrl-C or SIGTERM): stop the step processes; mlflow.run marks their
+        # runs FAILED as the chain threads finish; then the parent fails too.
+        logger.error("interrupted: stopping the running steps")
+        runner.stop()
+        pool.shutdown(wait=True, cancel_futures=True)
+        mlflow.end_run(status="FAILED")
+        raise
+    pool.shutdown()
     table = core.format_summary(results)
     mlflow.log_text(table, "summary.txt")
     mlflow.log_text(core.summary_json(results), "summary.json")
     failed = [result.project for result in results if not result.ok]
-    mlflow.set_tags(
-        {
-            "orchestrator.projects": ",".join(selected),
-            "orchestrator.failed_projects": ",".join(failed) or "none",
-        }
+    counts = core.cache_counts(results)
+    client.log_batch(
+        parent_id,
+        metrics=[
+            Metric(f"cache_{outcome}", count, int(time.time() * 1000), 0)
+            for outcome, count in counts.items()
+        ],
+        tags=[
+            RunTag("orchestrator.projects", ",".join(selected)),
+            RunTag("orchestrator.failed_projects", ",".join(failed) or "none"),
+            RunTag("orchestrator.max_parallel", str(slots)),
+            RunTag(
+                "orchestrator.cache",
+                json.dumps({result.project: result.cache for result in results}, sort_keys=True),
+            ),
+        ],
     )
     mlflow.end_run(status="FAILED" if failed else "FINISHED")
     click.echo(table, nl=False)

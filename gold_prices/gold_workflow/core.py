@@ -10,16 +10,17 @@ close times ``exp`` of that return. Nothing here reads files, talks to MLflow or
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import RegressorMixin, clone
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingRegressor
-from sklearn.linear_model import LinearRegression, Ridge
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+if TYPE_CHECKING:
+    from sklearn.base import RegressorMixin
+    from sklearn.pipeline import Pipeline
+
+# scikit-learn is imported inside the functions that build or fit a model: the register
+# step and parameter validation never pay for it.
 
 DATE = "Date"
 PRICE_COLUMNS: tuple[str, ...] = ("Open", "High", "Low", "Close")
@@ -268,6 +269,12 @@ def future_log_return(close: pd.Series, horizon: int) -> pd.Series:
 
 def build_regressor(params: TrainParams) -> Pipeline:
     """An unfitted pipeline: scaled numeric features, one-hot calendar, the chosen model."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.linear_model import LinearRegression, Ridge
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
     if params.model == "linear_regression":
         regressor: RegressorMixin = LinearRegression()
     elif params.model == "ridge":
@@ -370,6 +377,8 @@ def walk_forward(
     The window expands: block ``b`` is forecast by a model fitted on every row whose
     target was observed by the block's first origin. Nothing after that origin is used.
     """
+    from sklearn.base import clone
+
     template = build_regressor(params)
     test_rows = split.test_rows
     forecasts = np.empty(len(test_rows))

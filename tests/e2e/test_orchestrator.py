@@ -4,6 +4,7 @@ under one parent run, and isolating a failing project from the others."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -41,7 +42,13 @@ def test_orchestrator_chains_train_evaluate_register_under_one_parent(
         "projects": "all",
         "env_manager": "local",
         "experiment_name": "''",
+        "params": "''",
+        "max_parallel": "0",
+        "use_cache": "true",
+        "force": "none",
     }
+    assert parent.data.metrics["cache_miss"] == 9
+    assert parent.data.tags["orchestrator.max_parallel"] == str(os.cpu_count())
     assert {child.data.tags["mlflow.parentRunId"] for child in children} == {parent.info.run_id}
     assert all(child.info.status == "FINISHED" for child in children)
     projects = parent.data.tags["orchestrator.projects"].split(",")
@@ -73,7 +80,7 @@ def test_orchestrator_chains_train_evaluate_register_under_one_parent(
 
     assert iris_row.split()[1] == "ok"
     assert "passed accuracy=0.9333" in iris_row
-    assert iris_row.split()[-2:] == ["1", "1"]
+    assert iris_row.split()[-3:] == ["1", "1", "miss/miss/miss"]
     records = json.loads(mlflow.artifacts.load_text(f"runs:/{parent.info.run_id}/summary.json"))
     (record,) = [r for r in records if r["project"] == "iris"]
     assert record["champion_version"] == "1"
@@ -95,6 +102,22 @@ def test_orchestrator_chains_train_evaluate_register_under_one_parent(
     assert (
         client_for(store).get_model_version_by_alias("cities", "champion").run_id
         == (cities["run_ids"]["train"])
+    )
+
+    # Nothing changed: the re-run reuses all nine steps and starts no step process.
+    again = run_cli(
+        ["mlflow", "run", ".", "--env-manager", "local"],
+        store,
+        REPO_ROOT,
+        DATASETS_MIRROR=str(datasets_mirror),
+    )
+    assert again.returncode == 0, again.stderr[-4000:]
+    assert "step cache: 9 hit, 0 miss" in again.stdout
+    assert again.stderr.count("=== Running command") == 1  # the orchestrator, no step
+    assert len(all_runs(store)) == len(children) + 2
+    assert (
+        iris_row.split()[2:5]
+        == next(line for line in again.stdout.splitlines() if line.startswith("iris ")).split()[2:5]
     )
 
 
@@ -148,7 +171,7 @@ def test_a_failing_project_fails_alone_and_the_orchestrator_exits_non_zero(
     ]
     assert next(line for line in lines if line.startswith("iris ")).split()[1] == "ok"
     assert "broken: train failed:" in summary
-    # broken ran first (alphabetical order); iris still ran its whole chain after it
+    # broken and iris ran side by side; iris still ran its whole chain
     iris_row = next(line for line in lines if line.startswith("iris "))
     by_id = {child.info.run_id: child for child in children}
     for run_id in iris_row.split()[2:5]:

@@ -67,9 +67,14 @@ def test_summary_table_has_a_row_per_project_and_explains_failures() -> None:
         registered_version="2",
         champion_version="2",
         gate_summary="gate PASSED: accuracy 0.9700 >= 0.9000",
+        cache={"train": "hit", "evaluate": "hit", "register": "miss"},
     )
     bad = core.ChainResult(
-        project="cities", run_ids={"train": "t2"}, failed_step="train", error="boom"
+        project="cities",
+        run_ids={"train": "t2"},
+        failed_step="train",
+        error="boom",
+        cache={"train": "forced"},
     )
     table = core.format_summary([good, bad])
     lines = table.splitlines()
@@ -87,14 +92,189 @@ def test_summary_table_has_a_row_per_project_and_explains_failures() -> None:
         "gate",
         "version",
         "champion",
+        "cache",
     ]
     iris_row = lines[2].split()
     assert iris_row[:5] == ["iris", "ok", "t1", "e1", "r1"]
     assert "test_accuracy=0.9700" in lines[2]
     assert "passed accuracy=0.9700" in lines[2]
-    assert iris_row[-2:] == ["2", "2"]
+    assert iris_row[-3:] == ["2", "2", "hit/hit/miss"]
     assert "FAILED at train" in lines[3]
-    assert lines[-2] == "iris: gate PASSED: accuracy 0.9700 >= 0.9000"
-    assert lines[-1] == "cities: train failed: boom"
+    assert lines[3].split()[-1] == "forced/-/-"
+    assert lines[-3] == "iris: gate PASSED: accuracy 0.9700 >= 0.9000"
+    assert lines[-2] == "cities: train failed: boom"
+    assert lines[-1] == "step cache: 2 hit, 1 miss, 1 forced, 0 off"
     records = json.loads(core.summary_json([good, bad]))
     assert [record["ok"] for record in records] == [True, False]
+
+
+IRIS_LIKE = """
+name: demo
+entry_points:
+  train:
+    parameters: &train
+      max_depth: {type: int, default: 5}
+      C: {type: float, default: 1}
+      model: {type: string, default: tree}
+      data_path: {type: string, default: data.csv}
+    command: "python train.py"
+  main:
+    parameters: *train
+    command: "python train.py"
+  evaluate:
+    parameters:
+      model_uri: {type: string}
+    command: "python evaluate.py {model_uri}"
+  register:
+    parameters:
+      model_uri: string
+      gate_threshold: {type: float, default: 0.9}
+    command: "python register.py {model_uri}"
+"""
+
+
+def declared() -> dict[str, dict[str, core.ParamSpec]]:
+    return core.entry_point_parameters(IRIS_LIKE)
+
+
+def test_entry_point_parameters_follow_anchors_and_the_short_form() -> None:
+    parameters = declared()
+    assert parameters["main"] == parameters["train"]
+    assert parameters["train"]["max_depth"] == core.ParamSpec("int", 5, True)
+    assert parameters["register"]["model_uri"] == core.ParamSpec("string", None, False)
+
+
+@pytest.mark.parametrize(
+    ("kind", "values", "expected"),
+    [
+        ("int", [3, "3", " 3 ", 3.0, "3.0"], "3"),
+        ("float", [1, "1", 1.0, "1.0", "1e0"], "1.0"),
+        ("float", [0.3, "0.3", ".3"], "0.3"),
+        ("string", ["3", 3], "3"),
+        ("string", [None, ""], ""),
+    ],
+)
+def test_values_are_normalised_by_their_declared_type(
+    kind: str, values: list[object], expected: str
+) -> None:
+    spec = core.ParamSpec(kind, None, False)
+    assert {core.normalise_value("p", spec, value) for value in values} == {expected}
+
+
+def test_a_string_parameter_keeps_3_and_3_0_apart() -> None:
+    spec = core.ParamSpec("string", None, False)
+    assert core.normalise_value("p", spec, "3") != core.normalise_value("p", spec, "3.0")
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "message"),
+    [
+        ("int", "3.5", "must be an integer"),
+        ("int", "three", "must be an integer"),
+        ("int", True, "must be an integer"),
+        ("float", "abc", "must be a number"),
+        ("float", "nan", "must be a finite number"),
+    ],
+)
+def test_values_that_do_not_fit_the_type_are_refused(
+    kind: str, value: object, message: str
+) -> None:
+    with pytest.raises(core.ParameterError, match=message):
+        core.normalise_value("max_depth", core.ParamSpec(kind, None, False), value)
+
+
+def test_step_parameters_fill_defaults_and_take_only_what_the_step_declares() -> None:
+    parameters = declared()
+    overrides = {"max_depth": "3", "gate_threshold": "0.95"}
+    assert core.step_parameters(parameters["train"], overrides, {}, "train") == {
+        "max_depth": "3",
+        "C": "1.0",
+        "model": "tree",
+        "data_path": "data.csv",
+    }
+    assert core.step_parameters(
+        parameters["register"], overrides, {"model_uri": "runs:/t/model"}, "register"
+    ) == {"model_uri": "runs:/t/model", "gate_threshold": "0.95"}
+    with pytest.raises(core.ParameterError, match="requires it"):
+        core.step_parameters(parameters["evaluate"], {}, {}, "evaluate")
+
+
+def test_overrides_are_parsed_checked_and_normalised() -> None:
+    projects = {"iris": declared(), "cities": declared()}
+    assert core.parse_overrides(
+        " iris.max_depth=3.0, iris.C=2 ,cities.model=forest", ["iris", "cities"], projects
+    ) == {"iris": {"max_depth": "3", "C": "2.0"}, "cities": {"model": "forest"}}
+    assert core.parse_overrides("", ["iris"], projects) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("max_depth=3", "write project.parameter=value"),
+        ("iris.max_depth", "write project.parameter=value"),
+        ("gold.max_depth=3", "project gold is not selected"),
+        ("iris.depth=3", "iris has no parameter depth; it takes C, data_path"),
+        ("iris.model_uri=runs:/x/model", "iris has no parameter model_uri"),
+        ("iris.max_depth=deep", "must be an integer"),
+    ],
+)
+def test_bad_overrides_name_the_problem(text: str, message: str) -> None:
+    with pytest.raises(core.ParameterError, match=message):
+        core.parse_overrides(text, ["iris"], {"iris": declared()})
+
+
+def test_max_parallel_flags_and_force() -> None:
+    assert core.validate_max_parallel(0, 8) == 8
+    assert core.validate_max_parallel(3, 8) == 3
+    with pytest.raises(core.ParameterError, match="max_parallel"):
+        core.validate_max_parallel(-1, 8)
+    assert core.parse_flag("use_cache", " TRUE ") is True
+    assert core.parse_flag("use_cache", "no") is False
+    with pytest.raises(core.ParameterError, match="use_cache='maybe'"):
+        core.parse_flag("use_cache", "maybe")
+    assert core.parse_force("", ["iris", "cities"]) == frozenset()
+    assert core.parse_force("none", ["iris", "cities"]) == frozenset()
+    assert core.parse_force("all", ["iris", "cities"]) == {"iris", "cities"}
+    assert core.parse_force("cities", ["iris", "cities"]) == {"cities"}
+    with pytest.raises(core.ParameterError, match="gold not among the selected"):
+        core.parse_force("gold", ["iris"])
+
+
+def ingredients(**changes: object) -> core.StepIngredients:
+    base = {
+        "project": "iris",
+        "entry_point": "train",
+        "parameters": {"max_depth": "3", "C": "1.0"},
+        "code_sha256": "c" * 64,
+        "env_sha256": "e" * 64,
+        "data_sha256": {"datasets/iris.csv": "d" * 64},
+        "upstream_run_ids": (),
+    }
+    return core.StepIngredients(**{**base, **changes})
+
+
+def test_the_cache_key_changes_with_each_ingredient_alone() -> None:
+    key = ingredients().key()
+    assert ingredients(parameters={"C": "1.0", "max_depth": "3"}).key() == key
+    changed = [
+        ingredients(project="cities"),
+        ingredients(entry_point="evaluate"),
+        ingredients(parameters={"max_depth": "4", "C": "1.0"}),
+        ingredients(code_sha256="f" * 64),
+        ingredients(env_sha256="f" * 64),
+        ingredients(data_sha256={"datasets/iris.csv": "f" * 64}),
+        ingredients(upstream_run_ids=("abc",)),
+    ]
+    keys = [item.key() for item in changed]
+    assert key not in keys
+    assert len(set(keys)) == len(keys)
+    assert len(key) == 64
+
+
+def test_the_cache_filter_only_takes_a_key() -> None:
+    key = ingredients().key()
+    assert core.cache_filter(key) == (
+        f"tags.`orchestrator.cache_key` = '{key}' and attributes.status = 'FINISHED'"
+    )
+    with pytest.raises(ValueError, match="not a cache key"):
+        core.cache_filter("x' or '1'='1")

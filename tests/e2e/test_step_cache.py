@@ -1,0 +1,139 @@
+"""End-to-end: the orchestrator's step cache against a real tracking store and real
+``mlflow.run`` step processes, on a scratch git repository holding the orchestrator and a
+project whose steps do almost nothing (``tests/data/cache_toy``).
+
+Each ingredient of the cache key is changed on its own, from a state the cache holds:
+a parameter, a code file, ``conda.yaml`` and the data file each make every step run again,
+and undoing the change (or an equal parameter value) hits again.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REPO_ROOT, Store, all_runs, assert_no_running_runs, run_cli
+
+pytestmark = pytest.mark.e2e
+
+TOY = REPO_ROOT / "tests" / "data" / "cache_toy"
+ALL_HIT = {"train": "hit", "evaluate": "hit", "register": "hit"}
+ALL_MISS = {"train": "miss", "evaluate": "miss", "register": "miss"}
+
+
+@pytest.fixture
+def scratch(tmp_path: Path) -> Path:
+    root = tmp_path / "repository"
+    root.mkdir()
+    shutil.copytree(REPO_ROOT / "orchestrator", root / "orchestrator")
+    (root / "datasets").mkdir()
+    shutil.copy(REPO_ROOT / "datasets" / "fetch.py", root / "datasets" / "fetch.py")
+    for name in ("MLproject", "conda.yaml"):
+        shutil.copy(REPO_ROOT / name, root / name)
+    shutil.copytree(TOY, root / "toy")
+    (root / ".gitignore").write_text("__pycache__/\n*.db\n")
+    for command in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "scratch"]):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *command],
+            cwd=root,
+            check=True,
+            capture_output=True,
+        )
+    return root
+
+
+def orchestrate(store: Store, root: Path, *options: str) -> dict[str, str]:
+    """Run the orchestrator on the toy project; return its per-step cache outcomes."""
+    result = run_cli(
+        ["python", "-m", "orchestrator", "--projects", "toy", *options],
+        store,
+        root,
+        TOY_STEP_LOG=str(root.parent / "steps.log"),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    parents = [run for run in all_runs(store) if "mlflow.parentRunId" not in run.data.tags]
+    newest = max(parents, key=lambda run: run.info.start_time)
+    outcomes = json.loads(newest.data.tags["orchestrator.cache"])["toy"]
+    hits = list(outcomes.values()).count("hit")
+    assert newest.data.metrics["cache_hit"] == hits
+    assert f"step cache: {hits} hit" in result.stdout
+    return outcomes
+
+
+def steps_run(root: Path) -> list[list[str]]:
+    log = root.parent / "steps.log"
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def test_each_ingredient_invalidates_the_cache_on_its_own(store: Store, scratch: Path) -> None:
+    assert orchestrate(store, scratch) == ALL_MISS
+    assert [argv[0] for argv in steps_run(scratch)] == ["train", "evaluate", "register"]
+
+    # identical re-run: every step is reused, no step process starts
+    assert orchestrate(store, scratch) == ALL_HIT
+    assert len(steps_run(scratch)) == 3
+
+    # parameters, normalised by type: 3.0 is the int default 3, 0.50 the float 0.5
+    assert orchestrate(store, scratch, "--params", "toy.depth=3.0,toy.rate=0.50") == ALL_HIT
+    assert orchestrate(store, scratch, "--params", "toy.depth=4") == ALL_MISS
+    assert steps_run(scratch)[-3][:3] == ["train", "--depth", "4"]
+
+    # a code file, uncommitted: misses; undone: the first runs match again
+    step = scratch / "toy" / "step.py"
+    original = step.read_text()
+    step.write_text(original + "# an edit\n")
+    assert orchestrate(store, scratch) == ALL_MISS
+    step.write_text(original)
+    assert orchestrate(store, scratch) == ALL_HIT
+
+    # the environment file alone
+    conda = scratch / "toy" / "conda.yaml"
+    original_conda = conda.read_text()
+    conda.write_text(original_conda + "  - pip\n")
+    assert orchestrate(store, scratch) == ALL_MISS
+    conda.write_text(original_conda)
+
+    # the data file alone (the step reads it by data_path)
+    data = scratch / "toy" / "data.csv"
+    data.write_text(data.read_text() + "3,4\n")
+    assert orchestrate(store, scratch) == ALL_MISS
+    assert orchestrate(store, scratch) == ALL_HIT
+
+    runs_before = len(all_runs(store))
+    forced = orchestrate(store, scratch, "--force", "toy")
+    assert forced == {"train": "forced", "evaluate": "forced", "register": "forced"}
+    assert orchestrate(store, scratch, "--use-cache", "false") == {
+        "train": "off",
+        "evaluate": "off",
+        "register": "off",
+    }
+    assert len(all_runs(store)) == runs_before + 2 * 4  # 3 steps and a parent, twice
+    assert_no_running_runs(store)
+
+
+def test_step_runs_are_children_of_the_run_that_started_them(store: Store, scratch: Path) -> None:
+    orchestrate(store, scratch)
+    orchestrate(store, scratch)
+    runs = all_runs(store)
+    parents = sorted(
+        (run for run in runs if "mlflow.parentRunId" not in run.data.tags),
+        key=lambda run: run.info.start_time,
+    )
+    children = [run for run in runs if "mlflow.parentRunId" in run.data.tags]
+    assert len(parents) == 2
+    assert len(children) == 3
+    assert {run.data.tags["mlflow.parentRunId"] for run in children} == {parents[0].info.run_id}
+    ingredients = json.loads(children[0].data.tags["orchestrator.cache_ingredients"])
+    assert ingredients["project"] == "toy"
+    assert set(ingredients) >= {
+        "entry_point",
+        "parameters",
+        "code_sha256",
+        "env_sha256",
+        "data_sha256",
+        "upstream_run_ids",
+    }
