@@ -1,4 +1,5 @@
-"""The iris entry points, ``train``, ``evaluate`` and ``register``, as one click group.
+"""The iris entry points, ``train``, ``tune``, ``evaluate`` and ``register``, as one
+click group.
 
 Each command parses and validates its options, calls ``core`` for the modelling and
 ``tracking`` for MLflow, and prints one result line. Option names are the MLproject
@@ -12,7 +13,7 @@ import sys
 
 import click
 
-from iris_workflow import core
+from iris_workflow import core, tuning
 from iris_workflow.data import DEFAULT_DATA_PATH, read_iris_csv, resolve_data_path, sha256_of
 
 logger = logging.getLogger("iris_workflow")
@@ -140,6 +141,107 @@ def train(
     )
     click.echo(
         f"iris train: run_id={run_id} model_uri=runs:/{run_id}/{tracking.MODEL_ARTIFACT} "
+        f"test_accuracy={metrics['test_accuracy']:.4f}"
+    )
+
+
+@cli.command()
+@click.option(
+    "--max-leaf-nodes-grid",
+    type=str,
+    default=tuning.DEFAULT_MAX_LEAF_NODES_GRID,
+    show_default=True,
+    help="max_leaf_nodes values: a range 2..11, a list 2,4,8, or both; each >= 2.",
+)
+@click.option(
+    "--max-depth-grid",
+    type=str,
+    default=tuning.DEFAULT_MAX_DEPTH_GRID,
+    show_default=True,
+    help="max_depth values: a range 1..10, a list 1,3,5, or both; each >= 1.",
+)
+@click.option(
+    "--cv-folds",
+    type=int,
+    default=5,
+    show_default=True,
+    help=f"Cross-validation folds on the training split, 2 to {tuning.MAX_CV_FOLDS}.",
+)
+@click.option(
+    "--test-size",
+    type=float,
+    default=DEFAULTS.test_size,
+    show_default=True,
+    help="Held-out fraction, strictly between 0 and 1.",
+)
+@click.option(
+    "--random-state",
+    type=int,
+    default=DEFAULTS.random_state,
+    show_default=True,
+    help="Seed for the split, the folds and the trees.",
+)
+@click.option(
+    "--data-path",
+    type=str,
+    default=DEFAULT_DATA_PATH,
+    show_default=True,
+    help="CSV file; relative paths are resolved against the repository root.",
+)
+def tune(
+    max_leaf_nodes_grid: str,
+    max_depth_grid: str,
+    cv_folds: int,
+    test_size: float,
+    random_state: int,
+    data_path: str,
+) -> None:
+    """Grid-search the decision tree; log a child run per configuration and the best model."""
+    grid = _validated(
+        tuning.TuneParams,
+        max_leaf_nodes=_validated(tuning.parse_grid, "max_leaf_nodes_grid", max_leaf_nodes_grid, 2),
+        max_depth=_validated(tuning.parse_grid, "max_depth_grid", max_depth_grid, 1),
+        cv_folds=cv_folds,
+        test_size=test_size,
+        random_state=random_state,
+    )
+    _validated(core.TrainParams, test_size=test_size, random_state=random_state)
+    try:
+        path = resolve_data_path(data_path)
+        frame = read_iris_csv(path)
+        train_split, test_split = _validated(core.split_frame, frame, test_size, random_state)
+    except core.DataError as error:
+        raise StepError(str(error)) from error
+    results = _validated(tuning.score_grid, grid, train_split, test_split)
+    best = tuning.best_config(results)
+    best_params = core.TrainParams(
+        model="decision_tree",
+        max_depth=best.max_depth,
+        max_leaf_nodes=best.max_leaf_nodes,
+        test_size=test_size,
+        random_state=random_state,
+    )
+    classifier = core.fit_classifier(best_params, train_split)
+    metrics = core.evaluate_splits(classifier, train_split, test_split)
+
+    from iris_workflow import tracking
+
+    run_id, children = tracking.log_tuning(
+        grid,
+        best_params,
+        path,
+        sha256_of(path),
+        frame,
+        train_split,
+        test_split,
+        classifier,
+        metrics,
+        results,
+    )
+    click.echo(
+        f"iris tune: run_id={run_id} model_uri=runs:/{run_id}/{tracking.MODEL_ARTIFACT} "
+        f"configurations={children} best max_leaf_nodes={best.max_leaf_nodes} "
+        f"max_depth={best.max_depth} cv_accuracy={best.cv_accuracy:.4f} "
         f"test_accuracy={metrics['test_accuracy']:.4f}"
     )
 

@@ -1,9 +1,11 @@
 """Everything the iris entry points record in, or read from, MLflow.
 
 Train logs parameters, metrics, the model, the dataset, the held-out split and a
-confusion matrix; evaluate runs MLflow's evaluation API on that held-out split;
-register applies the gate, creates a model version and moves the aliases. MLflow is
-imported here only, so a CLI call with a bad parameter fails before paying for it.
+confusion matrix; tune logs one child run per configuration and, on its parent, the
+results table, an accuracy heat map and the best configuration's model as train does;
+evaluate runs MLflow's evaluation API on that held-out split; register applies the
+gate, creates a model version and moves the aliases. MLflow is imported here only, so
+a CLI call with a bad parameter fails before paying for it.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from iris_workflow import core
+from iris_workflow import core, tuning
 
 logger = logging.getLogger(__name__)
 
 MODEL_ARTIFACT = "model"
 HELDOUT_ARTIFACT = "split/test.csv"
+TUNING_RESULTS_ARTIFACT = "tuning/results.csv"
+TUNING_HEATMAP_ARTIFACT = "tuning/accuracy_heatmap.png"
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 # The metrics the orchestrator's summary shows for an iris training run.
@@ -116,6 +120,142 @@ def log_training(
 ) -> str:
     """Record one training run and return its run id."""
     import mlflow
+
+    with mlflow.start_run() as run:
+        _record_model(
+            run.info.run_id,
+            params.as_dict(),
+            data_path,
+            data_sha256,
+            frame,
+            train,
+            test,
+            classifier,
+            metrics,
+            step="train",
+        )
+    return run.info.run_id
+
+
+def log_tuning(
+    tune: tuning.TuneParams,
+    best_params: core.TrainParams,
+    data_path: Path,
+    data_sha256: str,
+    frame: pd.DataFrame,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    classifier: object,
+    metrics: dict[str, float],
+    results: list[tuning.ConfigResult],
+) -> tuple[str, int]:
+    """Record a grid search: one child run per configuration (created, filled by one
+    ``log_batch`` and ended), then, on the parent, the results table, the heat map and
+    the best configuration's model, logged exactly as a training run logs its model.
+
+    Returns the parent run id (its ``runs:/<id>/model`` goes to evaluate and register)
+    and the number of child runs.
+    """
+    import mlflow
+
+    from iris_workflow.plots import accuracy_heatmap_figure
+
+    best = tuning.best_config(results)
+    table = tuning.results_frame(results)
+    with mlflow.start_run() as run:
+        run_id = run.info.run_id
+        children = _log_configurations(run_id, run.info.experiment_id, results)
+        best_child = children[results.index(best)]
+        _record_model(
+            run_id,
+            {
+                **best_params.as_dict(),
+                "cv_folds": tune.cv_folds,
+                "grid_size": tune.size,
+            },
+            data_path,
+            data_sha256,
+            frame,
+            train,
+            test,
+            classifier,
+            {**metrics, "cv_accuracy": best.cv_accuracy, "cv_accuracy_std": best.cv_accuracy_std},
+            step="tune",
+            tags={"best_child_run_id": best_child, "tuning.selection": "cv_accuracy"},
+        )
+        mlflow.log_text(table.to_csv(index=False), TUNING_RESULTS_ARTIFACT)
+        log_figure(
+            accuracy_heatmap_figure(
+                table,
+                "cv_accuracy",
+                (best.max_leaf_nodes, best.max_depth),
+                f"{tune.cv_folds}-fold CV accuracy, {tune.size} configurations",
+            ),
+            TUNING_HEATMAP_ARTIFACT,
+        )
+    return run_id, len(children)
+
+
+def _log_configurations(
+    parent_run_id: str, experiment_id: str, results: list[tuning.ConfigResult]
+) -> list[str]:
+    """One finished child run per configuration: three store calls each, one of them the
+    single ``log_batch`` holding its parameters, metrics and tags."""
+    import time
+
+    import mlflow
+    from mlflow.entities import Metric, Param, RunTag
+
+    client = mlflow.MlflowClient()
+    child_ids = []
+    for result in results:
+        now = int(time.time() * 1000)
+        name = f"leaves={result.max_leaf_nodes} depth={result.max_depth}"
+        child = client.create_run(
+            experiment_id,
+            start_time=now,
+            tags={"mlflow.parentRunId": parent_run_id},
+            run_name=name,
+        )
+        child_id = child.info.run_id
+        client.log_batch(
+            child_id,
+            params=[
+                Param("max_leaf_nodes", str(result.max_leaf_nodes)),
+                Param("max_depth", str(result.max_depth)),
+            ],
+            metrics=[
+                Metric("cv_accuracy", result.cv_accuracy, now, 0),
+                Metric("cv_accuracy_std", result.cv_accuracy_std, now, 0),
+                Metric("test_accuracy", result.test_accuracy, now, 0),
+            ],
+            tags=[RunTag("iris.step", "tune.configuration")],
+        )
+        client.set_terminated(child_id, "FINISHED", end_time=now)
+        child_ids.append(child_id)
+    return child_ids
+
+
+def _record_model(
+    run_id: str,
+    params: dict[str, object],
+    data_path: Path,
+    data_sha256: str,
+    frame: pd.DataFrame,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    classifier: object,
+    metrics: dict[str, float],
+    *,
+    step: str,
+    tags: dict[str, str] | None = None,
+) -> None:
+    """Into the active run: parameters, metrics and tags in one batch, the dataset, the
+    held-out split, the confusion matrix and the model with its signature."""
+    import time
+
+    import mlflow
+    from mlflow.entities import Metric, Param, RunTag
     from mlflow.models import infer_signature
 
     from iris_workflow.plots import confusion_matrix_figure
@@ -123,44 +263,51 @@ def log_training(
     features = list(core.FEATURES)
     labels = sorted(frame[core.TARGET].unique())
     test_predictions = classifier.predict(test[features])
-    with mlflow.start_run() as run:
-        run_id = run.info.run_id
-        log_new_params(run_id, {**params.as_dict(), "data_path": str(data_path)})
-        mlflow.log_metrics(metrics)
-        mlflow.set_tags(
-            {
-                "data_sha256": data_sha256,
-                "iris.step": "train",
-                "key_metrics": ",".join(KEY_METRICS),
-            }
+    client = mlflow.MlflowClient()
+    existing = client.get_run(run_id).data.params
+    now = int(time.time() * 1000)
+    all_tags = {
+        "data_sha256": data_sha256,
+        "iris.step": step,
+        "key_metrics": ",".join(KEY_METRICS),
+        **(tags or {}),
+    }
+    client.log_batch(
+        run_id,
+        params=[
+            Param(key, str(value))
+            for key, value in {**params, "data_path": str(data_path)}.items()
+            if key not in existing
+        ],
+        metrics=[Metric(key, float(value), now, 0) for key, value in metrics.items()],
+        tags=[RunTag(key, value) for key, value in all_tags.items()],
+    )
+    with warnings.catch_warnings():
+        # MLflow registers two equivalent sources for local files and warns that it
+        # picked one of them; either records the same path.
+        warnings.filterwarnings("ignore", message="The specified dataset source")
+        dataset = mlflow.data.from_pandas(
+            frame, source=str(data_path), name="iris", targets=core.TARGET
         )
-        with warnings.catch_warnings():
-            # MLflow registers two equivalent sources for local files and warns that it
-            # picked one of them; either records the same path.
-            warnings.filterwarnings("ignore", message="The specified dataset source")
-            dataset = mlflow.data.from_pandas(
-                frame, source=str(data_path), name="iris", targets=core.TARGET
-            )
-        mlflow.log_input(dataset, context="training")
-        mlflow.log_text(test.to_csv(index=False), HELDOUT_ARTIFACT)
-        figure = confusion_matrix_figure(
-            core.confusion(test[core.TARGET], test_predictions, labels),
-            labels,
-            f"{params.model}: held-out confusion matrix",
-        )
-        log_figure(figure, "confusion_matrix.png")
-        mlflow.sklearn.log_model(
-            classifier,
-            name=MODEL_ARTIFACT,
-            signature=infer_signature(
-                train[features],
-                pd.Series(classifier.predict(train[features]), name=core.TARGET, dtype=str),
-            ),
-            input_example=train[features].head(3),
-            pip_requirements=pip_requirements(),
-            skops_trusted_types=skops_trusted_types(classifier),
-        )
-    return run_id
+    mlflow.log_input(dataset, context="training")
+    mlflow.log_text(test.to_csv(index=False), HELDOUT_ARTIFACT)
+    figure = confusion_matrix_figure(
+        core.confusion(test[core.TARGET], test_predictions, labels),
+        labels,
+        f"{params['model']}: held-out confusion matrix",
+    )
+    log_figure(figure, "confusion_matrix.png")
+    mlflow.sklearn.log_model(
+        classifier,
+        name=MODEL_ARTIFACT,
+        signature=infer_signature(
+            train[features],
+            pd.Series(classifier.predict(train[features]), name=core.TARGET, dtype=str),
+        ),
+        input_example=train[features].head(3),
+        pip_requirements=pip_requirements(),
+        skops_trusted_types=skops_trusted_types(classifier),
+    )
 
 
 def resolve_model(model_uri: str) -> ModelRef:

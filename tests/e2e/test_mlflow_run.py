@@ -37,6 +37,53 @@ def test_mlflow_run_iris_with_max_depth(store: Store) -> None:
     assert model.get_depth() <= 3
 
 
+def test_mlflow_run_iris_tune_nests_the_grid_and_hands_on_the_best_model(store: Store) -> None:
+    result = run_cli(
+        [
+            "mlflow",
+            "run",
+            "iris",
+            "-e",
+            "tune",
+            "--env-manager",
+            "local",
+            "-P",
+            "max_leaf_nodes_grid=3,4",
+            "-P",
+            "max_depth_grid=2..3",
+        ],
+        store,
+        REPO_ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    run_id = run_id_from(result.stdout)
+    client = client_for(store)
+    parent = client.get_run(run_id)
+    assert parent.data.tags["mlflow.project.entryPoint"] == "tune"
+    assert parent.data.params["max_depth_grid"] == "2..3"
+    children = client.search_runs(
+        [store.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{run_id}'"
+    )
+    assert len(children) == 4
+    registered = run_cli(
+        [
+            "mlflow",
+            "run",
+            "iris",
+            "-e",
+            "register",
+            "--env-manager",
+            "local",
+            "-P",
+            f"model_uri=runs:/{run_id}/model",
+        ],
+        store,
+        REPO_ROOT,
+    )
+    assert registered.returncode == 0, registered.stderr[-3000:]
+    assert client.get_model_version_by_alias("iris", "champion").run_id == run_id
+
+
 @pytest.mark.parametrize(
     ("entry", "params", "fragments"),
     [
@@ -56,6 +103,7 @@ def test_mlflow_run_iris_with_max_depth(store: Store) -> None:
             ["does not name an existing model"],
         ),
         ("register", ["model_uri=models:/iris@champion"], ["names a registered model version"]),
+        ("tune", ["max_depth_grid=3..1"], ["max_depth_grid='3..1'", "runs backwards"]),
     ],
 )
 def test_bad_input_fails_the_run_with_a_clear_message(

@@ -1,0 +1,197 @@
+"""Pure grid search for the iris decision tree: the grid, each configuration's scores,
+and the choice of the best one.
+
+Every configuration is scored by stratified k-fold cross-validation on the training split
+(the score the choice is made on) and, refitted on the whole training split, on the
+held-out split (the score reported). Choosing on the held-out split would make its score
+an optimistic estimate. Nothing here reads files or talks to MLflow.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from iris_workflow.core import FEATURES, MAX_RANDOM_STATE, TARGET, ParameterError
+
+# The source tutorial's grid: max_leaf_nodes 2..11 x max_depth 1..10, 100 configurations.
+DEFAULT_MAX_LEAF_NODES_GRID = "2..11"
+DEFAULT_MAX_DEPTH_GRID = "1..10"
+MAX_GRID_VALUE = 10_000
+MAX_CONFIGURATIONS = 100_000
+MAX_CV_FOLDS = 20
+_RANGE = re.compile(r"^(-?\d+)\s*\.\.\s*(-?\d+)$")
+
+
+def parse_grid(name: str, text: str, minimum: int) -> tuple[int, ...]:
+    """Grid values from ``"2..11"`` (inclusive range), ``"2,4,8"`` or a mix (``"1..3,8"``).
+
+    Values are sorted and de-duplicated; each must be an integer in [minimum, 10000].
+    """
+    values: set[int] = set()
+    pieces = [piece.strip() for piece in str(text).split(",")]
+    if not any(pieces):
+        raise ParameterError(name, text, "give values like 2..11 or 2,4,8")
+    for piece in pieces:
+        if not piece:
+            continue
+        span = _RANGE.match(piece)
+        if span:
+            low, high = int(span.group(1)), int(span.group(2))
+            if low > high:
+                raise ParameterError(
+                    name, text, f"range {piece} runs backwards; write {high}..{low}"
+                )
+            values.update(range(low, high + 1))
+        elif re.fullmatch(r"-?\d+", piece):
+            values.add(int(piece))
+        else:
+            raise ParameterError(name, text, f"{piece!r} is not an integer or a range like 2..11")
+    out_of_range = sorted(value for value in values if not minimum <= value <= MAX_GRID_VALUE)
+    if out_of_range:
+        raise ParameterError(
+            name,
+            text,
+            f"every value must be an integer in [{minimum}, {MAX_GRID_VALUE}]; "
+            f"got {', '.join(map(str, out_of_range[:5]))}",
+        )
+    return tuple(sorted(values))
+
+
+@dataclass(frozen=True)
+class TuneParams:
+    """A grid search over the decision tree's max_leaf_nodes x max_depth; validated."""
+
+    max_leaf_nodes: tuple[int, ...]
+    max_depth: tuple[int, ...]
+    cv_folds: int = 5
+    test_size: float = 0.3
+    random_state: int = 42
+
+    def __post_init__(self) -> None:
+        if not self.max_leaf_nodes or not self.max_depth:
+            raise ParameterError("grid", self.size, "needs at least one value per hyperparameter")
+        if self.size > MAX_CONFIGURATIONS:
+            raise ParameterError(
+                "grid", self.size, f"has more than {MAX_CONFIGURATIONS} configurations"
+            )
+        if (
+            isinstance(self.cv_folds, bool)
+            or not isinstance(self.cv_folds, int)
+            or not 2 <= self.cv_folds <= MAX_CV_FOLDS
+        ):
+            raise ParameterError(
+                "cv_folds", self.cv_folds, f"must be an integer in [2, {MAX_CV_FOLDS}]"
+            )
+        if (
+            isinstance(self.random_state, bool)
+            or not isinstance(self.random_state, int)
+            or not (0 <= self.random_state <= MAX_RANDOM_STATE)
+        ):
+            raise ParameterError(
+                "random_state", self.random_state, f"must be an integer in [0, {MAX_RANDOM_STATE}]"
+            )
+
+    @property
+    def size(self) -> int:
+        return len(self.max_leaf_nodes) * len(self.max_depth)
+
+    def configurations(self) -> list[tuple[int, int]]:
+        """(max_leaf_nodes, max_depth) pairs, leaves major."""
+        return [(leaves, depth) for leaves in self.max_leaf_nodes for depth in self.max_depth]
+
+
+@dataclass(frozen=True)
+class ConfigResult:
+    """One configuration's scores: the cross-validated choice score and the held-out ones."""
+
+    max_leaf_nodes: int
+    max_depth: int
+    cv_accuracy: float
+    cv_accuracy_std: float
+    test_accuracy: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def stratified_folds(labels: np.ndarray, folds: int, random_state: int) -> list[np.ndarray]:
+    """Validation index sets of a shuffled stratified k-fold split of ``labels``."""
+    from sklearn.model_selection import StratifiedKFold
+
+    smallest = int(pd.Series(labels).value_counts().min())
+    if smallest < folds:
+        raise ParameterError(
+            "cv_folds",
+            folds,
+            f"the smallest class has {smallest} training rows; use at most {smallest} folds",
+        )
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
+    return [validation for _, validation in splitter.split(np.zeros(len(labels)), labels)]
+
+
+def score_grid(params: TuneParams, train: pd.DataFrame, test: pd.DataFrame) -> list[ConfigResult]:
+    """Score every configuration of the grid; the same folds for each, seeds explicit."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    features = list(FEATURES)
+    x_train = train[features].to_numpy()
+    y_train = train[TARGET].to_numpy()
+    x_test = test[features].to_numpy()
+    y_test = test[TARGET].to_numpy()
+    validation_sets = stratified_folds(y_train, params.cv_folds, params.random_state)
+    masks = []
+    for validation in validation_sets:
+        mask = np.ones(len(y_train), dtype=bool)
+        mask[validation] = False
+        masks.append(mask)
+    results = []
+    for leaves, depth in params.configurations():
+        fold_scores = []
+        for mask in masks:
+            tree = DecisionTreeClassifier(
+                max_leaf_nodes=leaves, max_depth=depth, random_state=params.random_state
+            ).fit(x_train[mask], y_train[mask])
+            fold_scores.append(float(np.mean(tree.predict(x_train[~mask]) == y_train[~mask])))
+        tree = DecisionTreeClassifier(
+            max_leaf_nodes=leaves, max_depth=depth, random_state=params.random_state
+        ).fit(x_train, y_train)
+        results.append(
+            ConfigResult(
+                max_leaf_nodes=leaves,
+                max_depth=depth,
+                cv_accuracy=float(np.mean(fold_scores)),
+                cv_accuracy_std=float(np.std(fold_scores)),
+                test_accuracy=float(np.mean(tree.predict(x_test) == y_test)),
+            )
+        )
+    return results
+
+
+def best_config(results: list[ConfigResult]) -> ConfigResult:
+    """Highest cross-validated accuracy; ties go to the simpler tree (fewer leaves, then
+    shallower), so the choice never depends on the held-out split or on grid order."""
+    if not results:
+        raise ValueError("no configurations were scored")
+    return min(results, key=lambda r: (-round(r.cv_accuracy, 12), r.max_leaf_nodes, r.max_depth))
+
+
+def results_frame(results: list[ConfigResult]) -> pd.DataFrame:
+    """One row per configuration, in grid order, with a ``rank`` by the choice rule."""
+    frame = pd.DataFrame([result.as_dict() for result in results])
+    order = sorted(
+        range(len(results)),
+        key=lambda i: (
+            -round(results[i].cv_accuracy, 12),
+            results[i].max_leaf_nodes,
+            results[i].max_depth,
+        ),
+    )
+    ranks = np.empty(len(results), dtype=int)
+    ranks[order] = np.arange(1, len(results) + 1)
+    frame["rank"] = ranks
+    return frame
