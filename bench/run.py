@@ -1,0 +1,399 @@
+"""``python -m bench``: measures every figure of the performance report side by side, in
+one run on this machine, and prints one table: each figure, its ratio to its floor or
+baseline, the target, and the peak RSS.
+
+Each timed figure runs as its own process tree against a fresh sqlite tracking store
+(a copy of an empty one), except the warm orchestrator run, which re-uses the cold run's
+store, and the serving figures, which serve the cold run's ``iris@champion``.
+``--quick`` runs a reduced version (iris only, tiny grids, few requests) that checks
+the benchmark works; its timings mean little.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from bench.load import iris_payload, run_load
+from bench.measure import (
+    Measurement,
+    Row,
+    format_table,
+    machine_description,
+    ratio_row,
+    run_measured,
+)
+
+logger = logging.getLogger("bench")
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+EXPERIMENT = "bench"
+SERVER_START_SECONDS = 180
+STEP_RSS_LIMIT_MIB = 300
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How big each figure is; the full plan is the issue's, ``--quick`` is a smoke run."""
+
+    projects: str
+    grid: tuple[str, str]  # max_leaf_nodes grid, max_depth grid
+    large_grid: tuple[str, str]
+    serve_requests: int
+    concurrency: int
+
+    @property
+    def grid_size(self) -> int:
+        return _size(self.grid)
+
+    @property
+    def large_grid_size(self) -> int:
+        return _size(self.large_grid)
+
+
+def _size(grid: tuple[str, str]) -> int:
+    sys.path.insert(0, str(REPOSITORY_ROOT / "iris"))
+    from iris_workflow import tuning
+
+    leaves = tuning.parse_grid("max_leaf_nodes_grid", grid[0], 2)
+    depths = tuning.parse_grid("max_depth_grid", grid[1], 1)
+    return len(leaves) * len(depths)
+
+
+FULL = Plan(
+    projects="iris,gold_prices,cities",
+    grid=("2..11", "1..10"),
+    large_grid=("2..101", "1..10"),
+    serve_requests=2000,
+    concurrency=4,
+)
+QUICK = Plan(
+    projects="iris",
+    grid=("2..3", "1..2"),
+    large_grid=("2..11", "1..4"),
+    serve_requests=40,
+    concurrency=2,
+)
+
+
+class Stores:
+    """Fresh sqlite tracking stores, each a copy of one empty store made once."""
+
+    def __init__(self, workdir: Path, base_env: dict[str, str]) -> None:
+        self.workdir = workdir
+        self.base_env = base_env
+        self.template = workdir / "template.db"
+        subprocess.run(
+            [sys.executable, "-m", "mlflow", "db", "upgrade", f"sqlite:///{self.template}"],
+            env=base_env,
+            check=True,
+            capture_output=True,
+        )
+
+    def fresh(self, name: str) -> dict[str, str]:
+        """The environment of a process that logs into a new, empty store ``name``."""
+        import mlflow
+
+        folder = self.workdir / name
+        folder.mkdir()
+        shutil.copyfile(self.template, folder / "mlflow.db")
+        uri = f"sqlite:///{folder / 'mlflow.db'}"
+        mlflow.MlflowClient(tracking_uri=uri).create_experiment(
+            EXPERIMENT, artifact_location=(folder / "artifacts").as_uri()
+        )
+        return {**self.base_env, "MLFLOW_TRACKING_URI": uri, "MLFLOW_EXPERIMENT_NAME": EXPERIMENT}
+
+
+def base_environment() -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MLFLOW_")}
+    env.pop("PYTHONPATH", None)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def python(*args: str) -> list[str]:
+    return [sys.executable, *args]
+
+
+def cached_steps(stdout: str) -> str:
+    match = re.search(r"step cache: (\d+) hit, (\d+) miss", stdout)
+    if not match:
+        return "?"
+    hits, misses = int(match.group(1)), int(match.group(2))
+    return f"{hits}/{hits + misses} steps cached"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def model_server(env: dict[str, str], model_uri: str, workdir: Path):
+    """``mlflow models serve`` on a free loopback port; stopped by its PID (and group)."""
+    import urllib.error
+    import urllib.request
+
+    port = free_port()
+    log = (workdir / "serve.log").open("w")
+    process = subprocess.Popen(
+        python(
+            "-m",
+            "mlflow",
+            "models",
+            "serve",
+            "-m",
+            model_uri,
+            "--env-manager",
+            "local",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ),
+        env=env,
+        cwd=workdir,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"model server exited: {(workdir / 'serve.log').read_text()[-2000:]}"
+                )
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"model server not ready after {SERVER_START_SECONDS}s")
+            time.sleep(0.25)
+        yield f"http://127.0.0.1:{port}", process.pid
+    finally:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=15)
+        log.close()
+
+
+def server_peak_mib(pid: int) -> float:
+    from bench.measure import _peak_kib, process_tree
+
+    readings = [_peak_kib(child) for child in process_tree(pid)]
+    return max((reading[0] for reading in readings if reading), default=0) / 1024
+
+
+def measure_all(plan: Plan, workdir: Path) -> tuple[list[Row], dict[str, object]]:
+    env = base_environment()
+    stores = Stores(workdir, env)
+    figures: dict[str, object] = {}
+    rows: list[Row] = []
+    projects = ["--projects", plan.projects]
+    steps = 3 * len(plan.projects.split(","))
+
+    def timed(
+        name: str, args: list[str], store_env: dict[str, str], cwd: Path = REPOSITORY_ROOT
+    ) -> Measurement:
+        logger.info("measuring %s", name)
+        measurement = run_measured(args, store_env, cwd).check(name)
+        figures[name] = {"seconds": measurement.seconds, "peak_mib": measurement.peak()[0]}
+        return measurement
+
+    floor = timed("floor", python("-m", "bench.floor", *projects), stores.fresh("floor"))
+    baseline = timed(
+        "baseline", python("-m", "bench.baseline", *projects), stores.fresh("baseline")
+    )
+    cold_env = stores.fresh("orchestrator")
+    cold = timed("cold", python("-m", "orchestrator", *projects), cold_env)
+    warm = timed("warm", python("-m", "orchestrator", *projects), cold_env)
+
+    step_mib, step_command = cold.peak("_workflow")
+    rows += [
+        ratio_row(
+            f"in-process floor ({steps} steps, 1 process)", floor.seconds, peak_mib=floor.peak()[0]
+        ),
+        ratio_row(
+            "cold orchestrator (concurrent chains, empty store)",
+            cold.seconds,
+            floor.seconds,
+            "floor",
+            ("<=", 3.0),
+            peak_mib=step_mib,
+        ),
+        ratio_row(
+            "step-per-process baseline (sequential mlflow.run)",
+            baseline.seconds,
+            cold.seconds,
+            "cold",
+            (">=", 2.0),
+            peak_mib=baseline.peak("_workflow")[0],
+        ),
+        ratio_row(
+            f"warm orchestrator ({cached_steps(warm.stdout)})",
+            warm.seconds,
+            cold.seconds,
+            "cold",
+            ("<=", 0.1),
+            peak_mib=warm.peak()[0],
+        ),
+    ]
+
+    grid = ["--max-leaf-nodes-grid", plan.grid[0], "--max-depth-grid", plan.grid[1]]
+    large = ["--max-leaf-nodes-grid", plan.large_grid[0], "--max-depth-grid", plan.large_grid[1]]
+    tune_cwd = REPOSITORY_ROOT / "iris"
+    grid_floor = timed(
+        "grid_floor", python("-m", "bench.grids", "floor", *grid), stores.fresh("grid_floor")
+    )
+    tuned = timed(
+        "tune", python("-m", "iris_workflow", "tune", *grid), stores.fresh("tune"), tune_cwd
+    )
+    tutorial = timed(
+        "tutorial", python("-m", "bench.grids", "tutorial", *grid), stores.fresh("tutorial")
+    )
+    tuned_large = timed(
+        "tune_large",
+        python("-m", "iris_workflow", "tune", *large),
+        stores.fresh("tune_large"),
+        tune_cwd,
+    )
+    n, big = plan.grid_size, plan.large_grid_size
+    rows += [
+        ratio_row(
+            f"grid floor: compute + 1 log_batch per config ({n})",
+            grid_floor.seconds,
+            peak_mib=grid_floor.peak()[0],
+        ),
+        ratio_row(
+            f"iris tune, {n} configs",
+            tuned.seconds,
+            grid_floor.seconds,
+            "grid floor",
+            ("<=", 1.3),
+            tuned.peak()[0],
+        ),
+        ratio_row(
+            f"tutorial-style grid, {n} configs",
+            tutorial.seconds,
+            tuned.seconds,
+            "tune",
+            (">=", 20.0),
+            tutorial.peak()[0],
+        ),
+        ratio_row(
+            f"iris tune, {big} configs",
+            tuned_large.seconds,
+            tuned.seconds,
+            f"tune, {n}",
+            peak_mib=tuned_large.peak()[0],
+        ),
+    ]
+    per_config = (tuned_large.seconds - tuned.seconds) / (big - n) * 1000
+    figures["tune_marginal_ms_per_config"] = per_config
+    rows.append(
+        Row(figure=f"tune cost per extra config ({n} -> {big})", value=f"{per_config:.1f} ms")
+    )
+    biggest_step = " ".join(step_command.split(" -m ")[-1].split()[:2])
+    rows.append(
+        Row(
+            figure=f"peak RSS of any step process (cold run: {biggest_step})",
+            value=f"{step_mib:.0f} MiB",
+            target=f"<= {STEP_RSS_LIMIT_MIB} MiB",
+            verdict="met" if step_mib <= STEP_RSS_LIMIT_MIB else "MISSED",
+        )
+    )
+
+    logger.info("measuring serving of models:/iris@champion")
+    with model_server(cold_env, "models:/iris@champion", workdir) as (url, pid):
+        for size in (1, 100):
+            body = iris_payload(size)
+            run_load(url, body, min(20, plan.serve_requests), 1)  # warm-up
+            result = run_load(url, body, plan.serve_requests, plan.concurrency)
+            figures[f"serve_{size}_rows"] = {
+                "requests_per_second": result.per_second,
+                "p50_ms": result.latency_ms(0.5),
+                "p99_ms": result.latency_ms(0.99),
+                "requests": result.requests,
+            }
+            latency = f"p50 {result.latency_ms(0.5):.1f} ms, p99 {result.latency_ms(0.99):.1f} ms"
+            rows.append(
+                Row(
+                    figure=(
+                        f"serve iris@champion, {size}-row payload "
+                        f"({result.requests} requests, {plan.concurrency} clients)"
+                    ),
+                    value=f"{result.per_second:.0f} req/s",
+                    against=latency,
+                    peak_rss=f"{server_peak_mib(pid):.0f} MiB",
+                )
+            )
+    return rows, figures
+
+
+def header() -> str:
+    from importlib.metadata import version
+
+    return (
+        f"machine: {machine_description()}; {platform.system()} {platform.release()}\n"
+        f"python {platform.python_version()}, mlflow {version('mlflow')}, "
+        f"scikit-learn {version('scikit-learn')}; {time.strftime('%Y-%m-%d %H:%M %Z')}\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="a reduced run that checks the benchmark works"
+    )
+    parser.add_argument("--json", type=Path, help="also write the raw figures to this file")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch stores and logs")
+    options = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    plan = QUICK if options.quick else FULL
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    try:
+        rows, figures = measure_all(plan, workdir)
+    finally:
+        if options.keep:
+            logger.info("scratch stores kept in %s", workdir)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    report = (
+        header()
+        + ("(quick run: timings mean little)\n" if options.quick else "")
+        + format_table(rows)
+    )
+    sys.stdout.write(report)
+    if options.json:
+        options.json.write_text(
+            json.dumps({"plan": asdict(plan), "figures": figures, "table": report}, indent=2) + "\n"
+        )
+
+
+if __name__ == "__main__":
+    main()
