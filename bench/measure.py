@@ -1,12 +1,15 @@
-"""Measures a command: wall time, and the peak resident memory of every process in its
-tree, read from ``/proc/<pid>/status`` (``VmHWM``) while it runs. Also the pure helpers
-the report is built from: percentiles, ratios and the printed table.
+"""Measures a command: wall time; the exact peak resident memory of its largest process
+(``ru_maxrss`` from ``wait4``, which covers every descendant the tree waited for); and,
+to say which process that was, each process's peak read from ``/proc/<pid>/status``
+(``VmHWM``) every 50 ms while it runs (a process shorter than that may be missed).
+Also the pure helpers the report is built from: percentiles, ratios and the table.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,9 +28,14 @@ class Measurement:
     stdout: str
     stderr: str
     peak_kib: dict[int, tuple[int, str]] = field(default_factory=dict)  # pid -> (kB, command)
+    tree_peak_kib: int = 0  # exact, from wait4
+
+    @property
+    def tree_peak_mib(self) -> float:
+        return self.tree_peak_kib / KIB_PER_MIB
 
     def peak(self, contains: str = "") -> tuple[float, str]:
-        """Largest peak RSS in MiB among processes whose command line holds ``contains``."""
+        """Largest sampled peak RSS in MiB among processes whose command holds ``contains``."""
         chosen = [(kib, command) for kib, command in self.peak_kib.values() if contains in command]
         if not chosen:
             return 0.0, "-"
@@ -82,30 +90,37 @@ def run_measured(
     """Run ``args`` to completion, sampling the peak RSS of its process tree meanwhile."""
     peaks: dict[int, tuple[int, str]] = {}
     done = threading.Event()
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        args, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=err, text=True)
+
+        def sample() -> None:
+            while not done.is_set():
+                for pid in process_tree(process.pid):
+                    reading = _peak_kib(pid)
+                    if reading and reading[1] and reading[0] >= peaks.get(pid, (0, ""))[0]:
+                        peaks[pid] = reading
+                done.wait(POLL_SECONDS)
+
+        def stop_at_timeout() -> None:
+            if not done.wait(timeout):
+                process.kill()
+
+        threads = [threading.Thread(target=f, daemon=True) for f in (sample, stop_at_timeout)]
+        for thread in threads:
+            thread.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        done.set()
+        for thread in threads:
+            thread.join()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    return Measurement(
+        seconds, process.returncode, stdout, stderr, peaks, tree_peak_kib=usage.ru_maxrss
     )
-
-    def sample() -> None:
-        while not done.is_set():
-            for pid in process_tree(process.pid):
-                reading = _peak_kib(pid)
-                if reading and reading[1] and reading[0] >= peaks.get(pid, (0, ""))[0]:
-                    peaks[pid] = reading
-            done.wait(POLL_SECONDS)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        stdout, stderr = process.communicate()
-    seconds = time.perf_counter() - started
-    done.set()
-    sampler.join()
-    return Measurement(seconds, process.returncode, stdout, stderr, peaks)
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -210,6 +210,18 @@ def _read_register_outcome(client: object, run_id: str, result: core.ChainResult
     result.registered_version = tags.get("registered_version")
     champion = tags.get("champion_version")
     result.champion_version = None if champion in (None, "none") else champion
+    if result.cache.get("register") == "hit" and tags.get("registered_model"):
+        # A reused register run tells what it decided then; the champion may have moved.
+        result.champion_version = _current_champion(client, tags["registered_model"])
+
+
+def _current_champion(client: object, model_name: str) -> str | None:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return str(client.get_model_version_by_alias(model_name, "champion").version)
+    except MlflowException:
+        return None
 
 
 def run_chain(plan: ProjectPlan, runner: StepRunner) -> core.ChainResult:

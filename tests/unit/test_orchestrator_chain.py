@@ -36,6 +36,7 @@ REGISTER_TAGS = {
     "registered_version": "4",
     "champion_version": "4",
     "gate.summary": "gate PASSED: accuracy 0.9500 >= 0.9000",
+    "registered_model": "demo",
 }
 
 
@@ -59,6 +60,12 @@ class FakeClient:
 
     def set_terminated(self, run_id: str, status: str) -> None:
         self.runs[run_id].info.status = status
+
+    champion = "4"
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> SimpleNamespace:
+        assert (name, alias) == ("demo", "champion")
+        return SimpleNamespace(version=self.champion)
 
     def search_runs(self, experiment_ids, filter_string, order_by, max_results):
         key = filter_string.split("'")[1]
@@ -156,6 +163,14 @@ def test_an_identical_rerun_reuses_every_step(client, project) -> None:
     assert len(client.calls) == 3
     assert second.gate_summary == first.gate_summary
     assert second.metrics == first.metrics
+
+
+def test_a_reused_register_step_reports_the_champion_as_it_is_now(client, project) -> None:
+    run_once(client, project)
+    client.champion = "7"  # moved by another run since
+    again = run_once(client, project)
+    assert again.cache["register"] == "hit"
+    assert (again.registered_version, again.champion_version) == ("4", "7")
 
 
 def test_a_changed_parameter_reruns_its_step_and_everything_downstream(client, project) -> None:
