@@ -246,7 +246,13 @@ def parse_overrides(
                 item,
                 f"{project} has no parameter {name}; it takes {', '.join(names)}",
             )
-        overrides.setdefault(project, {})[name] = normalise_value(name, specs[0], value.strip())
+        try:
+            normalised = normalise_value(name, specs[0], value.strip())
+        except ParameterError as error:
+            raise ParameterError(
+                "params", item, f"{project}.{name} is {specs[0].type}: it {error.allowed}"
+            ) from error
+        overrides.setdefault(project, {})[name] = normalised
     return overrides
 
 

@@ -36,6 +36,36 @@ def _validated(build, *args, **kwargs):
         ) from error
 
 
+def data_options(command):
+    """The options ``train`` and ``tune`` share: the split, the seed and the data file."""
+    options = [
+        click.option(
+            "--test-size",
+            type=float,
+            default=DEFAULTS.test_size,
+            show_default=True,
+            help="Held-out fraction, strictly between 0 and 1.",
+        ),
+        click.option(
+            "--random-state",
+            type=int,
+            default=DEFAULTS.random_state,
+            show_default=True,
+            help="Seed for the split, the folds (tune) and the models.",
+        ),
+        click.option(
+            "--data-path",
+            type=str,
+            default=DEFAULT_DATA_PATH,
+            show_default=True,
+            help="CSV file; relative paths are resolved against the repository root.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
 def cli(verbose: bool) -> None:
@@ -83,27 +113,7 @@ def cli(verbose: bool) -> None:
     show_default=True,
     help="Number of trees (random_forest); 1 to 10000.",
 )
-@click.option(
-    "--test-size",
-    type=float,
-    default=DEFAULTS.test_size,
-    show_default=True,
-    help="Held-out fraction, strictly between 0 and 1.",
-)
-@click.option(
-    "--random-state",
-    type=int,
-    default=DEFAULTS.random_state,
-    show_default=True,
-    help="Seed for the split and the model.",
-)
-@click.option(
-    "--data-path",
-    type=str,
-    default=DEFAULT_DATA_PATH,
-    show_default=True,
-    help="CSV file; relative paths are resolved against the repository root.",
-)
+@data_options
 def train(
     model: str,
     max_depth: int,
@@ -167,27 +177,7 @@ def train(
     show_default=True,
     help=f"Cross-validation folds on the training split, 2 to {tuning.MAX_CV_FOLDS}.",
 )
-@click.option(
-    "--test-size",
-    type=float,
-    default=DEFAULTS.test_size,
-    show_default=True,
-    help="Held-out fraction, strictly between 0 and 1.",
-)
-@click.option(
-    "--random-state",
-    type=int,
-    default=DEFAULTS.random_state,
-    show_default=True,
-    help="Seed for the split, the folds and the trees.",
-)
-@click.option(
-    "--data-path",
-    type=str,
-    default=DEFAULT_DATA_PATH,
-    show_default=True,
-    help="CSV file; relative paths are resolved against the repository root.",
-)
+@data_options
 def tune(
     max_leaf_nodes_grid: str,
     max_depth_grid: str,

@@ -215,7 +215,8 @@ def test_overrides_are_parsed_checked_and_normalised() -> None:
         ("gold.max_depth=3", "project gold is not selected"),
         ("iris.depth=3", "iris has no parameter depth; it takes C, data_path"),
         ("iris.model_uri=runs:/x/model", "iris has no parameter model_uri"),
-        ("iris.max_depth=deep", "must be an integer"),
+        ("iris.max_depth=deep", "iris.max_depth is int: it must be an integer"),
+        ("iris.C=abc", "iris.C is float: it must be a number"),
     ],
 )
 def test_bad_overrides_name_the_problem(text: str, message: str) -> None:
