@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -265,3 +266,24 @@ def run_chain(plan: ProjectPlan, runner: StepRunner) -> core.ChainResult:
         result.error = reason
         logger.error("%s: step %s failed: %s", plan.name, step, reason)
     return result
+
+
+def run_chains(plans: list[ProjectPlan], runner: StepRunner) -> list[core.ChainResult]:
+    """Every project's chain at once, a thread each (the runner bounds the processes);
+    results in the order of ``plans``.
+
+    On an interrupt (Ctrl-C, or SIGTERM turned into one) the running step processes
+    are stopped, ``mlflow.run`` marks their runs FAILED as the threads finish, and the
+    interrupt is raised again once every thread is done.
+    """
+    pool = ThreadPoolExecutor(max_workers=max(1, len(plans)), thread_name_prefix="chain")
+    futures = [pool.submit(run_chain, plan, runner) for plan in plans]
+    try:
+        results = [future.result() for future in futures]
+    except BaseException:
+        logger.error("interrupted: stopping the running steps")
+        runner.stop()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return results

@@ -10,7 +10,6 @@ import os
 import signal
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
@@ -128,7 +127,7 @@ def main(
     import mlflow
     from mlflow.entities import Metric, Param, RunTag
 
-    from orchestrator.chain import StepRunner, plan_project, run_chain
+    from orchestrator.chain import StepRunner, plan_project, run_chains
 
     plans = [
         plan_project(
@@ -165,19 +164,11 @@ def main(
         use_cache=caching,
         repository_root=REPOSITORY_ROOT,
     )
-    pool = ThreadPoolExecutor(max_workers=len(plans), thread_name_prefix="chain")
-    futures = [pool.submit(run_chain, plan, runner) for plan in plans]
     try:
-        results = [future.result() for future in futures]
+        results = run_chains(plans, runner)
     except BaseException:
-        # Interrupted (Ctrl-C or SIGTERM): stop the step processes; mlflow.run marks their
-        # runs FAILED as the chain threads finish; then the parent fails too.
-        logger.error("interrupted: stopping the running steps")
-        runner.stop()
-        pool.shutdown(wait=True, cancel_futures=True)
         mlflow.end_run(status="FAILED")
         raise
-    pool.shutdown()
     table = core.format_summary(results)
     mlflow.log_text(table, "summary.txt")
     mlflow.log_text(core.summary_json(results), "summary.json")

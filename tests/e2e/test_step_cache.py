@@ -4,7 +4,9 @@ project whose steps do almost nothing (``tests/data/cache_toy``).
 
 Each ingredient of the cache key is changed on its own, from a state the cache holds:
 a parameter, a code file, ``conda.yaml`` and the data file each make every step run again,
-and undoing the change (or an equal parameter value) hits again.
+and undoing the change (or an equal parameter value) hits again. The same scratch
+repository shows that an interrupted orchestrator stops its step processes and leaves
+no run RUNNING.
 """
 
 from __future__ import annotations
@@ -137,3 +139,41 @@ def test_step_runs_are_children_of_the_run_that_started_them(store: Store, scrat
         "data_sha256",
         "upstream_run_ids",
     }
+
+
+def test_sigterm_stops_the_running_step_and_fails_its_runs(store: Store, scratch: Path) -> None:
+    import os
+    import signal
+    import time
+
+    log = scratch.parent / "steps.log"
+    process = subprocess.Popen(
+        ["python", "-m", "orchestrator", "--projects", "toy"],
+        cwd=scratch,
+        env=store.env(TOY_STEP_LOG=str(log), TOY_STEP_SLEEP="120"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (log.exists() and log.read_text()):  # the train step is running
+            assert process.poll() is None, process.communicate()[1][-3000:]
+            assert time.monotonic() < deadline, "the train step never started"
+            time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+    assert process.returncode != 0
+    assert "interrupted: stopping the running steps" in stderr
+    runs = all_runs(store)
+    assert {run.info.status for run in runs} == {"FAILED"}
+    assert len(runs) == 2  # the parent and its train step; nothing started after
+    assert [argv[0] for argv in steps_run(scratch)] == ["train"]
+    # the sleeping step process was stopped too, not left behind
+    leftover = subprocess.run(["pgrep", "-f", "step.py train --depth"], capture_output=True)
+    assert leftover.stdout == b""

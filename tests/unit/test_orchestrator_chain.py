@@ -224,3 +224,39 @@ def test_an_interrupted_runner_starts_no_further_step(client, project) -> None:
     assert result.failed_step == "train"
     assert "interrupted" in result.error
     assert client.calls == []
+
+
+def test_chains_run_side_by_side_within_the_step_limit(
+    client, project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    import mlflow
+
+    fake_run = mlflow.projects.run
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def slow_run(uri, entry_point, parameters, **kwargs):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.05)
+        try:
+            return fake_run(uri, entry_point, parameters, **kwargs)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(mlflow.projects, "run", slow_run)
+    plans = []
+    for name in ("alpha", "beta", "gamma"):
+        directory = project.parent / name
+        directory.mkdir()
+        (directory / "MLproject").write_text(MLPROJECT)
+        plans.append(chain.plan_project(directory, project.parent, {}, False))
+    results = chain.run_chains(plans, runner_for(client, project.parent))
+    assert [result.project for result in results] == ["alpha", "beta", "gamma"]
+    assert all(result.ok for result in results)
+    assert peak[0] == 2  # max_parallel=2: never more, and the chains did overlap
+    assert len(client.calls) == 9
