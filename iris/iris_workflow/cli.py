@@ -15,6 +15,7 @@ import click
 
 from iris_workflow import core, tuning
 from iris_workflow.data import DEFAULT_DATA_PATH, read_iris_csv, resolve_data_path, sha256_of
+from lifecycle.failures import record_failure
 
 logger = logging.getLogger("iris_workflow")
 
@@ -289,15 +290,18 @@ def register(model_uri: str, model_name: str, gate_metric: str, gate_threshold: 
         )
 
     from iris_workflow import tracking
+    from lifecycle.registry import RegistryError
 
     try:
         tracking.ensure_registrable(model_uri)
         ref = tracking.resolve_model(model_uri)
-        run_id, decision, new_version = tracking.register_if_good(ref, model_name, gate)
-    except tracking.ModelUriError as error:
+        run_id, decision, registration = tracking.register_if_good(ref, model_name, gate)
+    except (tracking.ModelUriError, RegistryError) as error:
         raise StepError(str(error)) from error
-    version_text = f"version={new_version}" if new_version else "version=none"
-    click.echo(f"iris register: run_id={run_id} {version_text} {decision.summary()}")
+    click.echo(
+        f"iris register: run_id={run_id} version={registration.version or 'none'} "
+        f"{decision.text()}; {registration.clause}"
+    )
 
 
 def main() -> None:
@@ -308,8 +312,6 @@ def main() -> None:
         sys.exit(done.exit_code)
     except click.ClickException as error:
         error.show()
-        from iris_workflow.tracking import record_failure
-
         record_failure(error.format_message())
         sys.exit(error.exit_code)
     except click.Abort:
@@ -320,7 +322,7 @@ def main() -> None:
         mlflow_exceptions = sys.modules.get("mlflow.exceptions")
         if mlflow_exceptions is None or not isinstance(error, mlflow_exceptions.MlflowException):
             raise
-        from iris_workflow.tracking import record_failure, tracking_failure_message
+        from iris_workflow.tracking import tracking_failure_message
 
         message = tracking_failure_message(error)
         click.echo(f"Error: {message}", err=True)

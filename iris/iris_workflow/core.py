@@ -251,61 +251,37 @@ def confusion(y_true: pd.Series, y_pred: np.ndarray, labels: list[str]) -> np.nd
 
 @dataclass(frozen=True)
 class GateDecision:
-    """Outcome of the registration gate and of the champion comparison."""
+    """Outcome of the registration gate: the held-out value against the threshold.
+
+    Whether a passing model then replaces the champion is the registry's rule
+    (``lifecycle.promotion``): strictly better, on the same held-out rows.
+    """
 
     metric: str
     value: float
     threshold: float
     passed: bool
-    previous_champion: str | None = None
-    previous_champion_value: float | None = None
-    promote: bool = False
 
-    def summary(self) -> str:
+    def text(self) -> str:
         verdict = "PASSED" if self.passed else "FAILED"
         comparison = ">=" if self.passed else "<"
-        text = f"gate {verdict}: {self.metric} {self.value:.4f} {comparison} {self.threshold:.4f}"
-        if not self.passed:
-            return text + "; no model version registered"
-        if self.previous_champion is None:
-            return text + "; no champion yet, the new version becomes champion"
-        if self.promote:
-            return (
-                text + f"; at least as good as champion version {self.previous_champion} "
-                f"({self._champion_value_text()}), the new version becomes champion"
-            )
-        return (
-            text + f"; worse than champion version {self.previous_champion} "
-            f"({self._champion_value_text()}), champion kept"
-        )
+        return f"gate {verdict}: {self.metric} {self.value:.4f} {comparison} {self.threshold:.4f}"
 
-    def _champion_value_text(self) -> str:
-        if self.previous_champion_value is None:
-            return f"{self.metric} unknown"
-        return f"{self.metric} {self.previous_champion_value:.4f}"
+    def summary(self) -> str:
+        """The gate line alone (the register step appends the champion's outcome)."""
+        return self.text() if self.passed else self.text() + "; no model version registered"
 
 
-def decide(
-    gate: GateParams,
-    value: float,
-    champion_version: str | None = None,
-    champion_value: float | None = None,
-) -> GateDecision:
-    """Apply the gate, then decide whether a passing model replaces the champion.
-
-    A passing model becomes champion when there is no champion, when the champion's
-    value on the same metric is unknown, or when it is at least as good as the champion.
-    """
-    passed = value >= gate.threshold
-    promote = passed and (
-        champion_version is None or champion_value is None or value >= champion_value
-    )
+def decide(gate: GateParams, value: float) -> GateDecision:
+    """Apply the gate: the held-out value must reach the threshold (inclusive)."""
     return GateDecision(
-        metric=gate.metric,
-        value=value,
-        threshold=gate.threshold,
-        passed=passed,
-        previous_champion=champion_version,
-        previous_champion_value=champion_value,
-        promote=promote,
+        metric=gate.metric, value=value, threshold=gate.threshold, passed=value >= gate.threshold
+    )
+
+
+def measured_on(data_sha256: str, test_size: float, random_state: int) -> str:
+    """What identifies the held-out rows a value was measured on: the data file, the
+    held-out fraction and the split seed (the split is stratified and deterministic)."""
+    return (
+        f"data_sha256={data_sha256} test_size={float(test_size)!r} random_state={int(random_state)}"
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import re
 import warnings
 from dataclasses import dataclass
@@ -22,6 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from iris_workflow import core, tuning
+from lifecycle import registry
+from lifecycle.promotion import Measurement
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +30,9 @@ MODEL_ARTIFACT = "model"
 HELDOUT_ARTIFACT = "split/test.csv"
 TUNING_RESULTS_ARTIFACT = "tuning/results.csv"
 TUNING_HEATMAP_ARTIFACT = "tuning/accuracy_heatmap.png"
-CHAMPION = "champion"
-CHALLENGER = "challenger"
+PROJECT = "iris"
+CHAMPION = registry.CHAMPION
+CHALLENGER = registry.CHALLENGER
 # The metrics the orchestrator's summary shows for an iris training run.
 KEY_METRICS = ("test_accuracy", "test_f1_weighted")
 # What a served iris model needs, pinned to the versions it was trained with.
@@ -82,19 +84,6 @@ def tracking_failure_message(error: Exception) -> str:
     import mlflow
 
     return f"MLflow tracking at {mlflow.get_tracking_uri()} failed: {error}"
-
-
-def record_failure(message: str) -> None:
-    """Tag the run ``mlflow run`` created for this step with the reason it failed."""
-    run_id = os.environ.get("MLFLOW_RUN_ID")
-    if not run_id:
-        return
-    try:
-        import mlflow
-
-        mlflow.MlflowClient().set_tag(run_id, "failure_reason", message[:4000])
-    except Exception:  # the failure itself is already reported; never mask it
-        logger.debug("could not tag run %s with its failure", run_id, exc_info=True)
 
 
 def log_figure(figure: object, artifact_file: str) -> None:
@@ -268,6 +257,7 @@ def _record_model(
     now = int(time.time() * 1000)
     all_tags = {
         "data_sha256": data_sha256,
+        registry.PROJECT_TAG: PROJECT,
         "iris.step": step,
         "key_metrics": ",".join(KEY_METRICS),
         **(tags or {}),
@@ -383,50 +373,49 @@ def log_evaluation(ref: ModelRef, heldout: pd.DataFrame) -> tuple[str, dict[str,
     return run.info.run_id, dict(result.metrics)
 
 
-def _champion(client: object, model_name: str, metric: str) -> tuple[str | None, float | None]:
-    """The champion's version and its value of the gate metric, if there is one."""
-    from mlflow.exceptions import MlflowException
-
-    try:
-        champion = client.get_model_version_by_alias(model_name, CHAMPION)
-    except MlflowException:
-        return None, None
-    champion_version = str(champion.version)
-    if champion.tags.get("gate.metric") == metric and "gate.value" in champion.tags:
-        return champion_version, float(champion.tags["gate.value"])
-    if champion.run_id:
-        value = client.get_run(champion.run_id).data.metrics.get(f"test_{metric}")
-        return champion_version, value
-    return champion_version, None
-
-
-def gate_value(ref: ModelRef, metric: str) -> float:
-    """The held-out value of ``metric`` recorded by the model's training run."""
+def gate_measurement(ref: ModelRef, metric: str) -> Measurement:
+    """The held-out value of ``metric`` recorded by the model's training run, and the
+    held-out rows it was measured on. Refuses a model another project trained."""
     import mlflow
 
-    metrics = mlflow.MlflowClient().get_run(ref.training_run_id).data.metrics
+    client = mlflow.MlflowClient()
+    registry.ensure_trained_by(client, ref.training_run_id, PROJECT, ref.uri)
+    data = client.get_run(ref.training_run_id).data
     key = f"test_{metric}"
-    if key not in metrics:
+    if key not in data.metrics:
         raise ModelUriError(
             f"training run {ref.training_run_id} of {ref.uri!r} has no metric {key!r}; "
-            f"it has {', '.join(sorted(metrics)) or 'none'}"
+            f"it has {', '.join(sorted(data.metrics)) or 'none'}"
         )
-    return float(metrics[key])
+    try:
+        heldout = core.measured_on(
+            data.tags["data_sha256"],
+            float(data.params["test_size"]),
+            int(data.params["random_state"]),
+        )
+    except (KeyError, ValueError) as error:
+        raise ModelUriError(
+            f"training run {ref.training_run_id} of {ref.uri!r} does not record its held-out "
+            f"split (data_sha256, test_size, random_state)"
+        ) from error
+    return Measurement(float(data.metrics[key]), heldout)
 
 
 def register_if_good(
     ref: ModelRef, model_name: str, gate: core.GateParams
-) -> tuple[str, core.GateDecision, str | None]:
-    """Gate the model, register a version when it passes, and move the aliases.
+) -> tuple[str, core.GateDecision, registry.Registration]:
+    """Gate the model, register a version when it passes, and settle the aliases.
 
-    ``ref`` must name a training run's model (see ``ensure_registrable``). Returns the
-    register run's id, the decision, and the new version (None if the gate failed).
-    The decision is recorded as ``gate.*`` tags on the run and version.
+    ``ref`` must name an iris training run's model (see ``ensure_registrable``). Every
+    registry read that could fail happens before anything is registered. Returns the
+    register run's id, the gate decision and what the registry did. The decision is
+    recorded as ``gate.*`` tags on the run and the version.
     """
     import mlflow
 
     client = mlflow.MlflowClient()
-    value = gate_value(ref, gate.metric)
+    measurement = gate_measurement(ref, gate.metric)
+    decision = core.decide(gate, measurement.value)
     with mlflow.start_run() as run:
         run_id = run.info.run_id
         log_new_params(
@@ -438,45 +427,44 @@ def register_if_good(
                 "gate_threshold": gate.threshold,
             },
         )
-        champion_version, champion_value = _champion(client, model_name, gate.metric)
-        decision = core.decide(gate, value, champion_version, champion_value)
-        tags = decision_tags(decision)
-        new_version = None
-        if decision.passed:
-            registered = mlflow.register_model(ref.uri, model_name, tags=tags)
-            new_version = str(registered.version)
-            client.set_registered_model_alias(model_name, CHALLENGER, new_version)
-            if decision.promote:
-                client.set_registered_model_alias(model_name, CHAMPION, new_version)
-            tags["registered_version"] = str(new_version)
-        champion_now = new_version if decision.promote else champion_version
+        tags = decision_tags(decision, measurement)
+        registration = registry.register_and_promote(
+            client,
+            project=PROJECT,
+            model_name=model_name,
+            model_uri=ref.uri,
+            metric=gate.metric,
+            measurement=measurement,
+            higher_is_better=True,
+            passed=decision.passed,
+            gate_text=decision.text(),
+            gate_tags=tags,
+        )
+        tags.update(registration.tags(decision.text()))
+        if registration.version:
+            tags["registered_version"] = registration.version
         tags.update(
             {
                 "training_run_id": ref.training_run_id,
                 "model_uri": ref.uri,
                 "registered_model": model_name,
-                "champion_version": str(champion_now) if champion_now else "none",
+                "champion_version": registration.champion_after or "none",
                 "iris.step": "register",
+                registry.PROJECT_TAG: PROJECT,
             }
         )
         mlflow.set_tags(tags)
-        mlflow.log_metric(f"gate_{gate.metric}", value)
-    return run_id, decision, new_version
+        mlflow.log_metric(f"gate_{gate.metric}", measurement.value)
+    return run_id, decision, registration
 
 
-def decision_tags(decision: core.GateDecision) -> dict[str, str]:
-    """The ``gate.*`` tags that record a decision on a run and a model version."""
+def decision_tags(decision: core.GateDecision, measurement: Measurement) -> dict[str, str]:
+    """The ``gate.*`` tags that record the gate on a run and a model version."""
     return {
         "gate.decision": "passed" if decision.passed else "failed",
         "gate.metric": decision.metric,
         "gate.value": repr(decision.value),
         "gate.threshold": repr(decision.threshold),
-        "gate.previous_champion": decision.previous_champion or "none",
-        "gate.previous_champion_value": (
-            "none"
-            if decision.previous_champion_value is None
-            else repr(decision.previous_champion_value)
-        ),
-        "gate.promoted": str(decision.promote).lower(),
+        registry.MEASURED_ON_TAG: measurement.measured_on,
         "gate.summary": decision.summary(),
     }

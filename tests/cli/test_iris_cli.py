@@ -163,7 +163,7 @@ def test_register_gate_aliases_and_recorded_decisions(store: Store) -> None:
 
     better = train("--max-depth", "3")  # held-out accuracy 0.9778
     out = register(f"runs:/{better}/model").output
-    assert "at least as good as champion version 1" in out
+    assert "better than champion version 1" in out
     assert alias_version(store, "champion") == alias_version(store, "challenger") == "3"
     tags = client.get_model_version("iris", "3").tags
     assert tags["gate.previous_champion"] == "1"

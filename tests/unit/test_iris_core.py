@@ -194,26 +194,14 @@ def test_gate_is_inclusive_at_the_threshold() -> None:
 
 
 def test_failed_gate_never_promotes_and_says_so() -> None:
-    decision = core.decide(core.GateParams(), 0.5, champion_version=None)
+    decision = core.decide(core.GateParams(), 0.5)
     assert not decision.passed
-    assert not decision.promote
     assert "no model version registered" in decision.summary()
 
 
-@pytest.mark.parametrize(
-    ("value", "champion", "champion_value", "promote"),
-    [
-        (0.95, None, None, True),  # no champion yet
-        (0.95, "3", 0.95, True),  # ties go to the newer model
-        (0.96, "3", 0.95, True),
-        (0.94, "3", 0.95, False),
-        (0.94, "3", None, True),  # champion value unknown
-    ],
-)
-def test_champion_moves_only_to_an_equal_or_better_model(
-    value: float, champion: str | None, champion_value: float | None, promote: bool
-) -> None:
-    decision = core.decide(core.GateParams(), value, champion, champion_value)
-    assert decision.passed
-    assert decision.promote is promote
-    assert decision.previous_champion == champion
+def test_measured_on_names_the_heldout_rows() -> None:
+    one = core.measured_on("abc", 0.3, 42)
+    assert one == core.measured_on("abc", 0.30, 42)
+    assert one != core.measured_on("abc", 0.25, 42)
+    assert one != core.measured_on("abc", 0.3, 7)
+    assert one != core.measured_on("abd", 0.3, 42)

@@ -158,3 +158,30 @@ def test_every_pinned_file_is_in_the_mirror_and_on_its_card(
     assert f"`{spec.sha256}`" in card
     assert spec.url in card
     assert f"{spec.size:,} bytes" in card
+
+
+def test_every_project_folder_carries_an_up_to_date_copy_of_the_step_kit() -> None:
+    from lifecycle import sync
+
+    folders = {folder.name for folder in sync.project_folders()}
+    assert {"iris", "gold_prices", "cities"} <= folders
+    assert sync.stale_copies() == [], "run: python -m lifecycle.sync"
+    for folder in sync.project_folders():
+        for copy in (folder / "lifecycle").glob("*.py"):
+            assert copy.read_text().startswith("# Generated from lifecycle/"), copy
+
+
+def test_the_drift_check_notices_an_edited_copy(tmp_path) -> None:
+    import shutil
+
+    from lifecycle import sync
+
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "MLproject").write_text("name: demo\n")
+    assert {path.name for path in sync.write_copies(tmp_path)} >= {"registry.py", "promotion.py"}
+    assert sync.stale_copies(tmp_path) == []
+    copy = tmp_path / "demo" / "lifecycle" / "promotion.py"
+    copy.write_text(copy.read_text() + "# local edit\n")
+    (tmp_path / "demo" / "lifecycle" / "orphan.py").write_text("")
+    assert set(sync.stale_copies(tmp_path)) == {copy, tmp_path / "demo" / "lifecycle" / "orphan.py"}
+    shutil.rmtree(tmp_path / "demo")

@@ -1,0 +1,218 @@
+"""CLI tests: registration fails closed (iris, against a temporary sqlite store).
+
+A foreign model name, an unreadable champion, a champion measured on other data, a tie
+and two register steps racing on one model: in each case nothing worse than the
+champion takes the alias, and an error leaves the registry as it was.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+
+import pytest
+from click.testing import CliRunner, Result
+
+from iris_workflow import core, tracking
+from iris_workflow.cli import cli, main
+from lifecycle import registry
+from tests.helpers import Store, all_runs, client_for
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def train(*args: str) -> str:
+    result = invoke("train", *args)
+    assert result.exit_code == 0, result.output
+    return re.search(r"run_id=([0-9a-f]{32})", result.output).group(1)
+
+
+def register(model_uri: str, *args: str) -> Result:
+    return invoke("register", "--model-uri", model_uri, *args)
+
+
+def champion(store: Store, name: str = "iris") -> str:
+    return str(client_for(store).get_model_version_by_alias(name, "champion").version)
+
+
+def versions(store: Store, name: str = "iris") -> list[str]:
+    found = client_for(store).search_model_versions(f"name='{name}'")
+    return sorted(str(v.version) for v in found)
+
+
+def test_a_model_name_of_another_project_is_refused(store: Store) -> None:
+    client = client_for(store)
+    client.create_registered_model("gold_prices", tags={registry.PROJECT_TAG: "gold_prices"})
+    result = register(f"runs:/{train()}/model", "--model-name", "gold_prices")
+    assert result.exit_code == 1
+    assert "holds gold_prices models" in result.output
+    assert versions(store, "gold_prices") == []
+
+
+def test_a_name_holding_an_unlabelled_version_is_refused(store: Store) -> None:
+    import mlflow
+
+    run_id = train()
+    mlflow.register_model(f"runs:/{run_id}/model", "shared-name")  # no project recorded
+    result = register(f"runs:/{run_id}/model", "--model-name", "shared-name")
+    assert result.exit_code == 1
+    assert "not registered by the iris project" in result.output
+    assert versions(store, "shared-name") == ["1"]
+
+
+def test_a_model_another_project_trained_is_refused(store: Store) -> None:
+    run_id = train()
+    client_for(store).set_tag(run_id, registry.PROJECT_TAG, "gold_prices")
+    result = register(f"runs:/{run_id}/model")
+    assert result.exit_code == 1
+    assert "trained by the gold_prices project, not by iris" in result.output
+    assert versions(store) == []
+
+
+def test_every_version_and_the_name_record_the_project(store: Store) -> None:
+    assert register(f"runs:/{train()}/model").exit_code == 0
+    client = client_for(store)
+    assert client.get_registered_model("iris").tags[registry.PROJECT_TAG] == "iris"
+    assert client.get_model_version("iris", "1").tags[registry.PROJECT_TAG] == "iris"
+    assert client.get_model_version("iris", "1").tags[registry.CONTEST_TAG] == "closed"
+
+
+@pytest.mark.parametrize("code", ["PERMISSION_DENIED", "INTERNAL_ERROR", "TEMPORARILY_UNAVAILABLE"])
+def test_a_champion_lookup_error_is_not_read_as_no_champion(
+    store: Store, monkeypatch: pytest.MonkeyPatch, code: str
+) -> None:
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    first = train()
+    assert register(f"runs:/{first}/model").exit_code == 0
+    better = train("--max-depth", "3")
+
+    def refuse(self, name, alias):
+        raise MlflowException(f"the server said no ({code})", error_code=code)
+
+    monkeypatch.setattr(MlflowClient, "get_model_version_by_alias", refuse)
+    result = register(f"runs:/{better}/model")
+    monkeypatch.undo()
+    assert result.exit_code == 1
+    assert "could not read the champion alias" in result.output
+    assert "nothing was registered or moved" in result.output
+    assert versions(store) == ["1"]
+    assert champion(store) == "1"
+
+
+def test_a_champion_whose_value_is_unknown_is_never_replaced(store: Store) -> None:
+    first = train()
+    assert register(f"runs:/{first}/model").exit_code == 0
+    client = client_for(store)
+    client.delete_model_version_tag("iris", "1", "gate.value")
+    out = register(f"runs:/{train('--max-depth', '3')}/model").output
+    assert "champion version 1's accuracy cannot be established" in out
+    assert champion(store) == "1"
+    assert client.get_model_version("iris", "2").tags["gate.promoted"] == "false"
+
+
+def test_values_from_another_split_are_not_compared(store: Store) -> None:
+    assert register(f"runs:/{train()}/model").exit_code == 0  # 0.9333 on test_size 0.3
+    other_split = train("--max-depth", "3", "--test-size", "0.25")
+    out = register(f"runs:/{other_split}/model", "--gate-threshold", "0.85").output
+    assert "measured on other data" in out
+    assert "test_size=0.25" in out
+    assert champion(store) == "1"
+    tags = client_for(store).get_model_version("iris", "2").tags
+    assert "test_size=0.25" in tags[registry.MEASURED_ON_TAG]
+    assert (
+        "test_size=0.3"
+        in client_for(store).get_model_version("iris", "1").tags[registry.MEASURED_ON_TAG]
+    )
+
+
+def test_a_tie_keeps_the_champion(store: Store) -> None:
+    first = train()
+    assert register(f"runs:/{first}/model").exit_code == 0
+    # Another model with the same held-out accuracy (a tie): the champion stays.
+    same = train("--max-leaf-nodes", "12")
+    assert client_for(store).get_run(same).data.metrics["test_accuracy"] == pytest.approx(
+        client_for(store).get_run(first).data.metrics["test_accuracy"]
+    )
+    out = register(f"runs:/{same}/model").output
+    assert "ties champion version 1" in out
+    assert "becomes champion" not in out
+    assert champion(store) == "1"
+
+
+def test_racing_register_steps_end_with_the_better_model(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both steps read "no champion" before either registers, and the worse model's
+    alias write is held back until the better one has finished, as a slow server would."""
+    from mlflow import MlflowClient
+
+    better_run, worse_run = train("--max-depth", "3"), train()  # 0.9778 and 0.9333
+    both_read = threading.Barrier(2, timeout=60)
+    better_done = threading.Event()
+    read_champion = registry.champion_state
+    set_alias = MlflowClient.set_registered_model_alias
+    first_read: set[int] = set()
+
+    def champion_state_after_both_read(client, name, metric):
+        state = read_champion(client, name, metric)
+        if threading.get_ident() not in first_read:
+            first_read.add(threading.get_ident())
+            both_read.wait()
+        return state
+
+    def slow_for_the_worse(self, name, alias, version):
+        if alias == "champion" and threading.current_thread().name == "worse":
+            better_done.wait(timeout=60)
+        return set_alias(self, name, alias, version)
+
+    monkeypatch.setattr(registry, "champion_state", champion_state_after_both_read)
+    monkeypatch.setattr(MlflowClient, "set_registered_model_alias", slow_for_the_worse)
+    outcomes: dict[str, object] = {}
+
+    def step(label: str, run_id: str) -> None:
+        ref = tracking.resolve_model(f"runs:/{run_id}/model")
+        try:
+            outcomes[label] = tracking.register_if_good(ref, "iris", core.GateParams())
+        finally:
+            if label == "better":
+                better_done.set()
+
+    threads = [
+        threading.Thread(target=step, args=(label, run_id), name=label)
+        for label, run_id in (("better", better_run), ("worse", worse_run))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert set(outcomes) == {"better", "worse"}
+    better_version = outcomes["better"][2].version
+    worse_registration = outcomes["worse"][2]
+    assert champion(store) == better_version
+    assert worse_registration.champion_after == better_version
+    assert "becomes champion" not in worse_registration.clause
+    assert f"made version {better_version} champion" in worse_registration.clause
+    register_runs = [r for r in all_runs(store) if r.data.tags.get("iris.step") == "register"]
+    assert {r.data.tags["champion_version"] for r in register_runs} == {better_version}
+
+
+def test_a_failure_inside_the_register_run_records_its_reason(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_id = train()
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        ["iris", "register", "--model-uri", f"runs:/{run_id}/model", "--model-name", "a/b"],
+    )
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 1
+    failed = [r for r in all_runs(store) if r.info.status == "FAILED"]
+    assert len(failed) == 1
+    assert "Invalid model name 'a/b'" in failed[0].data.tags["failure_reason"]
