@@ -13,6 +13,7 @@ import sys
 import click
 
 from cities_workflow import core
+from lifecycle.failures import record_failure
 
 logger = logging.getLogger("cities_workflow")
 
@@ -174,15 +175,18 @@ def register(model_uri: str, model_name: str, min_explained_variance: float) -> 
         )
 
     from cities_workflow import tracking
+    from lifecycle.registry import RegistryError
 
     try:
         tracking.ensure_registrable(model_uri)
         ref = tracking.resolve_model(model_uri)
-        run_id, decision, new_version = tracking.register_if_good(ref, model_name, gate)
-    except tracking.ModelUriError as error:
+        run_id, decision, registration = tracking.register_if_good(ref, model_name, gate)
+    except (tracking.ModelUriError, RegistryError) as error:
         raise StepError(str(error)) from error
-    version_text = f"version={new_version}" if new_version else "version=none"
-    click.echo(f"cities register: run_id={run_id} {version_text} {decision.summary()}")
+    click.echo(
+        f"cities register: run_id={run_id} version={registration.version or 'none'} "
+        f"{decision.text()}; {registration.clause}"
+    )
 
 
 def main() -> None:
@@ -193,8 +197,6 @@ def main() -> None:
         sys.exit(done.exit_code)
     except click.ClickException as error:
         error.show()
-        from cities_workflow.tracking import record_failure
-
         record_failure(error.format_message())
         sys.exit(error.exit_code)
     except click.Abort:
@@ -205,7 +207,7 @@ def main() -> None:
         mlflow_exceptions = sys.modules.get("mlflow.exceptions")
         if mlflow_exceptions is None or not isinstance(error, mlflow_exceptions.MlflowException):
             raise
-        from cities_workflow.tracking import record_failure, tracking_failure_message
+        from cities_workflow.tracking import tracking_failure_message
 
         message = tracking_failure_message(error)
         click.echo(f"Error: {message}", err=True)

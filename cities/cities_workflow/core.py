@@ -588,7 +588,7 @@ def evaluation_metrics(
     """How the recommendations for ``profiles`` fare.
 
     - ``constraint_satisfaction``: share of recommended cities meeting their profile's
-      budget and region constraints (must be 1);
+      budget and region constraints (must be 1; NaN when nothing was recommended);
     - ``filled_share``: recommended slots over requested ``top_k`` slots;
     - ``temperature_abs_error_c``, ``temperature_fit``: mean |city temperature in the
       month - preferred temperature| and mean exp(-error / 5 °C);
@@ -615,7 +615,8 @@ def evaluation_metrics(
     distinct = len(set(zip(results["city"], results["country"], strict=True)))
     error = np.array(errors, dtype="float64")
     return {
-        "constraint_satisfaction": float(np.mean(satisfied)) if satisfied else 1.0,
+        # Over zero recommendations there is nothing to satisfy: undefined, never 100 %.
+        "constraint_satisfaction": float(np.mean(satisfied)) if satisfied else float("nan"),
         "filled_share": slots / requested if requested else 0.0,
         "temperature_abs_error_c": float(error.mean()) if error.size else float("nan"),
         "temperature_fit": float(np.exp(-error / TEMPERATURE_SCALE_C).mean())
@@ -629,55 +630,63 @@ def evaluation_metrics(
 
 @dataclass(frozen=True)
 class GateDecision:
-    """Outcome of the gate: full constraint satisfaction and enough explained variance."""
+    """Outcome of the gate: every requested slot filled, every recommendation within its
+    constraints, and enough explained variance. A passing model replaces the champion
+    (there is no accuracy to compare; see ``lifecycle.registry``)."""
 
     constraint_satisfaction: float
     value: float  # the PCA's explained variance
     threshold: float
     passed: bool
-    previous_champion: str | None = None
+    filled_share: float = 1.0
     metric: str = "explained_variance"
 
-    @property
-    def promote(self) -> bool:
-        """A passing model becomes champion: the newest model that meets the gate wins."""
-        return self.passed
-
-    @property
-    def previous_champion_value(self) -> None:
-        return None
-
-    def summary(self) -> str:
+    def text(self) -> str:
         verdict = "PASSED" if self.passed else "FAILED"
-        constraints = (
-            "every recommendation meets its constraints"
-            if self.constraint_satisfaction == 1.0
-            else f"only {self.constraint_satisfaction:.2%} of recommendations meet their "
-            f"constraints (100% required)"
-        )
+        if self.filled_share < 1.0:
+            filled = (
+                f"the recommender filled only {self.filled_share:.2%} of the requested slots "
+                f"(100% required)"
+            )
+        else:
+            filled = "every requested slot filled"
+        if math.isnan(self.constraint_satisfaction):
+            constraints = "no recommendations to check against their constraints"
+        elif self.constraint_satisfaction == 1.0:
+            constraints = "every recommendation meets its constraints"
+        else:
+            constraints = (
+                f"only {self.constraint_satisfaction:.2%} of recommendations meet their "
+                f"constraints (100% required)"
+            )
         comparison = ">=" if self.value >= self.threshold else "<"
-        text = (
-            f"gate {verdict}: {constraints}; explained variance {self.value:.4f} "
+        return (
+            f"gate {verdict}: {filled}; {constraints}; explained variance {self.value:.4f} "
             f"{comparison} {self.threshold:.4f}"
         )
-        if not self.passed:
-            return text + "; no model version registered"
-        if self.previous_champion is None:
-            return text + "; no champion yet, the new version becomes champion"
-        return text + f"; replaces champion version {self.previous_champion}"
+
+    def summary(self) -> str:
+        """The gate line alone (the register step appends the champion's outcome)."""
+        return self.text() if self.passed else self.text() + "; no model version registered"
 
 
 def decide(
     gate: GateParams,
     constraint_satisfaction: float,
     explained_variance: float,
-    champion_version: str | None = None,
+    filled_share: float = 1.0,
 ) -> GateDecision:
-    passed = constraint_satisfaction == 1.0 and explained_variance >= gate.min_explained_variance
+    """Pass when every slot is filled, every recommendation meets its constraints (an
+    empty answer meets nothing), and the explained variance reaches the threshold."""
+    passed = (
+        filled_share >= 1.0
+        and constraint_satisfaction == 1.0
+        and explained_variance >= gate.min_explained_variance
+    )
     return GateDecision(
         constraint_satisfaction=constraint_satisfaction,
         value=explained_variance,
         threshold=gate.min_explained_variance,
         passed=passed,
-        previous_champion=champion_version,
+        filled_share=filled_share,
     )

@@ -10,7 +10,6 @@ here (and in ``serving``) only, so a bad parameter fails before paying for it.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import tempfile
 import warnings
@@ -23,12 +22,15 @@ import pandas as pd
 
 from cities_workflow import core
 from cities_workflow.profiles import profiles_frame
+from lifecycle import registry
+from lifecycle.promotion import Measurement
 
 logger = logging.getLogger(__name__)
 
 MODEL_ARTIFACT = "model"
-CHAMPION = "champion"
-CHALLENGER = "challenger"
+PROJECT = "cities"
+CHAMPION = registry.CHAMPION
+CHALLENGER = registry.CHALLENGER
 # The metrics the orchestrator's summary shows for a cities training run.
 KEY_METRICS = (
     "explained_variance",
@@ -37,7 +39,7 @@ KEY_METRICS = (
     "eval_coverage",
 )
 # What the served model needs, pinned to the versions it was trained with.
-INFERENCE_PACKAGES = ("mlflow", "numpy", "pandas")
+INFERENCE_PACKAGES = ("mlflow", "numpy", "pandas", "scikit-learn")
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -75,19 +77,6 @@ def tracking_failure_message(error: Exception) -> str:
     import mlflow
 
     return f"MLflow tracking at {mlflow.get_tracking_uri()} failed: {error}"
-
-
-def record_failure(message: str) -> None:
-    """Tag the run ``mlflow run`` created for this step with the reason it failed."""
-    run_id = os.environ.get("MLFLOW_RUN_ID")
-    if not run_id:
-        return
-    try:
-        import mlflow
-
-        mlflow.MlflowClient().set_tag(run_id, "failure_reason", message[:4000])
-    except Exception:  # the failure itself is already reported; never mask it
-        logger.debug("could not tag run %s with its failure", run_id, exc_info=True)
 
 
 @dataclass(frozen=True)
@@ -140,6 +129,7 @@ def log_training(record: TrainingRecord) -> str:
                 "data_sha256": record.data_sha256,
                 "data_pinned": str(record.pinned).lower(),
                 "cities.step": "train",
+                registry.PROJECT_TAG: PROJECT,
                 "key_metrics": ",".join(KEY_METRICS),
             }
         )
@@ -278,25 +268,30 @@ def log_evaluation(ref: ModelRef) -> tuple[str, dict[str, float]]:
     return run.info.run_id, metrics
 
 
-def _champion_version(client: object, model_name: str) -> str | None:
-    from mlflow.exceptions import MlflowException
+def evaluation_profiles_digest() -> str:
+    """What the gate values are measured on: the fixed evaluation profiles."""
+    import hashlib
 
-    try:
-        return str(client.get_model_version_by_alias(model_name, CHAMPION).version)
-    except MlflowException:
-        return None
+    text = profiles_frame().to_csv(index=False)
+    return f"evaluation_profiles_sha256={hashlib.sha256(text.encode()).hexdigest()}"
 
 
 def register_if_good(
     ref: ModelRef, model_name: str, gate: core.GateParams
-) -> tuple[str, core.GateDecision, str | None]:
-    """Gate the packaged model on the evaluation profiles and its explained variance;
-    register a version when it passes and move the aliases to it."""
+) -> tuple[str, core.GateDecision, registry.Registration]:
+    """Gate the packaged model on the evaluation profiles (slots filled, constraints met)
+    and its explained variance; register a version when it passes and move the aliases
+    to it. Every registry read that could fail happens before anything is registered."""
     import mlflow
 
     client = mlflow.MlflowClient()
+    registry.ensure_trained_by(client, ref.training_run_id, PROJECT, ref.uri)
     metrics, _ = score_profiles(ref)
     variance = explained_variance(ref)
+    decision = core.decide(
+        gate, metrics["constraint_satisfaction"], variance, metrics["filled_share"]
+    )
+    measurement = Measurement(variance, evaluation_profiles_digest())
     with mlflow.start_run() as run:
         run_id = run.info.run_id
         log_new_params(
@@ -307,45 +302,56 @@ def register_if_good(
                 "min_explained_variance": gate.min_explained_variance,
             },
         )
-        champion_version = _champion_version(client, model_name)
-        decision = core.decide(gate, metrics["constraint_satisfaction"], variance, champion_version)
-        tags = decision_tags(decision)
-        new_version = None
-        if decision.passed:
-            registered = mlflow.register_model(ref.uri, model_name, tags=tags)
-            new_version = str(registered.version)
-            client.set_registered_model_alias(model_name, CHALLENGER, new_version)
-            client.set_registered_model_alias(model_name, CHAMPION, new_version)
-            tags["registered_version"] = new_version
-        champion_now = new_version or champion_version
+        tags = decision_tags(decision, measurement)
+        registration = registry.register_and_promote(
+            client,
+            project=PROJECT,
+            model_name=model_name,
+            model_uri=ref.uri,
+            metric=decision.metric,
+            measurement=measurement,
+            higher_is_better=None,
+            passed=decision.passed,
+            gate_text=decision.text(),
+            gate_tags=tags,
+        )
+        tags.update(registration.tags(decision.text()))
+        if registration.version:
+            tags["registered_version"] = registration.version
         tags.update(
             {
                 "training_run_id": ref.training_run_id,
                 "model_uri": ref.uri,
                 "registered_model": model_name,
-                "champion_version": champion_now or "none",
+                "champion_version": registration.champion_after or "none",
                 "cities.step": "register",
+                registry.PROJECT_TAG: PROJECT,
             }
         )
         mlflow.set_tags(tags)
         mlflow.log_metrics(
             {
-                "gate_constraint_satisfaction": metrics["constraint_satisfaction"],
-                "gate_explained_variance": variance,
+                key: value
+                for key, value in {
+                    "gate_constraint_satisfaction": metrics["constraint_satisfaction"],
+                    "gate_filled_share": metrics["filled_share"],
+                    "gate_explained_variance": variance,
+                }.items()
+                if np.isfinite(value)
             }
         )
-    return run_id, decision, new_version
+    return run_id, decision, registration
 
 
-def decision_tags(decision: core.GateDecision) -> dict[str, str]:
-    """The ``gate.*`` tags that record a decision on a run and a model version."""
+def decision_tags(decision: core.GateDecision, measurement: Measurement) -> dict[str, str]:
+    """The ``gate.*`` tags that record the gate on a run and a model version."""
     return {
         "gate.decision": "passed" if decision.passed else "failed",
         "gate.metric": decision.metric,
         "gate.value": repr(decision.value),
         "gate.threshold": repr(decision.threshold),
         "gate.constraint_satisfaction": repr(decision.constraint_satisfaction),
-        "gate.previous_champion": decision.previous_champion or "none",
-        "gate.promoted": str(decision.promote).lower(),
+        "gate.filled_share": repr(decision.filled_share),
+        registry.MEASURED_ON_TAG: measurement.measured_on,
         "gate.summary": decision.summary(),
     }

@@ -13,6 +13,8 @@ import sys
 import click
 
 from gold_workflow import core
+from lifecycle.failures import record_failure
+from lifecycle.promotion import format_value
 
 logger = logging.getLogger("gold_workflow")
 
@@ -182,7 +184,7 @@ def train(
     mase = metrics["backtest_mase"]
     click.echo(
         f"gold_prices train: run_id={run_id} model_uri=runs:/{run_id}/{tracking.MODEL_ARTIFACT} "
-        f"backtest_mase={mase:.4f} (the model {core.verdict_against_naive(mase)}) "
+        f"backtest_mase={format_value(mase)} (the model {core.verdict_against_naive(mase)}) "
         f"mae={metrics['backtest_mae']:.2f} naive_mae={metrics['naive_mae']:.2f}"
     )
 
@@ -206,7 +208,7 @@ def evaluate(model_uri: str) -> None:
         raise StepError(str(error)) from error
     click.echo(
         f"gold_prices evaluate: run_id={run_id} training_run_id={ref.training_run_id} "
-        f"backtest_mase={metrics['backtest_mase']:.4f} r2_score={metrics['r2_score']:.4f}"
+        f"backtest_mase={format_value(metrics['backtest_mase'])} r2_score={metrics['r2_score']:.4f}"
     )
 
 
@@ -237,15 +239,18 @@ def register(model_uri: str, model_name: str, max_mase: float) -> None:
         )
 
     from gold_workflow import tracking
+    from lifecycle.registry import RegistryError
 
     try:
         tracking.ensure_registrable(model_uri)
         ref = tracking.resolve_model(model_uri)
-        run_id, decision, new_version = tracking.register_if_good(ref, model_name, gate)
-    except tracking.ModelUriError as error:
+        run_id, decision, registration = tracking.register_if_good(ref, model_name, gate)
+    except (tracking.ModelUriError, RegistryError) as error:
         raise StepError(str(error)) from error
-    version_text = f"version={new_version}" if new_version else "version=none"
-    click.echo(f"gold_prices register: run_id={run_id} {version_text} {decision.summary()}")
+    click.echo(
+        f"gold_prices register: run_id={run_id} version={registration.version or 'none'} "
+        f"{decision.text()}; {registration.clause}"
+    )
 
 
 def main() -> None:
@@ -256,8 +261,6 @@ def main() -> None:
         sys.exit(done.exit_code)
     except click.ClickException as error:
         error.show()
-        from gold_workflow.tracking import record_failure
-
         record_failure(error.format_message())
         sys.exit(error.exit_code)
     except click.Abort:
@@ -268,7 +271,7 @@ def main() -> None:
         mlflow_exceptions = sys.modules.get("mlflow.exceptions")
         if mlflow_exceptions is None or not isinstance(error, mlflow_exceptions.MlflowException):
             raise
-        from gold_workflow.tracking import record_failure, tracking_failure_message
+        from gold_workflow.tracking import tracking_failure_message
 
         message = tracking_failure_message(error)
         click.echo(f"Error: {message}", err=True)

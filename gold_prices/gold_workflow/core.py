@@ -9,11 +9,14 @@ close times ``exp`` of that return. Nothing here reads files, talks to MLflow or
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+from lifecycle.promotion import format_value
 
 if TYPE_CHECKING:
     from sklearn.base import RegressorMixin
@@ -470,60 +473,45 @@ def verdict_against_naive(mase: float) -> str:
 
 @dataclass(frozen=True)
 class GateDecision:
-    """Outcome of the gate (MASE at most the threshold) and of the champion comparison."""
+    """Outcome of the gate: the backtest MASE must be finite and at most the threshold.
+
+    Whether a passing model then replaces the champion is the registry's rule
+    (``lifecycle.promotion``): strictly lower MASE, on the same backtest days.
+    """
 
     value: float
     threshold: float
     passed: bool
-    previous_champion: str | None = None
-    previous_champion_value: float | None = None
-    promote: bool = False
     metric: str = "mase"
 
-    def summary(self) -> str:
+    def text(self) -> str:
         verdict = "PASSED" if self.passed else "FAILED"
         comparison = "<=" if self.passed else ">"
-        text = (
-            f"gate {verdict}: backtest MASE {self.value:.4f} {comparison} {self.threshold:.4f} "
-            f"(the model {verdict_against_naive(self.value)})"
-        )
-        if not self.passed:
-            return text + "; no model version registered"
-        if self.previous_champion is None:
-            return text + "; no champion yet, the new version becomes champion"
-        champion = (
-            "MASE unknown"
-            if self.previous_champion_value is None
-            else f"MASE {self.previous_champion_value:.4f}"
-        )
-        if self.promote:
+        if not math.isfinite(self.value):
             return (
-                text + f"; at least as good as champion version {self.previous_champion} "
-                f"({champion}), the new version becomes champion"
+                f"gate FAILED: backtest MASE is {format_value(self.value)} (the naive "
+                f"forecast's error is zero on the backtest days, so MASE has no finite value)"
             )
         return (
-            text + f"; worse than champion version {self.previous_champion} ({champion}), "
-            f"champion kept"
+            f"gate {verdict}: backtest MASE {format_value(self.value)} {comparison} "
+            f"{self.threshold:.4f} (the model {verdict_against_naive(self.value)})"
         )
 
+    def summary(self) -> str:
+        """The gate line alone (the register step appends the champion's outcome)."""
+        return self.text() if self.passed else self.text() + "; no model version registered"
 
-def decide(
-    gate: GateParams,
-    mase: float,
-    champion_version: str | None = None,
-    champion_mase: float | None = None,
-) -> GateDecision:
-    """Pass when MASE <= the threshold; a passing model becomes champion unless the
-    champion's MASE is known and lower."""
+
+def decide(gate: GateParams, mase: float) -> GateDecision:
+    """Pass when MASE is finite and at most the threshold."""
     passed = bool(np.isfinite(mase)) and mase <= gate.max_mase
-    promote = passed and (
-        champion_version is None or champion_mase is None or mase <= champion_mase
-    )
-    return GateDecision(
-        value=mase,
-        threshold=gate.max_mase,
-        passed=passed,
-        previous_champion=champion_version,
-        previous_champion_value=champion_mase,
-        promote=promote,
+    return GateDecision(value=mase, threshold=gate.max_mase, passed=passed)
+
+
+def measured_on(data_sha256: str, horizon: int, backtest_start: str, backtest_days: int) -> str:
+    """What identifies the backtest days a MASE was measured on: the data file, the
+    horizon (which sets the target) and the first and number of backtest days."""
+    return (
+        f"data_sha256={data_sha256} horizon={int(horizon)} backtest_start={backtest_start} "
+        f"backtest_days={int(backtest_days)}"
     )

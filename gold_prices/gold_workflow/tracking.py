@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import logging
 import math
-import os
 import re
 import tempfile
 import warnings
@@ -23,20 +22,26 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+import lifecycle
 from gold_workflow import core
+from lifecycle import registry
+from lifecycle.promotion import Measurement, format_value
 
 logger = logging.getLogger(__name__)
 
 MODEL_ARTIFACT = "model"
 FORECASTS_ARTIFACT = "backtest/forecasts.csv"
-CHAMPION = "champion"
-CHALLENGER = "challenger"
+PROJECT = "gold_prices"
+CHAMPION = registry.CHAMPION
+CHALLENGER = registry.CHALLENGER
 GATE_METRIC = "backtest_mase"
 # The metrics the orchestrator's summary shows for a gold_prices training run.
 KEY_METRICS = ("backtest_mase", "backtest_mae", "naive_mae", "backtest_directional_accuracy")
 # What the served model needs, pinned to the versions it was trained with.
 INFERENCE_PACKAGES = ("mlflow", "scikit-learn", "skops", "numpy", "pandas", "scipy")
 PACKAGE_DIR = Path(__file__).resolve().parent
+# The served model imports the step kit too (format_value), so it travels with the model.
+KIT_DIR = Path(lifecycle.__file__).resolve().parent
 
 
 class ModelUriError(ValueError):
@@ -73,19 +78,6 @@ def tracking_failure_message(error: Exception) -> str:
     import mlflow
 
     return f"MLflow tracking at {mlflow.get_tracking_uri()} failed: {error}"
-
-
-def record_failure(message: str) -> None:
-    """Tag the run ``mlflow run`` created for this step with the reason it failed."""
-    run_id = os.environ.get("MLFLOW_RUN_ID")
-    if not run_id:
-        return
-    try:
-        import mlflow
-
-        mlflow.MlflowClient().set_tag(run_id, "failure_reason", message[:4000])
-    except Exception:  # the failure itself is already reported; never mask it
-        logger.debug("could not tag run %s with its failure", run_id, exc_info=True)
 
 
 @dataclass(frozen=True)
@@ -131,16 +123,21 @@ def log_training(record: TrainingRecord, final_model: object) -> str:
                 "data_path": str(record.data_path),
             },
         )
+        # MLflow would store an infinite metric as the largest float (a 309-digit
+        # number); a MASE without a finite value is a tag that says so instead.
+        finite = {key: value for key, value in record.metrics.items() if math.isfinite(value)}
         mlflow.log_metrics(
             {
-                **record.metrics,
+                **finite,
                 "backtest_rows": float(len(record.backtest.forecasts)),
                 "backtest_refits": float(record.backtest.refits),
                 "final_training_rows": float(record.n_final_rows),
             }
         )
         mase = record.metrics["backtest_mase"]
-        verdict = f"backtest MASE {mase:.4f}: the model {core.verdict_against_naive(mase)}"
+        verdict = (
+            f"backtest MASE {format_value(mase)}: the model {core.verdict_against_naive(mase)}"
+        )
         mlflow.set_tags(
             {
                 "data_sha256": record.data_sha256,
@@ -152,7 +149,13 @@ def log_training(record: TrainingRecord, final_model: object) -> str:
                 "beats_naive": str(mase < 1.0).lower(),
                 "verdict": verdict,
                 "gold.step": "train",
+                registry.PROJECT_TAG: PROJECT,
                 "key_metrics": ",".join(KEY_METRICS),
+                **{
+                    f"{key}_value": format_value(value)
+                    for key, value in record.metrics.items()
+                    if not math.isfinite(value)
+                },
             }
         )
         with warnings.catch_warnings():
@@ -167,7 +170,7 @@ def log_training(record: TrainingRecord, final_model: object) -> str:
         for column in (core.DATE, "target_date"):
             forecasts[column] = forecasts[column].dt.strftime("%Y-%m-%d")
         mlflow.log_text(forecasts.to_csv(index=False), FORECASTS_ARTIFACT)
-        title = f"{params.model}, horizon {params.horizon}: backtest MASE {mase:.4f}"
+        title = f"{params.model}, horizon {params.horizon}: backtest MASE {format_value(mase)}"
         log_figure(
             forecast_figure(record.backtest.forecasts, title), "plots/forecast_vs_actual.png"
         )
@@ -196,7 +199,7 @@ def log_forecaster(final_model: object, horizon: int, prices: pd.DataFrame) -> N
             signature=serving.signature(),
             input_example=serving.input_example(prices),
             pip_requirements=pip_requirements(),
-            code_paths=[str(PACKAGE_DIR)],
+            code_paths=[str(PACKAGE_DIR), str(KIT_DIR)],
         )
 
 
@@ -293,92 +296,94 @@ def log_evaluation(ref: ModelRef, forecasts: pd.DataFrame) -> tuple[str, dict[st
     return run.info.run_id, metrics
 
 
-def _champion(client: object, model_name: str) -> tuple[str | None, float | None]:
-    """The champion's version and its backtest MASE, if there is one."""
-    from mlflow.exceptions import MlflowException
-
-    try:
-        champion = client.get_model_version_by_alias(model_name, CHAMPION)
-    except MlflowException:
-        return None, None
-    champion_version = str(champion.version)
-    if champion.tags.get("gate.metric") == "mase" and "gate.value" in champion.tags:
-        return champion_version, float(champion.tags["gate.value"])
-    if champion.run_id:
-        return champion_version, client.get_run(champion.run_id).data.metrics.get(GATE_METRIC)
-    return champion_version, None
-
-
-def gate_value(ref: ModelRef) -> float:
-    """The backtest MASE recorded by the model's training run."""
+def gate_measurement(ref: ModelRef) -> Measurement:
+    """The backtest MASE recorded by the model's training run, and the backtest days it
+    was measured on. Refuses a model another project trained."""
     import mlflow
 
-    metrics = mlflow.MlflowClient().get_run(ref.training_run_id).data.metrics
-    if GATE_METRIC not in metrics:
+    client = mlflow.MlflowClient()
+    registry.ensure_trained_by(client, ref.training_run_id, PROJECT, ref.uri)
+    data = client.get_run(ref.training_run_id).data
+    if GATE_METRIC in data.metrics:
+        value = float(data.metrics[GATE_METRIC])
+    elif f"{GATE_METRIC}_value" in data.tags:  # recorded as infinite or undefined
+        value = float("nan") if "undefined" in data.tags[f"{GATE_METRIC}_value"] else math.inf
+    else:
         raise ModelUriError(
             f"training run {ref.training_run_id} of {ref.uri!r} has no metric {GATE_METRIC!r}; "
             f"register models logged by the gold_prices train step"
         )
-    return float(metrics[GATE_METRIC])
+    try:
+        days = core.measured_on(
+            data.tags["data_sha256"],
+            int(data.params["horizon"]),
+            data.tags["backtest_start"],
+            int(data.metrics["backtest_rows"]),
+        )
+    except (KeyError, ValueError) as error:
+        raise ModelUriError(
+            f"training run {ref.training_run_id} of {ref.uri!r} does not record its backtest "
+            f"days (data_sha256, horizon, backtest_start, backtest_rows)"
+        ) from error
+    return Measurement(value, days)
 
 
 def register_if_good(
     ref: ModelRef, model_name: str, gate: core.GateParams
-) -> tuple[str, core.GateDecision, str | None]:
-    """Gate the model on its backtest MASE, register a version when it passes, move aliases.
-
-    Returns the register run's id, the decision and the new version (None if the gate
-    failed). The decision is recorded as ``gate.*`` tags on the run and the version.
+) -> tuple[str, core.GateDecision, registry.Registration]:
+    """Gate the model on its backtest MASE, register a version when it passes, and settle
+    the aliases. Every registry read that could fail happens before anything is
+    registered. The decision is recorded as ``gate.*`` tags on the run and the version.
     """
     import mlflow
 
     client = mlflow.MlflowClient()
-    value = gate_value(ref)
+    measurement = gate_measurement(ref)
+    decision = core.decide(gate, measurement.value)
     with mlflow.start_run() as run:
         run_id = run.info.run_id
         log_new_params(
             run_id, {"model_uri": ref.uri, "model_name": model_name, "max_mase": gate.max_mase}
         )
-        champion_version, champion_value = _champion(client, model_name)
-        decision = core.decide(gate, value, champion_version, champion_value)
-        tags = decision_tags(decision)
-        new_version = None
-        if decision.passed:
-            registered = mlflow.register_model(ref.uri, model_name, tags=tags)
-            new_version = str(registered.version)
-            client.set_registered_model_alias(model_name, CHALLENGER, new_version)
-            if decision.promote:
-                client.set_registered_model_alias(model_name, CHAMPION, new_version)
-            tags["registered_version"] = new_version
-        champion_now = new_version if decision.promote else champion_version
+        tags = decision_tags(decision, measurement)
+        registration = registry.register_and_promote(
+            client,
+            project=PROJECT,
+            model_name=model_name,
+            model_uri=ref.uri,
+            metric=decision.metric,
+            measurement=measurement,
+            higher_is_better=False,
+            passed=decision.passed,
+            gate_text=decision.text(),
+            gate_tags=tags,
+        )
+        tags.update(registration.tags(decision.text()))
+        if registration.version:
+            tags["registered_version"] = registration.version
         tags.update(
             {
                 "training_run_id": ref.training_run_id,
                 "model_uri": ref.uri,
                 "registered_model": model_name,
-                "champion_version": str(champion_now) if champion_now else "none",
+                "champion_version": registration.champion_after or "none",
                 "gold.step": "register",
+                registry.PROJECT_TAG: PROJECT,
             }
         )
         mlflow.set_tags(tags)
-        if np.isfinite(value):
-            mlflow.log_metric("gate_mase", value)
-    return run_id, decision, new_version
+        if np.isfinite(measurement.value):
+            mlflow.log_metric("gate_mase", measurement.value)
+    return run_id, decision, registration
 
 
-def decision_tags(decision: core.GateDecision) -> dict[str, str]:
-    """The ``gate.*`` tags that record a decision on a run and a model version."""
+def decision_tags(decision: core.GateDecision, measurement: Measurement) -> dict[str, str]:
+    """The ``gate.*`` tags that record the gate on a run and a model version."""
     return {
         "gate.decision": "passed" if decision.passed else "failed",
         "gate.metric": decision.metric,
         "gate.value": repr(decision.value),
         "gate.threshold": repr(decision.threshold),
-        "gate.previous_champion": decision.previous_champion or "none",
-        "gate.previous_champion_value": (
-            "none"
-            if decision.previous_champion_value is None
-            else repr(decision.previous_champion_value)
-        ),
-        "gate.promoted": str(decision.promote).lower(),
+        registry.MEASURED_ON_TAG: measurement.measured_on,
         "gate.summary": decision.summary(),
     }

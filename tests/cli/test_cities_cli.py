@@ -81,6 +81,11 @@ def test_train_evaluate_register_on_the_pinned_table(store: Store, datasets_mirr
     champion = client.get_model_version_by_alias("cities", "champion")
     assert str(champion.version) == "1"
     assert champion.tags["gate.constraint_satisfaction"] == "1.0"
+    assert champion.tags["gate.filled_share"] == "1.0"
+    again = invoke("register", "--model-uri", model_uri)
+    assert "version=2" in again.output
+    assert "replaces champion version 1" in again.output
+    assert str(client.get_model_version_by_alias("cities", "champion").version) == "2"
     assert_no_running_runs(store)
 
 

@@ -408,12 +408,30 @@ def test_evaluation_metrics_by_hand() -> None:
 def test_gate_needs_full_constraints_and_enough_variance() -> None:
     gate = core.GateParams(min_explained_variance=0.7)
     assert core.decide(gate, 1.0, 0.75).passed
-    assert "becomes champion" in core.decide(gate, 1.0, 0.75).summary()
-    assert "replaces champion version 2" in core.decide(gate, 1.0, 0.75, "2").summary()
+    assert "every recommendation meets its constraints" in core.decide(gate, 1.0, 0.75).summary()
     short = core.decide(gate, 0.99, 0.9)
     assert not short.passed
     assert "only 99.00% of recommendations" in short.summary()
     assert not core.decide(gate, 1.0, 0.69).passed
+
+
+def test_gate_fails_empty_and_short_lists() -> None:
+    gate = core.GateParams(min_explained_variance=0.7)
+    short = core.decide(gate, 1.0, 0.9, filled_share=0.5)
+    assert not short.passed
+    assert "filled only 50.00% of the requested slots" in short.summary()
+    empty = core.decide(gate, float("nan"), 0.9, filled_share=0.0)
+    assert not empty.passed
+    assert "no recommendations to check" in empty.summary()
+
+
+def test_constraint_satisfaction_over_no_recommendations_is_undefined() -> None:
+    catalog = fitted_catalog(tiny_table())
+    profiles = pd.DataFrame([request(top_k=2)])
+    nothing = pd.DataFrame({"profile": [], "rank": [], "city": [], "country": []})
+    metrics = core.evaluation_metrics(catalog, profiles, nothing)
+    assert np.isnan(metrics["constraint_satisfaction"])
+    assert metrics["filled_share"] == 0.0
 
 
 @pytest.mark.parametrize(

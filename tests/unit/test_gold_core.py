@@ -256,21 +256,39 @@ def test_backtest_metrics_compare_with_naive_by_hand() -> None:
 
 
 def test_gate_passes_at_or_below_the_threshold_and_compares_with_the_champion() -> None:
+    from lifecycle.promotion import ChampionState, Measurement, verdict
+
     gate = core.GateParams(max_mase=1.0)
     assert core.decide(gate, 1.0).passed
     failed = core.decide(gate, 1.02)
     assert not failed.passed
-    assert not failed.promote
     assert "does NOT beat the naive" in failed.summary()
     assert "no model version registered" in failed.summary()
-    better = core.decide(gate, 0.97, "3", 0.99)
+    days = core.measured_on("abc", 1, "2024-01-02", 250)
+    champion = ChampionState("3", Measurement(0.99, days))
+    better = verdict(Measurement(0.97, days), champion, "mase", higher_is_better=False)
     assert better.promote
-    assert "becomes champion" in better.summary()
-    worse = core.decide(gate, 0.995, "3", 0.99)
-    assert worse.passed
+    assert "becomes champion" in better.clause
+    assert core.decide(gate, 0.995).passed
+    worse = verdict(Measurement(0.995, days), champion, "mase", higher_is_better=False)
     assert not worse.promote
-    assert "champion kept" in worse.summary()
+    assert "champion kept" in worse.clause
     assert not core.decide(gate, float("nan")).passed
+
+
+def test_an_infinite_mase_fails_the_gate_and_is_said_as_such() -> None:
+    decision = core.decide(core.GateParams(), float("inf"))
+    assert not decision.passed
+    assert "MASE is infinite" in decision.summary()
+    assert "1797" not in decision.summary()
+    assert len(decision.summary()) < 300
+
+
+def test_backtest_days_differ_with_the_horizon_and_the_data() -> None:
+    base = core.measured_on("abc", 1, "2024-01-02", 250)
+    assert base != core.measured_on("abc", 5, "2024-01-02", 250)
+    assert base != core.measured_on("abd", 1, "2024-01-02", 250)
+    assert base != core.measured_on("abc", 1, "2024-01-03", 249)
 
 
 @pytest.mark.parametrize(
