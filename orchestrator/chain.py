@@ -17,8 +17,12 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orchestrator import core, fingerprint
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 logger = logging.getLogger(__name__)
 
@@ -211,18 +215,27 @@ def _read_register_outcome(client: object, run_id: str, result: core.ChainResult
     result.registered_version = tags.get("registered_version")
     champion = tags.get("champion_version")
     result.champion_version = None if champion in (None, "none") else champion
+    if result.champion_version is None:
+        result.champion_note = "missing"
     if result.cache.get("register") == "hit" and tags.get("registered_model"):
         # A reused register run tells what it decided then; the champion may have moved.
-        result.champion_version = _current_champion(client, tags["registered_model"])
+        result.champion_version, result.champion_note = _current_champion(
+            client, tags["registered_model"]
+        )
 
 
-def _current_champion(client: object, model_name: str) -> str | None:
-    from mlflow.exceptions import MlflowException
+def _current_champion(client: MlflowClient, model_name: str) -> tuple[str | None, str | None]:
+    """The champion's version now, or None and why: "missing" only when the alias (or
+    the model) does not exist; any other error is reported as unknown, never as none."""
+    from lifecycle.registry import RegistryError, champion_version
 
     try:
-        return str(client.get_model_version_by_alias(model_name, "champion").version)
-    except MlflowException:
-        return None
+        version = champion_version(client, model_name)
+    except RegistryError as error:
+        return None, f"unknown: {error.reading}"
+    if version is None:
+        return None, "missing"
+    return str(version.version), None
 
 
 def run_chain(plan: ProjectPlan, runner: StepRunner) -> core.ChainResult:

@@ -342,6 +342,9 @@ class ChainResult:
     gate_summary: str | None = None
     registered_version: str | None = None
     champion_version: str | None = None
+    # Why the champion column is empty, or how it was read: "missing" (no alias), or
+    # "unknown: ..." when the registry could not be read.
+    champion_note: str | None = None
     failed_step: str | None = None
     error: str | None = None
     # step -> "hit" (a finished run was reused), "miss" (run, none matched), "forced"
@@ -400,9 +403,30 @@ def _summary_row(result: ChainResult) -> list[str]:
         metrics or "-",
         gate,
         result.registered_version or "-",
-        result.champion_version or "-",
+        result.champion_version or result.champion_note or "-",
         "/".join(result.cache.get(step, "-") for step in STEPS),
     ]
+
+
+def _champion_text(result: ChainResult) -> str:
+    if result.champion_version:
+        return f"version {result.champion_version}"
+    if result.champion_note == "missing":
+        return "missing (the model has no champion alias)"
+    return result.champion_note or "none"
+
+
+def _gate_line(result: ChainResult) -> str:
+    """The gate line, true for this run: a reused register step says it decided in an
+    earlier run, and what the champion is now."""
+    if result.cache.get("register") == "hit":
+        return (
+            f"register reused run {result.run_ids.get('register', '-')}, which decided: "
+            f"{result.gate_summary} | champion now: {_champion_text(result)}"
+        )
+    if result.champion_version is None and result.champion_note:
+        return f"{result.gate_summary} | champion: {_champion_text(result)}"
+    return result.gate_summary or ""
 
 
 def format_summary(results: list[ChainResult]) -> str:
@@ -418,7 +442,7 @@ def format_summary(results: list[ChainResult]) -> str:
         if not result.ok:
             lines.append(f"{result.project}: {result.failed_step} failed: {result.error}")
         elif result.gate_summary:
-            lines.append(f"{result.project}: {result.gate_summary}")
+            lines.append(f"{result.project}: {_gate_line(result)}")
     counts = cache_counts(results)
     lines.append(
         "step cache: " + ", ".join(f"{count} {outcome}" for outcome, count in counts.items())

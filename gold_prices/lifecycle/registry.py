@@ -49,7 +49,14 @@ _ALIAS_NOT_FOUND = re.compile(r"alias \S+ not found", re.IGNORECASE)
 
 
 class RegistryError(RuntimeError):
-    """The registry could not be read or written safely; nothing further is done."""
+    """The registry could not be read or written safely; nothing further is done.
+
+    ``reading`` is what could not be read and why, without what the step did about it.
+    """
+
+    def __init__(self, message: str, reading: str = "") -> None:
+        super().__init__(message)
+        self.reading = reading or message
 
 
 def _error_code(error: Exception) -> str:
@@ -67,10 +74,8 @@ def is_missing(error: Exception) -> bool:
 
 def _unreadable(what: str, error: Exception) -> RegistryError:
     message = str(getattr(error, "message", error)).splitlines()[0][:300]
-    return RegistryError(
-        f"could not read {what} ({_error_code(error) or type(error).__name__}: {message}); "
-        f"nothing was registered or moved"
-    )
+    reading = f"could not read {what} ({_error_code(error) or type(error).__name__}: {message})"
+    return RegistryError(f"{reading}; nothing was registered or moved", reading)
 
 
 def champion_version(client: MlflowClient, model_name: str) -> ModelVersion | None:

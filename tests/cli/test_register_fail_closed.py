@@ -86,19 +86,21 @@ def test_a_champion_lookup_error_is_not_read_as_no_champion(
 ) -> None:
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
+    from mlflow.protos import databricks_pb2
 
     first = train()
     assert register(f"runs:/{first}/model").exit_code == 0
     better = train("--max-depth", "3")
 
     def refuse(self, name, alias):
-        raise MlflowException(f"the server said no ({code})", error_code=code)
+        raise MlflowException("the server said no", error_code=getattr(databricks_pb2, code))
 
     monkeypatch.setattr(MlflowClient, "get_model_version_by_alias", refuse)
     result = register(f"runs:/{better}/model")
     monkeypatch.undo()
     assert result.exit_code == 1
     assert "could not read the champion alias" in result.output
+    assert code in result.output
     assert "nothing was registered or moved" in result.output
     assert versions(store) == ["1"]
     assert champion(store) == "1"

@@ -61,10 +61,19 @@ class FakeClient:
     def set_terminated(self, run_id: str, status: str) -> None:
         self.runs[run_id].info.status = status
 
-    champion = "4"
+    champion: str | Exception | None = "4"
 
     def get_model_version_by_alias(self, name: str, alias: str) -> SimpleNamespace:
+        from mlflow.exceptions import MlflowException
+        from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+
         assert (name, alias) == ("demo", "champion")
+        if isinstance(self.champion, Exception):
+            raise self.champion
+        if self.champion is None:
+            raise MlflowException(
+                "Registered model alias champion not found.", error_code=INVALID_PARAMETER_VALUE
+            )
         return SimpleNamespace(version=self.champion)
 
     def search_runs(self, experiment_ids, filter_string, order_by, max_results):
@@ -171,6 +180,35 @@ def test_a_reused_register_step_reports_the_champion_as_it_is_now(client, projec
     again = run_once(client, project)
     assert again.cache["register"] == "hit"
     assert (again.registered_version, again.champion_version) == ("4", "7")
+    line = core.format_summary([again]).splitlines()[-2]
+    assert line.startswith(f"demo: register reused run {again.run_ids['register']}, which decided")
+    assert line.endswith("champion now: version 7")
+
+
+def test_a_reused_register_step_reports_a_deleted_champion_alias_as_missing(
+    client, project
+) -> None:
+    run_once(client, project)
+    client.champion = None  # the alias was deleted since
+    again = run_once(client, project)
+    assert again.champion_version is None
+    assert again.champion_note == "missing"
+    table = core.format_summary([again])
+    assert table.splitlines()[2].split()[-2] == "missing"
+    assert "champion now: missing (the model has no champion alias)" in table
+    assert "becomes champion" not in table
+
+
+def test_an_unreadable_champion_is_unknown_not_missing(client, project) -> None:
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import PERMISSION_DENIED
+
+    run_once(client, project)
+    client.champion = MlflowException("forbidden", error_code=PERMISSION_DENIED)
+    again = run_once(client, project)
+    assert again.champion_version is None
+    assert again.champion_note.startswith("unknown: could not read the champion alias")
+    assert "PERMISSION_DENIED" in core.format_summary([again])
 
 
 def test_a_changed_parameter_reruns_its_step_and_everything_downstream(client, project) -> None:
