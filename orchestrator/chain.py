@@ -138,16 +138,40 @@ class StepRunner:
                     synchronous=True,
                 )
             except Exception as error:
-                run_id = core.failed_run_id(str(error))
+                reason = _first_line(error)
+                run_id = core.failed_run_id(str(error)) or self._orphaned_step_run(
+                    directory, entry_point
+                )
                 if run_id:
-                    self._fail(run_id)
-                raise StepFailedError(str(error), run_id) from error
+                    self._fail(run_id, reason)
+                raise StepFailedError(reason, run_id) from error
         return submitted.run_id
 
-    def _fail(self, run_id: str) -> None:
+    def _orphaned_step_run(self, directory: Path, entry_point: str) -> str | None:
+        """The step run ``mlflow.run`` created and then left RUNNING because it failed
+        before the step started (for example, building its environment). A chain runs one
+        step at a time, so the RUNNING child of this parent for this project folder and
+        entry point is that run."""
+        runs = self.client.search_runs(
+            [self.experiment_id],
+            filter_string=(
+                f"tags.mlflow.parentRunId = '{self.parent_run_id}' "
+                f"and attributes.status = 'RUNNING' "
+                f"and tags.`mlflow.project.entryPoint` = '{entry_point}'"
+            ),
+            max_results=50,
+        )
+        mine = [run for run in runs if _source_folder(run) == directory.name]
+        return mine[0].info.run_id if len(mine) == 1 else None
+
+    def _fail(self, run_id: str, reason: str = "") -> None:
         """A failed step process always leaves a FAILED run (even if the step had ended its
-        run), so the cache can never reuse it."""
-        if self.client.get_run(run_id).info.status != "FAILED":
+        run), so the cache can never reuse it; a run that has no ``failure_reason`` yet
+        gets the error ``mlflow.run`` raised."""
+        run = self.client.get_run(run_id)
+        if reason and "failure_reason" not in run.data.tags:
+            self.client.set_tag(run_id, "failure_reason", reason)
+        if run.info.status != "FAILED":
             self.client.set_terminated(run_id, "FAILED")
 
     def adopt_parent(self) -> None:
@@ -300,3 +324,18 @@ def run_chains(plans: list[ProjectPlan], runner: StepRunner) -> list[core.ChainR
         raise
     pool.shutdown()
     return results
+
+
+def _first_line(error: BaseException) -> str:
+    """An error as one plain line (MLflow's messages can carry whole command outputs)."""
+    text = " ".join(str(error).split())
+    return (text[:500] + "...") if len(text) > 500 else (text or type(error).__name__)
+
+
+def _source_folder(run: object) -> str:
+    """The project folder a step run was made from: MLflow records it as the folder's
+    path, or as ``file:///<repository>#<folder>`` when the folder is inside git."""
+    source = run.data.tags.get("mlflow.source.name", "")
+    if "#" in source:
+        source = source.rsplit("#", 1)[1]
+    return Path(source.rstrip("/")).name

@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -33,7 +34,67 @@ def _validated(build, *args):
 
 def _interrupt(signum: int, frame: object) -> None:
     """SIGTERM stops the run as Ctrl-C does: step processes are cancelled, runs FAILED."""
-    raise KeyboardInterrupt(f"signal {signum}")
+    raise KeyboardInterrupt(_STOP_REASON.get("reason") or f"stopped by signal {signum}")
+
+
+_STOP_REASON: dict[str, str] = {}
+SHELLS = frozenset({"bash", "sh", "dash", "zsh"})
+WATCH_SECONDS = 0.5
+
+
+def _stat(pid: int) -> tuple[str, int, str] | None:
+    """(command name, parent pid, start time) of a live process; None once it is gone
+    or a zombie (dead, waiting for its own parent to reap it)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    name = text[text.index("(") + 1 : text.rindex(")")]
+    fields = text[text.rindex(")") + 2 :].split()
+    if fields[0] in ("Z", "X"):
+        return None
+    return name, int(fields[1]), fields[19]
+
+
+def launcher() -> tuple[int, str] | None:
+    """The process that started this one, as (pid, start time): the parent, or under
+    ``mlflow run`` the first ancestor that is not the shell MLflow runs the command in."""
+    pid = os.getppid()
+    under_mlflow_run = "MLFLOW_RUN_ID" in os.environ
+    for _ in range(8):  # a few shells at most
+        stat = _stat(pid)
+        if stat is None or pid <= 1:
+            return None
+        name, parent, started = stat
+        if not (under_mlflow_run and name in SHELLS):
+            return pid, started
+        pid = parent
+    return None
+
+
+def watch_launcher(target: tuple[int, str], on_death: object) -> threading.Thread:
+    """A daemon thread that calls ``on_death`` once the launcher is gone (killed, even by
+    SIGKILL, which ``mlflow run`` cannot pass on). It checks every ``WATCH_SECONDS``."""
+    pid, started = target
+
+    def watch() -> None:
+        while True:
+            time.sleep(WATCH_SECONDS)
+            stat = _stat(pid)
+            if stat is None or stat[2] != started:
+                on_death(pid)
+                return
+
+    thread = threading.Thread(target=watch, name="launcher-watchdog", daemon=True)
+    thread.start()
+    return thread
+
+
+def _stop_because_launcher_died(pid: int) -> None:
+    reason = f"the process that started the orchestrator (pid {pid}) is gone"
+    logger.error("%s: stopping", reason)
+    _STOP_REASON["reason"] = reason
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _children_experiment_id(experiment_name: str, parent_experiment_id: str) -> str:
@@ -139,6 +200,9 @@ def main(
         # Run directly (not by `mlflow run`): the parent run goes to the named experiment too.
         mlflow.set_experiment(experiment_name)
     signal.signal(signal.SIGTERM, _interrupt)
+    started_by = launcher()
+    if started_by is not None:
+        watch_launcher(started_by, _stop_because_launcher_died)
     parent = mlflow.start_run()
     parent_id = parent.info.run_id
     client = mlflow.MlflowClient()
@@ -166,7 +230,11 @@ def main(
     )
     try:
         results = run_chains(plans, runner)
-    except BaseException:
+    except BaseException as error:
+        reason = str(error) or type(error).__name__
+        if isinstance(error, KeyboardInterrupt):
+            reason = f"interrupted ({reason}): the running steps were stopped"
+        client.set_tag(parent_id, "failure_reason", reason[:4000])
         mlflow.end_run(status="FAILED")
         raise
     table = core.format_summary(results)
@@ -190,6 +258,16 @@ def main(
             ),
         ],
     )
+    if failed:
+        client.set_tag(
+            parent_id,
+            "failure_reason",
+            "; ".join(
+                f"{result.project}: {result.failed_step} failed: {result.error}"
+                for result in results
+                if not result.ok
+            )[:4000],
+        )
     mlflow.end_run(status="FAILED" if failed else "FINISHED")
     click.echo(table, nl=False)
     if failed:

@@ -11,6 +11,7 @@ no run RUNNING.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -32,6 +33,7 @@ def scratch(tmp_path: Path) -> Path:
     root = tmp_path / "repository"
     root.mkdir()
     shutil.copytree(REPO_ROOT / "orchestrator", root / "orchestrator")
+    shutil.copytree(REPO_ROOT / "lifecycle", root / "lifecycle")
     (root / "datasets").mkdir()
     shutil.copy(REPO_ROOT / "datasets" / "fetch.py", root / "datasets" / "fetch.py")
     for name in ("MLproject", "conda.yaml"):
@@ -177,3 +179,85 @@ def test_sigterm_stops_the_running_step_and_fails_its_runs(store: Store, scratch
     # the sleeping step process was stopped too, not left behind
     leftover = subprocess.run(["pgrep", "-f", "step.py train --depth"], capture_output=True)
     assert leftover.stdout == b""
+
+
+def wait_for_train_step(log: Path, process: subprocess.Popen) -> None:
+    import time
+
+    deadline = time.monotonic() + 90
+    while not (log.exists() and log.read_text()):  # the train step is running
+        assert process.poll() is None, process.communicate()[1][-3000:]
+        assert time.monotonic() < deadline, "the train step never started"
+        time.sleep(0.2)
+
+
+def wait_until_settled(store: Store, pattern: str, seconds: float = 60) -> None:
+    """Until no run is RUNNING and no process matches ``pattern`` (bounded)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        running = [run for run in all_runs(store) if run.info.status == "RUNNING"]
+        alive = subprocess.run(["pgrep", "-f", pattern], capture_output=True).stdout
+        if not running and not alive:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"still running after {seconds} s: runs {running}, processes {alive!r}")
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGKILL"])
+def test_stopping_mlflow_run_stops_the_orchestrator_and_its_steps(
+    store: Store, scratch: Path, signal_name: str
+) -> None:
+    """``mlflow run .`` neither forwards SIGTERM nor survives SIGKILL: the orchestrator
+    watches the process that started it and stops itself, its steps and their runs."""
+    import os
+    import signal
+
+    log = scratch.parent / "steps.log"
+    # A non-interactive shell starts mlflow run, as CI or a cron job would.
+    process = subprocess.Popen(
+        ["bash", "-c", "exec mlflow run . --env-manager local -P projects=toy"],
+        cwd=scratch,
+        env=store.env(TOY_STEP_LOG=str(log), TOY_STEP_SLEEP="120"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        wait_for_train_step(log, process)
+        process.send_signal(getattr(signal, signal_name))  # to mlflow run alone
+        process.communicate(timeout=60)
+        wait_until_settled(store, "step.py train --depth|python -m orchestrator --projects toy")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    runs = all_runs(store)
+    assert {run.info.status for run in runs} == {"FAILED"}
+    assert len(runs) == 2  # the parent and its train step; nothing started after
+    parent = next(run for run in runs if "mlflow.parentRunId" not in run.data.tags)
+    assert "the process that started the orchestrator" in parent.data.tags["failure_reason"]
+    assert [argv[0] for argv in steps_run(scratch)] == ["train"]
+
+
+def test_a_step_whose_environment_cannot_be_built_ends_failed_with_its_reason(
+    store: Store, scratch: Path
+) -> None:
+    result = run_cli(
+        ["python", "-m", "orchestrator", "--projects", "toy", "--env-manager", "conda"],
+        store,
+        scratch,
+        TOY_STEP_LOG=str(scratch.parent / "steps.log"),
+        MLFLOW_CONDA_HOME=str(scratch.parent / "no-conda-here"),
+    )
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert_no_running_runs(store)
+    runs = all_runs(store)
+    step = next(run for run in runs if "mlflow.parentRunId" in run.data.tags)
+    parent = next(run for run in runs if "mlflow.parentRunId" not in run.data.tags)
+    assert step.info.status == parent.info.status == "FAILED"
+    assert "conda" in step.data.tags["failure_reason"].lower()
+    assert parent.data.tags["failure_reason"].startswith("toy: train failed:")
+    assert not steps_run(scratch)
