@@ -184,6 +184,12 @@ def main(
         for name in selected
     }
     overrides = _validated(core.parse_overrides, params, selected, declared)
+    from orchestrator.checks import check_project
+
+    for name in selected:
+        _validated(
+            check_project, name, REPOSITORY_ROOT / name, declared[name], overrides.get(name, {})
+        )
 
     import mlflow
     from mlflow.entities import Metric, Param, RunTag

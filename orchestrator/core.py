@@ -204,17 +204,35 @@ def normalise_parameters(
     return normalised
 
 
+def split_pairs(text: str) -> list[str]:
+    """Comma-separated items, where ``\\,`` is a comma inside a value (and ``\\\\`` a
+    backslash): ``iris.data_path=a\\,b.csv`` is one item, ``data_path=a,b.csv``."""
+    items, current, characters = [], [], iter(text)
+    for character in characters:
+        if character == "\\":
+            following = next(characters, "")
+            current.append(following if following in (",", "\\") else character + following)
+        elif character == ",":
+            items.append("".join(current).strip())
+            current = []
+        else:
+            current.append(character)
+    items.append("".join(current).strip())
+    return items
+
+
 def parse_overrides(
     text: str, selected: list[str], declared: dict[str, dict[str, dict[str, ParamSpec]]]
 ) -> dict[str, dict[str, str]]:
-    """``project.name=value`` pairs, comma-separated, checked against the projects' steps.
+    """``project.name=value`` pairs, comma-separated (``\\,`` for a comma inside a value),
+    checked against the projects' steps.
 
     ``declared`` maps project -> entry point -> parameters. A pair applies to every step
     of the chain that declares the name; ``model_uri`` is the orchestrator's hand-off and
     cannot be set. Values are normalised by type here, so a bad one stops the run early.
     """
     overrides: dict[str, dict[str, str]] = {}
-    for item in (piece.strip() for piece in text.split(",")):
+    for item in split_pairs(text):
         if not item:
             continue
         target, equals, value = item.partition("=")

@@ -13,6 +13,7 @@ import sys
 import click
 
 from cities_workflow import core
+from lifecycle.checks import checkpoint
 from lifecycle.failures import record_failure
 
 logger = logging.getLogger("cities_workflow")
@@ -89,6 +90,7 @@ def train(
     params = _validated(
         core.TrainParams, n_components=n_components, diversity=diversity, random_state=random_state
     )
+    checkpoint()
     from cities_workflow.data import locate, read_cities_csv, sha256_of
 
     try:
@@ -138,6 +140,7 @@ def train(
 )
 def evaluate(model_uri: str) -> None:
     """Run the evaluation profiles through the packaged model and log the metrics."""
+    checkpoint()
     from cities_workflow import tracking
 
     try:
@@ -173,6 +176,7 @@ def register(model_uri: str, model_name: str, min_explained_variance: float) -> 
         raise click.BadParameter(
             "model_name='': must be a non-empty name", param_hint="--model-name"
         )
+    checkpoint()
 
     from cities_workflow import tracking
     from lifecycle.registry import RegistryError

@@ -13,6 +13,7 @@ import sys
 import click
 
 from gold_workflow import core
+from lifecycle.checks import checkpoint
 from lifecycle.failures import record_failure
 from lifecycle.promotion import format_value
 
@@ -151,6 +152,7 @@ def train(
         max_depth=max_depth,
         random_state=random_state,
     )
+    checkpoint()
     from gold_workflow.data import locate, read_gold_csv, sha256_of
 
     try:
@@ -198,6 +200,7 @@ def train(
 )
 def evaluate(model_uri: str) -> None:
     """Re-score the model's walk-forward backtest and check the packaged model answers."""
+    checkpoint()
     from gold_workflow import tracking
 
     try:
@@ -237,6 +240,7 @@ def register(model_uri: str, model_name: str, max_mase: float) -> None:
         raise click.BadParameter(
             "model_name='': must be a non-empty name", param_hint="--model-name"
         )
+    checkpoint()
 
     from gold_workflow import tracking
     from lifecycle.registry import RegistryError

@@ -15,6 +15,7 @@ import click
 
 from iris_workflow import core, tuning
 from iris_workflow.data import DEFAULT_DATA_PATH, read_iris_csv, resolve_data_path, sha256_of
+from lifecycle.checks import checkpoint
 from lifecycle.failures import record_failure
 
 logger = logging.getLogger("iris_workflow")
@@ -136,6 +137,7 @@ def train(
         test_size=test_size,
         random_state=random_state,
     )
+    checkpoint()
     try:
         path = resolve_data_path(data_path)
         frame = read_iris_csv(path)
@@ -197,6 +199,7 @@ def tune(
         random_state=random_state,
     )
     _validated(core.TrainParams, test_size=test_size, random_state=random_state)
+    checkpoint()
     try:
         path = resolve_data_path(data_path)
         frame = read_iris_csv(path)
@@ -246,6 +249,7 @@ def tune(
 )
 def evaluate(model_uri: str) -> None:
     """Evaluate a model on its training run's held-out split with mlflow.models.evaluate."""
+    checkpoint()
     from iris_workflow import tracking
 
     try:
@@ -288,6 +292,7 @@ def register(model_uri: str, model_name: str, gate_metric: str, gate_threshold: 
         raise click.BadParameter(
             "model_name='': must be a non-empty name", param_hint="--model-name"
         )
+    checkpoint()
 
     from iris_workflow import tracking
     from lifecycle.registry import RegistryError

@@ -196,3 +196,26 @@ def test_orchestrator_rejects_unknown_projects_and_env_managers(store: Store) ->
         assert result.returncode != 0
         assert fragment in result.stderr
     assert all(run.info.status == "FAILED" for run in all_runs(store))
+
+
+@pytest.mark.parametrize(
+    ("override", "fragments"),
+    [
+        ("iris.max_depth=0", ["iris train", "--max-depth", "max_depth=0", "integer >= 1"]),
+        ("iris.gate_threshold=1.5", ["iris register", "--gate-threshold", "gate_threshold=1.5"]),
+        ("gold_prices.horizon=0", ["gold_prices train", "--horizon", "from 1 to 63"]),
+        ("cities.diversity=1", ["cities train", "--diversity", "diversity=1.0"]),
+        ("cities.min_explained_variance=2", ["cities register", "--min-explained-variance"]),
+    ],
+)
+def test_orchestrator_checks_overrides_with_the_projects_own_rules_before_any_run(
+    store: Store, override: str, fragments: list[str]
+) -> None:
+    """Ranges and choices, not only types: nothing is created or started."""
+    result = run_cli(["python", "-m", "orchestrator", "--params", override], store, REPO_ROOT)
+    assert result.returncode == 2, result.stderr[-2000:]
+    message = result.stderr.strip().splitlines()[-1]
+    for fragment in fragments:
+        assert fragment in message, message
+    assert "Traceback" not in result.stderr
+    assert all_runs(store) == []

@@ -279,3 +279,17 @@ def test_the_cache_filter_only_takes_a_key() -> None:
     )
     with pytest.raises(ValueError, match="not a cache key"):
         core.cache_filter("x' or '1'='1")
+
+
+def test_a_backslash_escapes_a_comma_inside_a_value() -> None:
+    assert core.split_pairs(r"iris.data_path=a\,b.csv, iris.max_depth=3") == [
+        "iris.data_path=a,b.csv",
+        "iris.max_depth=3",
+    ]
+    assert core.split_pairs(r"iris.data_path=c:\\x,iris.C=1") == [
+        r"iris.data_path=c:\x",
+        "iris.C=1",
+    ]
+    assert core.split_pairs(r"iris.data_path=a\b") == [r"iris.data_path=a\b"]
+    parsed = core.parse_overrides(r"iris.data_path=my\,data.csv", ["iris"], {"iris": declared()})
+    assert parsed == {"iris": {"data_path": "my,data.csv"}}
