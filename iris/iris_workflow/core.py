@@ -144,6 +144,47 @@ def validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return clean.reset_index(drop=True)
 
 
+# A served request's measurements must be plausible lengths in centimetres (the iris
+# data spans 0.1 to 7.9); anything else is refused rather than scored.
+PLAUSIBLE_CM = (0.0, 100.0)
+
+
+def validate_request(frame: pd.DataFrame) -> pd.DataFrame:
+    """Check a served request and return its feature columns as floats.
+
+    Refused, with the field and the (0-based) row named: a missing column, a null, NaN or
+    infinite value, a value that is not a number (a string, a boolean), and a value
+    outside ``PLAUSIBLE_CM``. A tree would otherwise answer a made-up class for a NaN.
+    """
+    if frame.empty:
+        raise DataError("the request has no rows")
+    missing = [column for column in FEATURES if column not in frame.columns]
+    if missing:
+        raise DataError(f"missing field(s) {', '.join(missing)}; expected {', '.join(FEATURES)}")
+    clean = pd.DataFrame(index=range(len(frame)))
+    low, high = PLAUSIBLE_CM
+    for column in FEATURES:
+        values = frame[column].reset_index(drop=True)
+        for row, value in enumerate(values.tolist()):
+            if value is None or isinstance(value, bool | str | bytes):
+                raise DataError(f"{column} in row {row} must be a number, got {value!r}")
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise DataError(
+                    f"{column} in row {row} must be a number, got {type(value).__name__}"
+                ) from None
+            if not np.isfinite(number):
+                raise DataError(f"{column} in row {row} must be a finite number, got {number}")
+            if not low <= number <= high:
+                raise DataError(
+                    f"{column} in row {row} is {number:.4g}, outside the plausible range "
+                    f"{low:g} to {high:g} cm"
+                )
+        clean[column] = values.astype("float64")
+    return clean
+
+
 def split_frame(
     frame: pd.DataFrame, test_size: float, random_state: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:

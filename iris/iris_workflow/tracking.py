@@ -36,6 +36,7 @@ CHALLENGER = registry.CHALLENGER
 # The metrics the orchestrator's summary shows for an iris training run.
 KEY_METRICS = ("test_accuracy", "test_f1_weighted")
 # What a served iris model needs, pinned to the versions it was trained with.
+PACKAGE_DIR = Path(__file__).resolve().parent
 INFERENCE_PACKAGES = ("mlflow", "scikit-learn", "skops", "numpy", "pandas", "scipy")
 
 
@@ -287,9 +288,16 @@ def _record_model(
         f"{params['model']}: held-out confusion matrix",
     )
     log_figure(figure, "confusion_matrix.png")
-    mlflow.sklearn.log_model(
-        classifier,
+    from mlflow.models import Model
+
+    from iris_workflow import flavor
+
+    Model.log(
+        artifact_path=None,
+        flavor=flavor,
+        sk_model=classifier,
         name=MODEL_ARTIFACT,
+        code_paths=[str(PACKAGE_DIR)],
         signature=infer_signature(
             train[features],
             pd.Series(classifier.predict(train[features]), name=core.TARGET, dtype=str),

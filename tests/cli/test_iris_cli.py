@@ -65,6 +65,9 @@ def test_train_logs_params_metrics_model_dataset_and_plots(store: Store) -> None
     mlmodel = yaml.safe_load((model_dir / "MLmodel").read_text())
     assert mlmodel["flavors"]["sklearn"]["serialization_format"] == "skops"
     assert "sklearn.tree._tree.Tree" in mlmodel["flavors"]["sklearn"]["skops_trusted_types"]
+    # served and pyfunc-loaded through the request guard, which travels with the model
+    assert mlmodel["flavors"]["python_function"]["loader_module"] == "iris_workflow.served"
+    assert (model_dir / "code" / "iris_workflow" / "served.py").is_file()
     inputs = json.loads(mlmodel["signature"]["inputs"])
     assert [column["name"] for column in inputs] == [
         "sepal_length",

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -53,3 +54,58 @@ def test_a_request_missing_a_column_is_a_client_error(served_champion: str) -> N
     response = requests.post(f"{served_champion}/invocations", json=payload, timeout=30)
     assert 400 <= response.status_code < 500
     assert "petal_width" in response.text
+
+
+def post_raw(base: str, body: str, content_type: str | None = "application/json"):
+    headers = {"Content-Type": content_type} if content_type else {}
+    return requests.post(f"{base}/invocations", data=body, headers=headers, timeout=30)
+
+
+BAD_CELLS = [
+    ("NaN", "petal_width in row 1 must be a finite number"),
+    ("Infinity", "petal_width in row 1 must be a finite number"),
+    ("-Infinity", "petal_width in row 1 must be a finite number"),
+    ("null", "petal_width in row 1"),
+    ("1e39", "petal_width in row 1"),  # beyond float32
+    ("1e300", "petal_width in row 1"),
+    ("-0.5", "petal_width in row 1 is -0.5, outside the plausible range"),
+    ('"wide"', "petal_width"),
+]
+
+
+def assert_no_trace_or_path(text: str) -> None:
+    assert "Traceback" not in text
+    assert "stack_trace" not in text
+    assert ".py" not in text
+    for path_part in ("/tmp/", "/work/", "site-packages"):
+        assert path_part not in text
+
+
+def test_what_it_cannot_score_is_a_400_naming_field_and_row(served_champion: str) -> None:
+    """One served model, every kind of bad request: a NaN, an infinity (also the non-JSON
+    ``Infinity``), a null, a value beyond float32 or implausible, a string, a ragged row.
+    Never a 200 with a made-up class, never a traceback or a path."""
+    for cell, fragment in BAD_CELLS:
+        rows = "[5.1, 3.5, 1.4, 0.2], [6.4, 3.2, 4.5, " + cell + "]"
+        body = (
+            '{"dataframe_split": {"columns": ' + json.dumps(COLUMNS) + ', "data": [' + rows + "]}}"
+        )
+        response = post_raw(served_champion, body)
+        assert response.status_code == 400, (cell, response.text)
+        message = response.json()["message"]
+        assert fragment in message, (cell, message)
+        assert_no_trace_or_path(response.text)
+    ragged = json.dumps({"dataframe_split": {"columns": COLUMNS, "data": [ROWS[0], ROWS[1][:3]]}})
+    response = post_raw(served_champion, ragged)
+    assert response.status_code == 400, response.text
+    assert_no_trace_or_path(response.text)
+
+    # What MLflow 3.17's scoring server itself does, which our model cannot change (README:
+    # Serving): a refusal's message is prefixed with the request data as MLflow prints it,
+    # and a request without a Content-Type is a 500.
+    body = json.dumps({"dataframe_split": {"columns": COLUMNS, "data": [[5.1, 3.5, 1.4, -1]]}})
+    refused = post_raw(served_champion, body)
+    assert refused.status_code == 400
+    assert refused.json()["message"].startswith("Failed to predict data '")
+    no_type = post_raw(served_champion, body, content_type=None)
+    assert no_type.status_code == 500

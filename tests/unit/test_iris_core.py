@@ -205,3 +205,44 @@ def test_measured_on_names_the_heldout_rows() -> None:
     assert one != core.measured_on("abc", 0.25, 42)
     assert one != core.measured_on("abc", 0.3, 7)
     assert one != core.measured_on("abd", 0.3, 42)
+
+
+# -- served requests ----------------------------------------------------------------------
+
+
+def request_frame(**changes: object) -> pd.DataFrame:
+    row: dict[str, object] = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4}
+    row["petal_width"] = 0.2
+    return pd.DataFrame([dict(row), {**row, **changes}])
+
+
+def test_a_plausible_request_passes_as_floats() -> None:
+    clean = core.validate_request(request_frame(petal_width=2))
+    assert list(clean.columns) == list(core.FEATURES)
+    assert clean.dtypes.eq("float64").all()
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        (float("nan"), "petal_width in row 1 must be a finite number, got nan"),
+        (None, "petal_width in row 1 must be a"),
+        (float("inf"), "petal_width in row 1 must be a finite number, got inf"),
+        (1e39, "petal_width in row 1 is 1e+39, outside the plausible range 0 to 100 cm"),
+        (1e-300 * -1, "petal_width in row 1 is -1e-300"),
+        ("wide", "petal_width in row 1 must be a number, got 'wide'"),
+        (True, "petal_width in row 1 must be a number, got True"),
+    ],
+)
+def test_a_request_it_cannot_score_names_field_and_row(value: object, fragment: str) -> None:
+    with pytest.raises(core.DataError) as refused:
+        core.validate_request(request_frame(petal_width=value))
+    assert fragment in str(refused.value)
+    assert "\n" not in str(refused.value)
+
+
+def test_a_request_missing_a_field_or_rows_is_refused() -> None:
+    with pytest.raises(core.DataError, match="missing field"):
+        core.validate_request(request_frame().drop(columns=["petal_width"]))
+    with pytest.raises(core.DataError, match="no rows"):
+        core.validate_request(pd.DataFrame(columns=list(core.FEATURES)))
