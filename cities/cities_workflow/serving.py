@@ -21,6 +21,7 @@ from mlflow.models import ModelSignature
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel
 from mlflow.types import ColSpec, Schema
+from mlflow.types.schema import AnyType
 
 from cities_workflow import core
 
@@ -33,13 +34,16 @@ def signature() -> ModelSignature:
     """The served model's request and answer columns."""
     inputs = Schema(
         [
-            ColSpec("long", "month"),
+            # Whole numbers pass through unconverted (MLflow's scoring server would cast
+            # month=12.9 to 12 for a "long" column), so the recommender checks them: 12.9
+            # is refused naming the field and the row.
+            ColSpec(AnyType(), "month"),
             ColSpec("double", "preferred_temp"),
             ColSpec("string", "budget_level"),
             ColSpec("string", "regions", required=False),
             *(ColSpec("double", activity) for activity in core.ACTIVITIES),
-            ColSpec("long", "trip_days"),
-            ColSpec("long", "top_k", required=False),
+            ColSpec(AnyType(), "trip_days"),
+            ColSpec(AnyType(), "top_k", required=False),
         ]
     )
     outputs = Schema(

@@ -211,6 +211,46 @@ def validate_prices(frame: pd.DataFrame) -> pd.DataFrame:
     return clean.sort_values(DATE, kind="stable").reset_index(drop=True)
 
 
+# What a served window of daily gold bars may hold: prices in US dollars per ounce
+# (gold has traded between about 35 and a few thousand), dates from 1950 to a week
+# ahead of the request, and gaps between bars no longer than a long holiday.
+PLAUSIBLE_PRICE = (1.0, 1e6)
+EARLIEST_DATE = pd.Timestamp("1950-01-01")
+MAX_DAYS_AHEAD = 7
+MAX_GAP_DAYS = 10
+
+
+def check_plausible_window(prices: pd.DataFrame, now: pd.Timestamp) -> None:
+    """Refuse a validated window (``validate_prices``) that no real gold history holds;
+    each message names the field and the bar's date."""
+    low, high = PLAUSIBLE_PRICE
+    for column in PRICE_COLUMNS:
+        outside = (prices[column] < low) | (prices[column] > high)
+        if outside.any():
+            first = prices[outside].iloc[0]
+            raise DataError(
+                f"{column} on {first[DATE]:%Y-%m-%d} is {first[column]:.4g}, outside the "
+                f"plausible range {low:g} to {high:g} US dollars per ounce"
+            )
+    latest = now.normalize() + pd.Timedelta(days=MAX_DAYS_AHEAD)
+    dates = prices[DATE]
+    if dates.iloc[0] < EARLIEST_DATE or dates.iloc[-1] > latest:
+        bad = dates.iloc[0] if dates.iloc[0] < EARLIEST_DATE else dates.iloc[-1]
+        raise DataError(
+            f"{DATE} {bad:%Y-%m-%d} is implausible: dates must lie between "
+            f"{EARLIEST_DATE:%Y-%m-%d} and {latest:%Y-%m-%d}"
+        )
+    gaps = dates.diff().dt.days
+    if (gaps > MAX_GAP_DAYS).any():
+        position = int(np.flatnonzero((gaps > MAX_GAP_DAYS).to_numpy())[0])
+        raise DataError(
+            f"{DATE} jumps {int(gaps.iloc[position])} days from "
+            f"{dates.iloc[position - 1]:%Y-%m-%d} to {dates.iloc[position]:%Y-%m-%d}; the bars "
+            f"must be consecutive trading days "
+            f"(gaps of at most {MAX_GAP_DAYS} days)"
+        )
+
+
 def drop_partial_last_bar(prices: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     """Drop the final bar when it looks like a snapshot taken mid-session.
 

@@ -60,9 +60,13 @@ def input_example(prices: pd.DataFrame) -> pd.DataFrame:
     return example
 
 
-def forecast_from_window(model: Pipeline, horizon: int, window: pd.DataFrame) -> pd.DataFrame:
-    """Validate a window of bars and forecast from its last bar (pure; raises DataError)."""
+def forecast_from_window(
+    model: Pipeline, horizon: int, window: pd.DataFrame, now: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """Validate a window of bars and forecast from its last bar (raises DataError).
+    ``now`` (default: the clock) bounds how far ahead the last date may lie."""
     prices = core.validate_prices(window)
+    core.check_plausible_window(prices, now if now is not None else pd.Timestamp.now())
     if len(prices) < core.MIN_HISTORY:
         raise core.DataError(
             f"too little history: {len(prices)} daily row(s) given, the forecast needs at least "

@@ -4,6 +4,7 @@ preference rows over HTTP, and bad requests and bad input getting clear errors."
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -106,6 +107,22 @@ def test_run_register_and_serve_the_champion(
             response = requests.post(url, json={"dataframe_records": [bad]}, timeout=30)
             assert response.status_code == 400, (field, response.text)
             assert field in response.json()["message"]
+        # Whatever it cannot score is a 400 without a trace or a path, never a made-up 200
+        # (month=12.9 used to be cast to December by MLflow's parsing of a "long" column).
+        for bad, field in [
+            (preference(month=12.9), "request row 1: month=12.9 must be an integer"),
+            (preference(culture=float("inf")), "request row 1: culture=inf"),
+            (preference(culture=float("nan")), "request row 1: culture is missing"),
+            (preference(preferred_temp=1e300), "request row 1: preferred_temp=1e+300"),
+        ]:
+            body = json.dumps({"dataframe_records": [preference(), bad]})
+            response = requests.post(
+                url, data=body, headers={"Content-Type": "application/json"}, timeout=30
+            )
+            assert response.status_code == 400, (field, response.text)
+            assert field in response.json()["message"], response.text
+            assert "Traceback" not in response.text
+            assert "stack_trace" not in response.text
         missing = preference()
         del missing["nightlife"]
         response = requests.post(url, json={"dataframe_records": [missing]}, timeout=30)

@@ -359,6 +359,11 @@ def test_diversity_trades_relevance_for_spread() -> None:
         ({"trip_days": 0}, "trip_days=0"),
         ({"top_k": 51}, "top_k=51"),
         ({"nightlife": None}, "nightlife is missing"),
+        ({"month": 12.9}, "month=12.9 must be an integer from 1 to 12"),
+        ({"trip_days": 2.5}, "trip_days=2.5 must be an integer"),
+        ({"culture": float("nan")}, "culture is missing"),
+        ({"culture": float("inf")}, "culture=inf is not a finite number"),
+        ({"preferred_temp": 1e300}, "preferred_temp=1e+300 must be from -30 to 45"),
     ],
 )
 def test_bad_requests_name_the_field(overrides: dict, field: str) -> None:
@@ -367,6 +372,21 @@ def test_bad_requests_name_the_field(overrides: dict, field: str) -> None:
         core.recommend_all(catalog, pd.DataFrame([request(), request(**overrides)]), 0.0)
     assert "request row 1" in str(caught.value)
     assert field in str(caught.value)
+
+
+def test_whole_numbers_given_as_floats_are_accepted() -> None:
+    catalog = fitted_catalog(tiny_table())
+    as_floats = request(month=7.0, trip_days=4.0, top_k=2.0)
+    assert len(core.recommend_all(catalog, pd.DataFrame([as_floats]), 0.0)) == 2
+
+
+def test_the_served_signature_lets_the_recommender_check_whole_numbers() -> None:
+    """MLflow's scoring server casts a JSON 12.9 to 12 for a "long" column; these columns
+    pass through unconverted, and the recommender refuses 12.9 itself."""
+    from cities_workflow import serving
+
+    inputs = {spec.name: spec.type for spec in serving.signature().inputs.inputs}
+    assert {type(inputs[name]).__name__ for name in ("month", "trip_days", "top_k")} == {"AnyType"}
 
 
 def test_top_k_defaults_to_five() -> None:

@@ -24,6 +24,19 @@ def window(table: pd.DataFrame, rows: int = core.MIN_HISTORY) -> pd.DataFrame:
     return serving.input_example(table.tail(rows))
 
 
+def bars_at(frame: pd.DataFrame, row: int, price: float) -> pd.DataFrame:
+    """Every price of one bar set to ``price``."""
+    changed = frame.copy()
+    for column in core.PRICE_COLUMNS:
+        changed.loc[row, column] = price
+    return changed
+
+
+def shift_dates(frame: pd.DataFrame, years: int) -> pd.DataFrame:
+    shifted = pd.to_datetime(frame["Date"]) + pd.DateOffset(years=years)
+    return frame.assign(Date=shifted.dt.strftime("%Y-%m-%d"))
+
+
 def test_the_input_example_forecasts_from_its_last_row(fitted) -> None:
     model, table = fitted
     answer = serving.forecast_from_window(model, 1, window(table))
@@ -57,8 +70,13 @@ def test_row_order_and_extra_history_do_not_change_the_forecast(fitted) -> None:
         (lambda w: w.assign(Close=np.where(w.index == 5, -1.0, w["Close"])), "'Close' must be"),
         (lambda w: w.assign(Date=w["Date"].where(w.index != 7, "soon")), "must hold dates"),
         (lambda w: w.assign(Date=w["Date"].where(w.index != 7, w["Date"][6])), "duplicate"),
+        (lambda w: bars_at(w, 5, 1e-300), "is 1e-300, outside the plausible range 1 to 1e+06"),
+        (lambda w: bars_at(w, 5, 1e300), "is 1e+300, outside the plausible range 1 to 1e+06"),
+        (lambda w: shift_dates(w, years=40), "is implausible: dates must lie between 1950-01-01"),
+        (lambda w: shift_dates(w, years=-90), "is implausible: dates must lie between"),
+        (lambda w: w.drop(index=range(20, 40)), "the bars must be consecutive trading days"),
     ],
-    ids=["short", "negative", "date", "duplicate"],
+    ids=["short", "negative", "date", "duplicate", "tiny", "huge", "future", "past", "gap"],
 )
 def test_bad_windows_raise_a_400_class_error_naming_the_problem(fitted, mutate, message) -> None:
     model, table = fitted
