@@ -148,20 +148,20 @@ def ensure_trained_by(client: MlflowClient, run_id: str, project: str, model_uri
         )
 
 
-def ensure_own_kind(client: MlflowClient, model_name: str, project: str) -> None:
+def ensure_own_kind(client: MlflowClient, model_name: str, project: str) -> bool:
     """Refuse a model name that holds another project's (or an unlabelled) model, and
-    claim a new or empty name for ``project``."""
+    claim an empty name for ``project``. Returns whether the registered model exists."""
     from mlflow.exceptions import MlflowException
 
     try:
         registered = client.get_registered_model(model_name)
     except MlflowException as error:
         if is_missing(error):
-            return
+            return False
         raise _unreadable(f"registered model {model_name!r}", error) from error
     owner = (registered.tags or {}).get(PROJECT_TAG)
     if owner == project:
-        return
+        return True
     if owner:
         raise RegistryError(
             f"model name {model_name!r} holds {owner} models; the {project} project registers "
@@ -178,6 +178,7 @@ def ensure_own_kind(client: MlflowClient, model_name: str, project: str) -> None
             f"project: {', '.join(foreign[:5])}; choose another model_name"
         )
     client.set_registered_model_tag(model_name, PROJECT_TAG, project)
+    return True
 
 
 @dataclass(frozen=True)
@@ -296,9 +297,13 @@ def register_and_promote(
     """
     import mlflow
 
-    ensure_own_kind(client, model_name, project)
-    baseline = max((int(v.version) for v in _versions(client, model_name)), default=0)
-    champion = champion_state(client, model_name, metric)
+    exists = ensure_own_kind(client, model_name, project)
+    # A model that does not exist has no versions and no champion. (Asked anyway, a team
+    # server with basic auth answers 403 for a model nobody may read yet.)
+    baseline = (
+        max((int(v.version) for v in _versions(client, model_name)), default=0) if exists else 0
+    )
+    champion = champion_state(client, model_name, metric) if exists else None
     before = champion.version if champion else None
     before_value = champion.measurement.value if champion and champion.measurement else None
     if not passed:

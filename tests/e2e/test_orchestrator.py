@@ -142,7 +142,7 @@ def repository_copy_with_a_broken_project(tmp_path: Path) -> Path:
     for name in ("MLproject", "conda.yaml"):
         shutil.copy(REPO_ROOT / name, copy / name)
     ignore = shutil.ignore_patterns("__pycache__", "mlruns", "mlflow.db")
-    for name in ("orchestrator", "iris", "datasets"):
+    for name in ("orchestrator", "lifecycle", "iris", "datasets"):
         shutil.copytree(REPO_ROOT / name, copy / name, ignore=ignore)
     (copy / "broken").mkdir()
     (copy / "broken" / "MLproject").write_text(BROKEN_MLPROJECT)
