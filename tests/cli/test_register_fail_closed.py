@@ -149,30 +149,27 @@ def test_a_tie_keeps_the_champion(store: Store) -> None:
 def test_racing_register_steps_end_with_the_better_model(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Both steps read "no champion" before either registers, and the worse model's
+    """Both steps find no model (so no champion) before either registers, and the worse model's
     alias write is held back until the better one has finished, as a slow server would."""
     from mlflow import MlflowClient
 
     better_run, worse_run = train("--max-depth", "3"), train()  # 0.9778 and 0.9333
     both_read = threading.Barrier(2, timeout=60)
     better_done = threading.Event()
-    read_champion = registry.champion_state
+    check_name = registry.ensure_own_kind
     set_alias = MlflowClient.set_registered_model_alias
-    first_read: set[int] = set()
 
-    def champion_state_after_both_read(client, name, metric):
-        state = read_champion(client, name, metric)
-        if threading.get_ident() not in first_read:
-            first_read.add(threading.get_ident())
-            both_read.wait()
-        return state
+    def check_name_then_wait_for_both(client, name, project):
+        exists = check_name(client, name, project)
+        both_read.wait()  # both have looked at the registry before either registers
+        return exists
 
     def slow_for_the_worse(self, name, alias, version):
         if alias == "champion" and threading.current_thread().name == "worse":
             better_done.wait(timeout=60)
         return set_alias(self, name, alias, version)
 
-    monkeypatch.setattr(registry, "champion_state", champion_state_after_both_read)
+    monkeypatch.setattr(registry, "ensure_own_kind", check_name_then_wait_for_both)
     monkeypatch.setattr(MlflowClient, "set_registered_model_alias", slow_for_the_worse)
     outcomes: dict[str, object] = {}
 
