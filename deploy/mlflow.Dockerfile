@@ -6,6 +6,9 @@ RUN pip install --no-cache-dir \
         psycopg2-binary==2.9.13 \
         boto3==1.44.5 \
         Flask-WTF==1.3.0 \
-    && mkdir /mlflow
+    && mkdir -p /mlflow /opt/team/deploy
+# The login guard and the auth configuration writer both servers use.
+COPY __init__.py auth_config.py server_guard.py /opt/team/deploy/
+ENV PYTHONPATH=/opt/team
 WORKDIR /mlflow
 EXPOSE 5000

@@ -1,6 +1,14 @@
 """A Docker-free team tracking stack on loopback: the MLflow tracking server with
 basic-auth, its metadata in a fresh PostgreSQL or MySQL database, and its artifacts in
-a real S3-compatible server (SeaweedFS's ``weed``).
+a real S3-compatible server (SeaweedFS's ``weed``) behind a separate artifacts-only
+MLflow server.
+
+Only the artifacts server holds the bucket keys. The tracking server has none and never
+proxies artifacts, so no request to it (a model version whose ``source`` is a raw bucket
+URI, say) can read the bucket; clients upload and download through the artifacts server,
+which checks each user's permission on the experiment the path names. Both servers log
+users in through ``deploy.server_guard``, which also refuses what MLflow allows but a
+shared server must not (experiments with a caller-chosen ``artifact_location``).
 
 ``python -m deploy.stack up`` starts everything and writes ``<dir>/stack.json`` (mode
 0600: it holds the generated credentials); ``python -m deploy.stack down`` stops every
@@ -28,12 +36,14 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from deploy import auth_config
+from deploy.auth_config import ADMIN_USERNAME
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_DIR = Path(".stack")
 STATE_FILE = "stack.json"
 BUCKET = "mlflow"
-ADMIN_USERNAME = "admin"
 DATABASE_SERVERS = {
     "postgres": "postgresql+psycopg2://postgres@127.0.0.1:5432",
     "mysql": "mysql+pymysql://root@127.0.0.1:3306",
@@ -50,6 +60,9 @@ WEED_PORTS = (
 )
 START_TIMEOUT_SECONDS = 120.0
 STOP_TIMEOUT_SECONDS = 5.0
+# Both servers log users in through deploy.server_guard (named in the auth config); they
+# import it from the folder that holds the ``deploy`` package.
+GUARD_PATH = Path(__file__).resolve().parents[1]
 
 
 class StackError(RuntimeError):
@@ -98,11 +111,21 @@ class StackState:
     s3_secret_key: str
     admin_password: str
     flask_secret_key: str
+    artifacts_port: int = 0
     pids: dict[str, int] = field(default_factory=dict)
 
     @property
     def tracking_uri(self) -> str:
         return f"http://127.0.0.1:{self.tracking_port}"
+
+    @property
+    def artifacts_uri(self) -> str:
+        """The artifacts server; experiments' artifact locations live under it."""
+        return f"http://127.0.0.1:{self.artifacts_port}"
+
+    @property
+    def default_artifact_root(self) -> str:
+        return f"mlflow-artifacts://127.0.0.1:{self.artifacts_port}/"
 
     @property
     def s3_endpoint(self) -> str:
@@ -137,14 +160,15 @@ class Stack:
             # refuses; the users and permissions live in a SQLite file beside the stack.
             names = names[:1]
             auth_database_uri = f"sqlite:///{self.directory / 'basic_auth.db'}"
-        ports = free_ports(len(WEED_PORTS) + 1)
+        ports = free_ports(len(WEED_PORTS) + 2)
         self.state = StackState(
             database=database,
             database_uri=f"{base}/{names[0]}",
             auth_database_uri=auth_database_uri,
             database_names=names,
             tracking_port=ports[-1],
-            weed_ports=dict(zip(WEED_PORTS, ports[:-1], strict=True)),
+            artifacts_port=ports[-2],
+            weed_ports=dict(zip(WEED_PORTS, ports[:-2], strict=True)),
             s3_access_key=secrets.token_hex(10),
             s3_secret_key=secrets.token_urlsafe(30),
             admin_password=os.environ.get("MLFLOW_AUTH_ADMIN_PASSWORD")
@@ -158,6 +182,7 @@ class Stack:
             self.start_s3()
             self._s3_client().create_bucket(Bucket=BUCKET)
             self._prepare_databases()
+            self.start_artifacts()
             self.start_server()
         except BaseException:
             self.down(drop_databases=True)
@@ -231,10 +256,31 @@ class Stack:
         )
         self._wait("s3", self._s3_ready)
 
-    def start_server(self) -> None:
-        """Start ``mlflow server`` with basic-auth, proxying artifacts to the bucket."""
+    def start_artifacts(self, s3_endpoint: str | None = None) -> None:
+        """Start the artifacts-only server: the one process with the bucket keys.
+
+        ``s3_endpoint`` overrides where it finds S3 (a test puts a fault injector there).
+        """
         state = self._require_state()
-        port = state.tracking_port
+        port = state.artifacts_port
+        self._start(
+            "artifacts",
+            [
+                executable("mlflow"),
+                "server",
+                "--artifacts-only",
+                "--serve-artifacts",
+                "--artifacts-destination",
+                f"s3://{BUCKET}/artifacts",
+                *self._common_server_args(port),
+            ],
+            env=self.artifacts_environment(s3_endpoint),
+        )
+        self._wait("artifacts", lambda: self._healthy(state.artifacts_uri))
+
+    def start_server(self) -> None:
+        """Start the tracking server: basic-auth, no bucket keys, no artifact proxy."""
+        state = self._require_state()
         self._start(
             "mlflow",
             [
@@ -242,23 +288,27 @@ class Stack:
                 "server",
                 "--backend-store-uri",
                 state.database_uri,
-                "--serve-artifacts",
-                "--artifacts-destination",
-                f"s3://{BUCKET}/artifacts",
-                "--app-name",
-                "basic-auth",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--allowed-hosts",
-                f"127.0.0.1:{port},localhost:{port}",
-                "--workers",
-                "2",
+                "--no-serve-artifacts",
+                *self._common_server_args(state.tracking_port),
             ],
             env=self.server_environment(),
         )
-        self._wait("mlflow", self._server_ready)
+        self._wait("mlflow", lambda: self._healthy(state.tracking_uri))
+
+    @staticmethod
+    def _common_server_args(port: int) -> list[str]:
+        return [
+            "--app-name",
+            "basic-auth",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--allowed-hosts",
+            f"127.0.0.1:{port},localhost:{port}",
+            "--workers",
+            "2",
+        ]
 
     def kill(self, name: str) -> None:
         """Kill one process (``mlflow`` or ``s3``) at once, as a crash would."""
@@ -274,28 +324,42 @@ class Stack:
     # --- what clients need --------------------------------------------------------------
 
     def server_environment(self) -> dict[str, str]:
-        """The tracking server's environment: auth config, secrets and S3 credentials."""
+        """The tracking server's environment: auth config and secrets, no bucket keys."""
         state = self._require_state()
         config = self.directory / "basic_auth.ini"
-        _write_private(
-            config,
-            "[mlflow]\n"
-            "default_permission = READ\n"
-            f"database_uri = {state.auth_database_uri}\n"
-            f"admin_username = {ADMIN_USERNAME}\n"
-            "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
-            "auth_cache_ttl_seconds = 60\n",
-        )
-        env = {key: value for key, value in os.environ.items() if not key.startswith("MLFLOW_")}
+        auth_config.write(config, state.auth_database_uri)
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("MLFLOW_", "AWS_")) and key != "PYTHONPATH"
+        }
         env.update(
             {
+                "PYTHONPATH": str(GUARD_PATH),
                 "MLFLOW_AUTH_CONFIG_PATH": str(config),
                 "MLFLOW_AUTH_ADMIN_PASSWORD": state.admin_password,
                 "MLFLOW_FLASK_SERVER_SECRET_KEY": state.flask_secret_key,
+                # The tracking server's --default-artifact-root; the guard reads it too.
+                "MLFLOW_DEFAULT_ARTIFACT_ROOT": state.default_artifact_root,
+                # No credentials anywhere boto3 looks: not even a shared credentials file.
+                "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                "AWS_CONFIG_FILE": os.devnull,
+                "AWS_EC2_METADATA_DISABLED": "true",
+            }
+        )
+        return env
+
+    def artifacts_environment(self, s3_endpoint: str | None = None) -> dict[str, str]:
+        """The artifacts server's environment: the tracking server's, plus the bucket keys."""
+        state = self._require_state()
+        env = self.server_environment()
+        env.pop("MLFLOW_DEFAULT_ARTIFACT_ROOT")
+        env.update(
+            {
                 "AWS_ACCESS_KEY_ID": state.s3_access_key,
                 "AWS_SECRET_ACCESS_KEY": state.s3_secret_key,
                 "AWS_DEFAULT_REGION": "us-east-1",
-                "MLFLOW_S3_ENDPOINT_URL": state.s3_endpoint,
+                "MLFLOW_S3_ENDPOINT_URL": s3_endpoint or state.s3_endpoint,
             }
         )
         return env
@@ -383,12 +447,12 @@ class Stack:
         except Exception:
             return False
 
-    def _server_ready(self) -> bool:
+    @staticmethod
+    def _healthy(base_url: str) -> bool:
         import requests
 
         try:
-            state = self._require_state()
-            return requests.get(f"{state.tracking_uri}/health", timeout=2).status_code == 200
+            return requests.get(f"{base_url}/health", timeout=2).status_code == 200
         except requests.RequestException:
             return False
 
@@ -533,9 +597,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "up":
             state = stack.up(args.database, args.server_url)
             logger.info(
-                "tracking server %s (%s, artifacts in s3://%s on %s)",
+                "tracking server %s (%s); artifacts server %s (s3://%s on %s)",
                 state.tracking_uri,
                 state.database,
+                state.artifacts_uri,
                 BUCKET,
                 state.s3_endpoint,
             )

@@ -275,7 +275,7 @@ def main() -> None:
         mlflow_exceptions = sys.modules.get("mlflow.exceptions")
         if mlflow_exceptions is None or not isinstance(error, mlflow_exceptions.MlflowException):
             raise
-        from gold_workflow.tracking import tracking_failure_message
+        from lifecycle.failures import tracking_failure_message
 
         message = tracking_failure_message(error)
         click.echo(f"Error: {message}", err=True)

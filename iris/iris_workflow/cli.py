@@ -34,7 +34,7 @@ def _validated(build, *args, **kwargs):
     except core.ParameterError as error:
         raise click.BadParameter(
             f"{error.name}={error.value!r}: {error.allowed}",
-            param_hint=f"--{error.name.replace('_', '-')}",
+            param_hint=" / ".join(f"--{option.replace('_', '-')}" for option in error.options),
         ) from error
 
 
@@ -327,7 +327,7 @@ def main() -> None:
         mlflow_exceptions = sys.modules.get("mlflow.exceptions")
         if mlflow_exceptions is None or not isinstance(error, mlflow_exceptions.MlflowException):
             raise
-        from iris_workflow.tracking import tracking_failure_message
+        from lifecycle.failures import tracking_failure_message
 
         message = tracking_failure_message(error)
         click.echo(f"Error: {message}", err=True)

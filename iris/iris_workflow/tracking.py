@@ -80,13 +80,6 @@ def log_new_params(run_id: str, params: dict[str, object]) -> None:
         client.log_batch(run_id, params=new)
 
 
-def tracking_failure_message(error: Exception) -> str:
-    """One line for an MLflow error: which tracking server failed, and how."""
-    import mlflow
-
-    return f"MLflow tracking at {mlflow.get_tracking_uri()} failed: {error}"
-
-
 def log_figure(figure: object, artifact_file: str) -> None:
     """Log a matplotlib figure to the active run, then free it."""
     import matplotlib.pyplot as plt

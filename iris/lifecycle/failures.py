@@ -1,5 +1,6 @@
 # Generated from lifecycle/failures.py by python -m lifecycle.sync; edit the source.
-"""The reason a step failed, written as the ``failure_reason`` tag of its run.
+"""The reason a step failed, as one line for the user and as the ``failure_reason`` tag
+of its run.
 
 Under ``mlflow run`` the step's run id comes in ``MLFLOW_RUN_ID``, which MLflow removes
 from the environment as soon as the step resumes that run, so it is read here at import,
@@ -11,12 +12,47 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 
 logger = logging.getLogger(__name__)
 
 # Read once, before MLflow's start_run consumes it.
 STEP_RUN_ID = os.environ.get("MLFLOW_RUN_ID") or None
 MAX_REASON = 4000
+
+
+# What a failing artifact store looks like from an MLflow client: the artifacts server
+# answering 5xx (its bucket is gone) or not answering at all, or S3 itself not answering
+# a client that holds keys.
+ARTIFACT_ROUTE = "/mlflow-artifacts/"
+STORE_DOWN = re.compile(
+    r"\b50[0234]\b|too many 50\d error responses|Connection refused|Max retries exceeded"
+    r"|timed out|RemoteDisconnected",
+)
+S3_DOWN = "Could not connect to the endpoint URL"  # botocore, for a client holding keys
+MAX_DETAIL = 300
+
+
+def tracking_failure_message(error: Exception) -> str:
+    """One line for an MLflow error: which tracking server failed, and how. A failure
+    to store or read artifacts says that the artifact store is unreachable."""
+    import mlflow
+
+    text = " ".join(str(error).split())
+    prefix = f"MLflow tracking at {mlflow.get_tracking_uri()} failed"
+    if is_artifact_store_outage(text):
+        return (
+            f"{prefix}: the artifact store is unreachable, so the run's files could not be "
+            f"stored or read ({text[:MAX_DETAIL]})"
+        )
+    return f"{prefix}: {text}"
+
+
+def is_artifact_store_outage(text: str) -> bool:
+    """Whether an MLflow error's text shows an artifact store that is down or failing."""
+    if S3_DOWN in text:
+        return True
+    return ARTIFACT_ROUTE in text and STORE_DOWN.search(text) is not None
 
 
 def failed_run_id() -> str | None:

@@ -4,6 +4,7 @@ database, SeaweedFS for artifacts) per module, with two users, stopped by PID af
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,14 +42,19 @@ class TeamServer:
 
         return AuthenticatedClient(mlflow.MlflowClient(tracking_uri=self.uri), user)
 
-    def sql(self, query: str, database: str = "tracking", **params) -> list:
-        """Rows of ``query`` on the tracking database, or on the auth database."""
+    def sql(self, query: str, database: str = "tracking", write: bool = False, **params) -> list:
+        """Rows of ``query`` on the tracking database, or on the auth database; with
+        ``write``, the statement is committed and nothing is returned."""
         import sqlalchemy
 
         state = self.stack.state
         uri = state.auth_database_uri if database == "auth" else state.database_uri
         engine = sqlalchemy.create_engine(uri)
         try:
+            if write:
+                with engine.begin() as connection:
+                    connection.execute(sqlalchemy.text(query), params)
+                return []
             with engine.connect() as connection:
                 return connection.execute(sqlalchemy.text(query), params).fetchall()
         finally:
@@ -86,6 +92,8 @@ _CREDENTIALS = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")
 
 
 def start_team_server(directory: Path, database: str) -> Iterator[TeamServer]:
+    """A stack with users alice and bob; after the module, ``down`` must leave no process
+    of it alive, no port of it answering, and none of its databases."""
     stack = Stack(directory)
     stack.up(database)
     try:
@@ -93,9 +101,76 @@ def start_team_server(directory: Path, database: str) -> Iterator[TeamServer]:
             stack.create_user(user, password)
         yield TeamServer(stack)
     finally:
+        started = processes_of(stack)
+        ports = [
+            stack.state.tracking_port,
+            stack.state.artifacts_port,
+            *stack.state.weed_ports.values(),
+        ]
+        databases = list(stack.state.database_names)
         stack.down(drop_databases=True)
-        for pid in (stack.state.pids if stack.state else {}).values():
-            raise AssertionError(f"process {pid} of the stack is still recorded as running")
+    assert_stopped(started, ports, databases, stack)
+
+
+def processes_of(stack: Stack) -> dict[str, list[int]]:
+    """Each recorded process with every process in its group (the servers' workers)."""
+    groups = {}
+    for name, pid in stack.state.pids.items():
+        groups[name] = [pid, *group_members(pid)]
+    return groups
+
+
+def group_members(group: int) -> list[int]:
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getpgid(int(entry.name)) == group and int(entry.name) != group:
+                    members.append(int(entry.name))
+            except (ProcessLookupError, PermissionError):
+                continue
+    return members
+
+
+def assert_stopped(
+    started: dict[str, list[int]], ports: list[int], databases: list[str], stack: Stack
+) -> None:
+    assert set(started) >= {"mlflow", "artifacts", "s3"}, started
+    assert all(len(pids) >= 2 for name, pids in started.items() if name != "s3"), started
+    alive = {name: [pid for pid in pids if running(pid)] for name, pids in started.items()}
+    assert not any(alive.values()), f"still running after down: {alive}"
+    for port in ports:
+        with socket.socket() as sock:
+            sock.settimeout(1)
+            assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers"
+    assert stack.state.pids == {}
+    base = stack.state.database_uri.rsplit("/", 1)[0]
+    remaining = existing_databases(base)
+    assert not set(databases) & remaining, f"databases left: {set(databases) & remaining}"
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie is not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def existing_databases(server_url: str) -> set[str]:
+    import sqlalchemy
+
+    if server_url.startswith("postgresql"):
+        query, url = "SELECT datname FROM pg_database", server_url + "/postgres"
+    else:
+        query, url = "SHOW DATABASES", server_url + "/mysql"
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return {row[0] for row in connection.execute(sqlalchemy.text(query))}
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,9 @@ import pytest
 import requests
 
 from tests.helpers import REPO_ROOT, served_model
+from tests.stack import security
 from tests.stack.conftest import USERS, TeamServer
+from tests.stack.faults import S3Tripwire
 
 pytestmark = pytest.mark.e2e
 
@@ -331,34 +333,64 @@ def test_a_killed_server_loses_no_finished_run_and_the_interrupted_one_can_be_fa
 def test_s3_down_during_upload_fails_clearly_and_keeps_what_was_stored(
     postgres_server: TeamServer, orchestrated: dict
 ) -> None:
-    objects_before = bucket_objects(postgres_server)
-    postgres_server.stack.kill("s3")
-    try:
-        result = run(
-            [
-                "mlflow",
-                "run",
-                "iris",
-                "-e",
-                "train",
-                "--env-manager",
-                "local",
-                "--experiment-name",
-                "team-s3-down",
-            ],
-            postgres_server.env("alice"),
-            timeout=600,
-        )
-    finally:
-        postgres_server.stack.start_s3()
-    assert result.returncode != 0
-    assert f"MLflow tracking at {postgres_server.uri} failed" in result.stderr
-    assert "mlflow-artifacts/artifacts" in result.stderr
-    assert bucket_objects(postgres_server) == objects_before
+    stack = postgres_server.stack
     alice = postgres_server.client("alice")
-    (failed,) = alice.search_runs([alice.get_experiment_by_name("team-s3-down").experiment_id])
+    experiment_id = alice.create_experiment("team-s3-down")
+    objects_before = bucket_objects(postgres_server)
+    # S3 stops when the artifacts server starts storing this experiment's first file.
+    marker = f"PUT /mlflow/artifacts/{experiment_id}/".encode()
+    with S3Tripwire(stack, marker) as tripwire:
+        stack.kill("artifacts")
+        stack.start_artifacts(s3_endpoint=tripwire.endpoint)
+        try:
+            result = run(
+                [
+                    "mlflow",
+                    "run",
+                    "iris",
+                    "-e",
+                    "train",
+                    "--env-manager",
+                    "local",
+                    "--experiment-id",
+                    experiment_id,
+                ],
+                postgres_server.env("alice"),
+                timeout=600,
+            )
+        finally:
+            stack.kill("artifacts")
+            if "s3" not in stack.state.pids:
+                stack.start_s3()
+            stack.start_artifacts()
+    assert tripwire.fired.is_set(), "the step uploaded nothing, so S3 never went down"
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr.split("iris_workflow")[-1]
+    assert (
+        f"MLflow tracking at {postgres_server.uri} failed: the artifact store is unreachable"
+        in (result.stderr)
+    )
+    assert bucket_objects(postgres_server) == objects_before
+    (failed,) = alice.search_runs([experiment_id])
     assert failed.info.status == "FAILED"
+    assert "the artifact store is unreachable" in failed.data.tags["failure_reason"]
     # Every stored artifact still downloads, byte counts intact.
-    s3 = postgres_server.stack.s3_client()
+    s3 = stack.s3_client()
     for key, size in objects_before.items():
         assert s3.head_object(Bucket="mlflow", Key=key)["ContentLength"] == size
+
+
+def test_only_a_runs_owner_writes_to_it(postgres_server: TeamServer) -> None:
+    security.check_writes_need_ownership(postgres_server)
+
+
+def test_an_owner_shuts_another_user_out_with_deny(postgres_server: TeamServer) -> None:
+    security.check_owner_can_deny(postgres_server)
+
+
+def test_the_tracking_server_cannot_be_made_to_read_the_bucket(postgres_server: TeamServer) -> None:
+    security.check_the_tracking_server_cannot_read_the_bucket(postgres_server)
+
+
+def test_only_the_server_chooses_artifact_locations(postgres_server: TeamServer) -> None:
+    security.check_artifact_locations_are_the_servers(postgres_server)

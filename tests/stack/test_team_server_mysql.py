@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from tests.helpers import REPO_ROOT
+from tests.stack import security
 from tests.stack.conftest import TeamServer
 
 pytestmark = pytest.mark.e2e
@@ -79,3 +80,19 @@ def test_iris_on_mysql_and_s3(mysql_server: TeamServer) -> None:
         columns=["sepal_length", "sepal_width", "petal_length", "petal_width"],
     )
     assert list(model.predict(rows)) == ["setosa"]
+
+
+def test_only_a_runs_owner_writes_to_it(mysql_server: TeamServer) -> None:
+    security.check_writes_need_ownership(mysql_server)
+
+
+def test_an_owner_shuts_another_user_out_with_deny(mysql_server: TeamServer) -> None:
+    security.check_owner_can_deny(mysql_server)
+
+
+def test_the_tracking_server_cannot_be_made_to_read_the_bucket(mysql_server: TeamServer) -> None:
+    security.check_the_tracking_server_cannot_read_the_bucket(mysql_server)
+
+
+def test_only_the_server_chooses_artifact_locations(mysql_server: TeamServer) -> None:
+    security.check_artifact_locations_are_the_servers(mysql_server)
