@@ -74,6 +74,9 @@ TEMPERATURE_SCALE_C = 5.0
 MAX_RANDOM_STATE = 2**32 - 1
 
 
+MIN_COMPONENTS = 2
+
+
 class ParameterError(ValueError):
     """A parameter value outside its type or range; names the parameter and what is allowed."""
 
@@ -121,7 +124,7 @@ class TrainParams:
     random_state: int = 42
 
     def __post_init__(self) -> None:
-        _require_int("n_components", self.n_components, 2, len(FEATURES))
+        _require_int("n_components", self.n_components, MIN_COMPONENTS, len(FEATURES))
         _require_fraction("diversity", self.diversity, low_open=False)
         if self.diversity == 1.0:
             raise ParameterError(
@@ -296,6 +299,11 @@ def budget_rank(level: str) -> int:
 
 def fit_pca(features: pd.DataFrame, params: TrainParams) -> Pipeline:
     """Standardise every feature, then PCA with ``n_components`` components."""
+    if len(features) <= MIN_COMPONENTS:
+        raise DataError(
+            f"the cities file holds {len(features)} cities; the recommender needs at least "
+            f"{MIN_COMPONENTS + 1} to fit {MIN_COMPONENTS} components: use a fuller file"
+        )
     if len(features) <= params.n_components:
         raise ParameterError(
             "n_components",

@@ -376,13 +376,21 @@ class TimeSplit:
 def time_split(features: pd.DataFrame, target: pd.Series, backtest_fraction: float) -> TimeSplit:
     """Split the forecast origins by time: the last ``backtest_fraction`` are the backtest.
 
-    Raises ``ParameterError`` when the backtest would leave fewer than ``MIN_TRAIN_ROWS``
+    Raises ``DataError`` when the history is too short for any split, and
+    ``ParameterError`` when this fraction would leave fewer than ``MIN_TRAIN_ROWS``
     training rows or hold no row at all.
     """
     complete = features[list(NUMERIC_FEATURES)].notna().all(axis=1) & target.notna()
     usable = np.flatnonzero(complete.to_numpy())
     n_test = int(np.ceil(backtest_fraction * len(usable)))
     n_train = len(usable) - n_test
+    if len(usable) < MIN_TRAIN_ROWS + 1:
+        # No backtest_fraction could help: the file itself is too short.
+        raise DataError(
+            f"the data holds {len(usable)} usable daily rows (rows with every feature and "
+            f"a known target); training needs at least {MIN_TRAIN_ROWS} and the backtest "
+            "at least one more: use a longer price history"
+        )
     if n_test < 1 or n_train < MIN_TRAIN_ROWS:
         raise ParameterError(
             "backtest_fraction",

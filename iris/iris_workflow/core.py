@@ -30,10 +30,14 @@ MAX_N_ESTIMATORS = 10_000
 class ParameterError(ValueError):
     """A parameter value outside its type or range; names the parameter and what is allowed."""
 
-    def __init__(self, name: str, value: object, allowed: str) -> None:
+    def __init__(
+        self, name: str, value: object, allowed: str, options: tuple[str, ...] = ()
+    ) -> None:
         self.name = name
         self.value = value
         self.allowed = allowed
+        # The parameters a user changes to fix it, when ``name`` is not one by itself.
+        self.options = options or (name,)
         super().__init__(f"{name}={value!r} is not allowed: {allowed}")
 
 
@@ -139,7 +143,8 @@ def validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
         rows = [int(i) + 1 for i in np.flatnonzero(empty.to_numpy())[:5]]
         raise DataError(f"column {TARGET!r} is empty in data row(s) {rows}")
     if labels.nunique() < 2:
-        raise DataError(f"column {TARGET!r} needs at least two classes, found {labels.unique()}")
+        found = ", ".join(sorted(map(str, labels.unique())))
+        raise DataError(f"column {TARGET!r} needs at least two classes, found only {found}")
     clean[TARGET] = labels.astype(object)
     return clean.reset_index(drop=True)
 
@@ -191,6 +196,16 @@ def split_frame(
     """Stratified train / held-out split; every class must appear on both sides."""
     n_rows = len(frame)
     n_classes = frame[TARGET].nunique()
+    # A class with a single row cannot appear on both sides whatever test_size is: that
+    # is the data file's problem, checked first.
+    smallest_class = int(frame[TARGET].value_counts().min())
+    if smallest_class < 2:
+        counts = ", ".join(
+            f"{name} {count}" for name, count in frame[TARGET].value_counts().items()
+        )
+        raise DataError(
+            f"every class needs at least two rows to appear in both splits; the data holds {counts}"
+        )
     n_test = int(np.ceil(test_size * n_rows))
     if n_test < n_classes or n_rows - n_test < n_classes:
         raise ParameterError(
@@ -198,12 +213,6 @@ def split_frame(
             test_size,
             f"leaves {n_test} held-out and {n_rows - n_test} training rows out of {n_rows}; "
             f"each side needs at least one row of each of the {n_classes} classes",
-        )
-    smallest_class = int(frame[TARGET].value_counts().min())
-    if smallest_class < 2:
-        raise DataError(
-            f"every class needs at least two rows to appear in both splits; "
-            f"class counts are {frame[TARGET].value_counts().to_dict()}"
         )
     from sklearn.model_selection import train_test_split
 

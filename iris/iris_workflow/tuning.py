@@ -73,11 +73,18 @@ class TuneParams:
     random_state: int = 42
 
     def __post_init__(self) -> None:
+        both = ("max_leaf_nodes_grid", "max_depth_grid")
+        shape = f"{len(self.max_leaf_nodes)} x {len(self.max_depth)}"
         if not self.max_leaf_nodes or not self.max_depth:
-            raise ParameterError("grid", self.size, "needs at least one value per hyperparameter")
+            raise ParameterError(
+                "grid", shape, "needs at least one value per hyperparameter", options=both
+            )
         if self.size > MAX_CONFIGURATIONS:
             raise ParameterError(
-                "grid", self.size, f"has more than {MAX_CONFIGURATIONS} configurations"
+                "grid",
+                shape,
+                f"makes {self.size} configurations; at most {MAX_CONFIGURATIONS} are allowed",
+                options=both,
             )
         if (
             isinstance(self.cv_folds, bool)

@@ -94,6 +94,13 @@ def test_the_tuned_model_goes_to_evaluate_and_register_as_trains_does(store: Sto
         (["--max-leaf-nodes-grid", "1,2"], ["--max-leaf-nodes-grid", "[2, 10000]; got 1"]),
         (["--max-leaf-nodes-grid", "a"], ["'a' is not an integer"]),
         (["--cv-folds", "1"], ["--cv-folds", "must be an integer in [2, 20]"]),
+        (
+            ["--max-leaf-nodes-grid", "2..1001", "--max-depth-grid", "1..101"],
+            [
+                "Invalid value for --max-leaf-nodes-grid / --max-depth-grid: grid='1000 x 101': "
+                "makes 101000 configurations; at most 100000 are allowed"
+            ],
+        ),
         (["--cv-folds", "five"], ["'five' is not a valid integer"]),
         (["--test-size", "1.5"], ["--test-size", "(0, 1)"]),
         (["--cv-folds", "20", "--test-size", "0.9"], ["--cv-folds", "use at most 5 folds"]),

@@ -237,6 +237,10 @@ def test_features_and_pca() -> None:
     assert {"pc1", "pc2", "pc3"} <= set(catalog.columns)
     with pytest.raises(core.ParameterError, match="number of cities"):
         core.fit_pca(features, core.TrainParams(n_components=5))
+    # Two cities leave no n_components that could work: the file is what is short.
+    with pytest.raises(core.DataError, match="holds 2 cities") as caught:
+        core.fit_pca(features.head(2), core.TrainParams(n_components=2))
+    assert "n_components" not in str(caught.value)
 
 
 # --- ranking --------------------------------------------------------------------------

@@ -165,6 +165,19 @@ def test_time_split_refuses_a_backtest_that_leaves_too_little_training() -> None
         core.time_split(features, target, 0.5)
 
 
+def test_a_history_too_short_for_any_split_blames_the_data_not_the_fraction() -> None:
+    features = core.build_features(prices_table(200))
+    target = core.future_log_return(features["Close"], 1)
+    for fraction in (0.01, 0.3, 0.9):
+        with pytest.raises(core.DataError) as caught:
+            core.time_split(features, target, fraction)
+        message = str(caught.value)
+        assert "backtest_fraction" not in message
+        assert "usable daily rows" in message
+        assert "use a longer price history" in message
+        assert "\n" not in message
+
+
 def test_training_rows_only_include_targets_observed_by_the_origin() -> None:
     usable = np.arange(60, 100)
     rows = core.training_rows_before(usable, origin=90, horizon=5)

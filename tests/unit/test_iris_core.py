@@ -106,8 +106,9 @@ def test_validate_frame_rejects_empty_table_missing_labels_and_single_class() ->
     blank.loc[0, core.TARGET] = None
     with pytest.raises(core.DataError, match="empty in data row"):
         core.validate_frame(blank)
-    with pytest.raises(core.DataError, match="at least two classes"):
+    with pytest.raises(core.DataError, match="at least two classes") as caught:
         core.validate_frame(tiny_frame().assign(species="setosa"))
+    assert str(caught.value).endswith("found only setosa")  # no pandas array repr
 
 
 def test_split_is_stratified_seeded_and_complete() -> None:
@@ -132,6 +133,18 @@ def test_split_rejects_test_size_that_empties_a_side() -> None:
         core.split_frame(tiny_frame(), test_size=0.05, random_state=0)
     assert caught.value.name == "test_size"
     assert "held-out" in caught.value.allowed
+
+
+def test_a_class_with_one_row_blames_the_data_in_plain_words() -> None:
+    frame = tiny_frame()
+    one_setosa = pd.concat([frame[frame[core.TARGET] != "setosa"], frame.head(1)])
+    assert (one_setosa[core.TARGET] == "setosa").sum() == 1
+    for test_size in (0.05, 0.3, 0.5):
+        with pytest.raises(core.DataError) as caught:
+            core.split_frame(one_setosa, test_size=test_size, random_state=0)
+        message = str(caught.value)
+        assert message.endswith("the data holds versicolor 4, virginica 4, setosa 1")
+        assert "{" not in message  # no pandas / dict reprs
 
 
 # -- models -----------------------------------------------------------------------------
