@@ -27,9 +27,20 @@ class InvalidParametersError(ValueError):
 
 
 def checkpoint() -> None:
-    """Call after a command has validated its options and before it does any work."""
+    """Call after a command has validated its options and before it does any work.
+
+    Outside a check, the work begins here: a brand-new sqlite tracking store is created
+    first, one step at a time (``lifecycle.store``)."""
     if _CHECKING.get():
         raise ParametersChecked
+    import click
+
+    from lifecycle.store import StoreBusyError, prepare_tracking_store
+
+    try:
+        prepare_tracking_store()
+    except StoreBusyError as error:
+        raise click.ClickException(str(error)) from error
 
 
 def option_arguments(parameters: dict[str, str]) -> list[str]:
