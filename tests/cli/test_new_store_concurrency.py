@@ -18,18 +18,30 @@ STEPS = 3
 def test_steps_started_together_on_a_new_store_all_succeed(tmp_path: Path) -> None:
     database = tmp_path / "fresh" / "mlflow.db"
     env = {key: value for key, value in os.environ.items() if not key.startswith("MLFLOW_")}
-    env.pop("PYTHONPATH", None)
     env.update(
         {
             "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
             "MLFLOW_TRACKING_URI": f"sqlite:///{database}",
             "MLFLOW_EXPERIMENT_NAME": "new-store",
+            # The project's package, run from a scratch folder: the artifacts (./mlruns
+            # beside a sqlite store) land under tmp_path, not in the repository.
+            "PYTHONPATH": str(REPO_ROOT / "iris"),
         }
     )
+    data = REPO_ROOT / "datasets" / "iris.csv"
     steps = [
         subprocess.Popen(
-            [sys.executable, "-m", "iris_workflow", "train", "--random-state", str(seed)],
-            cwd=REPO_ROOT / "iris",
+            [
+                sys.executable,
+                "-m",
+                "iris_workflow",
+                "train",
+                "--random-state",
+                str(seed),
+                "--data-path",
+                str(data),
+            ],
+            cwd=tmp_path,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -47,3 +59,4 @@ def test_steps_started_together_on_a_new_store_all_succeed(tmp_path: Path) -> No
         (integrity,) = db.execute("PRAGMA integrity_check").fetchone()
     assert statuses == ["FINISHED"] * STEPS
     assert integrity == "ok"
+    assert (tmp_path / "mlruns").is_dir()
