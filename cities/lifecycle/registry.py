@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING
 from lifecycle.promotion import ChampionState, Measurement, Verdict, contest_winner, verdict
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mlflow import MlflowClient
     from mlflow.entities.model_registry import ModelVersion
 
@@ -177,7 +179,7 @@ def ensure_own_kind(client: MlflowClient, model_name: str, project: str) -> bool
             f"model name {model_name!r} holds version(s) not registered by the {project} "
             f"project: {', '.join(foreign[:5])}; choose another model_name"
         )
-    client.set_registered_model_tag(model_name, PROJECT_TAG, project)
+    _claim(client, model_name, project)
     return True
 
 
@@ -254,14 +256,24 @@ def _settle(
 
 
 def _set_alias(client: MlflowClient, model_name: str, alias: str, version: str) -> None:
-    """Move an alias. MLflow's SQL store writes an alias as read-then-insert, so two
-    steps moving the same alias at once can collide on its unique key; the loser
-    retries (a few times, then the error stands)."""
+    """Move an alias, retrying a collision on its unique key (``_write``)."""
+    _write(lambda: client.set_registered_model_alias(model_name, alias, version))
+
+
+def _claim(client: MlflowClient, model_name: str, project: str) -> None:
+    """Tag the registered model with its project, retrying a collision (``_write``)."""
+    _write(lambda: client.set_registered_model_tag(model_name, PROJECT_TAG, project))
+
+
+def _write(write: Callable[[], object]) -> None:
+    """One registry write. MLflow's SQL store writes an alias or a model tag as
+    read-then-insert, so two steps writing the same one at once can collide on its
+    unique key; the loser retries (a few times, then the error stands)."""
     from mlflow.exceptions import MlflowException
 
     for attempt in range(ALIAS_RETRIES):
         try:
-            client.set_registered_model_alias(model_name, alias, version)
+            write()
             return
         except MlflowException as error:
             collided = re.search(r"unique|duplicate|integrity", str(error), re.IGNORECASE)
@@ -328,7 +340,7 @@ def register_and_promote(
     registered = mlflow.register_model(model_uri, model_name, tags=tags)
     version = str(registered.version)
     try:
-        client.set_registered_model_tag(model_name, PROJECT_TAG, project)
+        _claim(client, model_name, project)
         _set_alias(client, model_name, CHALLENGER, version)
         after = _settle(client, model_name, baseline, project, metric, higher_is_better)
     finally:
