@@ -1,4 +1,4 @@
-"""Fetches the pinned copies of the external datasets and returns a verified local path.
+"""The pinned external datasets: fetches a verified local copy and returns its path.
 
 A dataset is found, in this order:
 1. in the cache, ``datasets/cache/<dataset>/<file>`` (git-ignored);
@@ -9,7 +9,8 @@ A dataset is found, in this order:
 
 Every file is checked against its pinned sha256 before it is used. With no network and
 no mirror, the error names both ways to supply the file. Standard library only, so
-every project's environment can run it: ``python datasets/fetch.py gold_prices``.
+every project's environment can run it: ``python -m lifecycle.datasets gold_prices``.
+Part of the step kit, so each project folder carries it and imports it by name.
 """
 
 from __future__ import annotations
@@ -27,7 +28,19 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 MIRROR_ENV = "DATASETS_MIRROR"
-REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _repository_root() -> Path:
+    """The nearest folder above this kit that holds ``datasets/``: the repository root,
+    for the kit itself (``lifecycle/``) and for a project's copy (``iris/lifecycle/``)."""
+    here = Path(__file__).resolve().parent
+    for folder in here.parents:
+        if (folder / "datasets").is_dir():
+            return folder
+    return here.parent
+
+
+REPOSITORY_ROOT = _repository_root()
 CACHE_DIR = REPOSITORY_ROOT / "datasets" / "cache"
 DOWNLOAD_TIMEOUT_SECONDS = 60.0
 _BLOCK = 1 << 16

@@ -10,20 +10,19 @@ hidden entries and Python byte code.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import logging
 import subprocess
-import sys
-import threading
 from pathlib import Path
-from types import ModuleType
 
 import yaml
 
+from lifecycle import datasets
+
 logger = logging.getLogger(__name__)
 
-# Code outside a project folder that the projects run: the pinned-dataset fetcher.
-SHARED_CODE: tuple[str, ...] = ("datasets/fetch.py",)
+# Code outside a project folder that the projects run. There is none: each folder carries
+# its copy of the step kit (dataset pins included), which its own hash covers.
+SHARED_CODE: tuple[str, ...] = ()
 DATA_PATH_PARAMETER = "data_path"
 _BLOCK = 1 << 16
 _GIT_TIMEOUT_SECONDS = 30
@@ -101,24 +100,6 @@ def env_sha256(project_dir: Path) -> str:
     return file_sha256(path)
 
 
-_FETCH_MODULE = "orchestrator_datasets_fetch"
-_import_lock = threading.Lock()
-
-
-def _fetch_module(repository_root: Path) -> ModuleType:
-    """``datasets/fetch.py``, loaded once (chains ask for it from several threads)."""
-    with _import_lock:
-        module = sys.modules.get(_FETCH_MODULE)
-        if module is None:
-            spec = importlib.util.spec_from_file_location(
-                _FETCH_MODULE, repository_root / "datasets" / "fetch.py"
-            )
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[_FETCH_MODULE] = module  # dataclasses look their module up here
-            spec.loader.exec_module(module)
-        return module
-
-
 def data_sha256(project: str, parameters: dict[str, str], repository_root: Path) -> dict[str, str]:
     """The sha256 of the data a step reads, keyed by where it comes from.
 
@@ -136,7 +117,7 @@ def data_sha256(project: str, parameters: dict[str, str], repository_root: Path)
         if not path.is_file():
             return {data_path: "missing"}
         return {data_path: file_sha256(path)}
-    pinned = _fetch_module(repository_root).PINNED.get(project)
+    pinned = datasets.PINNED.get(project)
     if pinned is None:
         return {}
     return {f"pinned:{pinned.relative_path}": pinned.sha256}

@@ -8,13 +8,14 @@ parameter names in kebab case (``n_components`` is ``--n-components``).
 from __future__ import annotations
 
 import logging
-import sys
 
 import click
 
 from cities_workflow import core
 from lifecycle.checks import checkpoint
-from lifecycle.failures import record_failure
+from lifecycle.command import StepError, configure_logging, run
+from lifecycle.command import validated as _validated
+from lifecycle.models import ModelUriError, ensure_registrable
 
 logger = logging.getLogger("cities_workflow")
 
@@ -22,29 +23,11 @@ DEFAULTS = core.TrainParams()
 DEFAULT_GATE = core.GateParams()
 
 
-class StepError(click.ClickException):
-    """A failure that ends the step with exit code 1 and a one-line reason."""
-
-
-def _validated(build, *args, **kwargs):
-    """Run a validating constructor, turning its complaint into a click parameter error."""
-    try:
-        return build(*args, **kwargs)
-    except core.ParameterError as error:
-        raise click.BadParameter(
-            f"{error.name}={error.value!r}: {error.allowed}",
-            param_hint=f"--{error.name.replace('_', '-')}",
-        ) from error
-
-
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
 def cli(verbose: bool) -> None:
     """Train, evaluate and register the travel-city recommender."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(verbose)
 
 
 @cli.command()
@@ -146,7 +129,7 @@ def evaluate(model_uri: str) -> None:
     try:
         ref = tracking.resolve_model(model_uri)
         run_id, metrics = tracking.log_evaluation(ref)
-    except tracking.ModelUriError as error:
+    except ModelUriError as error:
         raise StepError(str(error)) from error
     click.echo(
         f"cities evaluate: run_id={run_id} training_run_id={ref.training_run_id} "
@@ -182,10 +165,10 @@ def register(model_uri: str, model_name: str, min_explained_variance: float) -> 
     from lifecycle.registry import RegistryError
 
     try:
-        tracking.ensure_registrable(model_uri)
+        ensure_registrable(model_uri)
         ref = tracking.resolve_model(model_uri)
         run_id, decision, registration = tracking.register_if_good(ref, model_name, gate)
-    except (tracking.ModelUriError, RegistryError) as error:
+    except (ModelUriError, RegistryError) as error:
         raise StepError(str(error)) from error
     click.echo(
         f"cities register: run_id={run_id} version={registration.version or 'none'} "
@@ -194,29 +177,8 @@ def register(model_uri: str, model_name: str, min_explained_variance: float) -> 
 
 
 def main() -> None:
-    """Console entry: run the group, and tag the step's MLflow run when it fails."""
-    try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Exit as done:
-        sys.exit(done.exit_code)
-    except click.ClickException as error:
-        error.show()
-        record_failure(error.format_message())
-        sys.exit(error.exit_code)
-    except click.Abort:
-        click.echo("Aborted!", err=True)
-        sys.exit(1)
-    except Exception as error:
-        # MLflow is imported lazily: an MLflow error can only come after it was imported.
-        mlflow_exceptions = sys.modules.get("mlflow.exceptions")
-        if mlflow_exceptions is None or not isinstance(error, mlflow_exceptions.MlflowException):
-            raise
-        from lifecycle.failures import tracking_failure_message
-
-        message = tracking_failure_message(error)
-        click.echo(f"Error: {message}", err=True)
-        record_failure(message)
-        sys.exit(1)
+    """Console entry: run the commands; a failure ends with one line and its exit code."""
+    run(cli)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from lifecycle.errors import DataError, ParameterError
+
 ACTIVITIES: tuple[str, ...] = (
     "culture",
     "adventure",
@@ -75,20 +77,6 @@ MAX_RANDOM_STATE = 2**32 - 1
 
 
 MIN_COMPONENTS = 2
-
-
-class ParameterError(ValueError):
-    """A parameter value outside its type or range; names the parameter and what is allowed."""
-
-    def __init__(self, name: str, value: object, allowed: str) -> None:
-        self.name = name
-        self.value = value
-        self.allowed = allowed
-        super().__init__(f"{name}={value!r} is not allowed: {allowed}")
-
-
-class DataError(ValueError):
-    """A city table that cannot be used; the message names the column and rows at fault."""
 
 
 class PreferenceError(ValueError):

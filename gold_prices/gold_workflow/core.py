@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from lifecycle.errors import DataError, ParameterError
 from lifecycle.promotion import format_value
 
 if TYPE_CHECKING:
@@ -55,20 +56,6 @@ MAX_HORIZON = 63
 MAX_RANDOM_STATE = 2**32 - 1
 PARTIAL_BAR_VOLUME_RATIO = 0.5
 PARTIAL_BAR_REFERENCE_ROWS = 20
-
-
-class ParameterError(ValueError):
-    """A parameter value outside its type or range; names the parameter and what is allowed."""
-
-    def __init__(self, name: str, value: object, allowed: str) -> None:
-        self.name = name
-        self.value = value
-        self.allowed = allowed
-        super().__init__(f"{name}={value!r} is not allowed: {allowed}")
-
-
-class DataError(ValueError):
-    """Price data that cannot be used; the message names the column and rows at fault."""
 
 
 def _require_int(name: str, value: object, minimum: int, maximum: int) -> None:

@@ -12,19 +12,22 @@ from __future__ import annotations
 import io
 import logging
 import math
-import re
 import tempfile
 import warnings
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-import lifecycle
 from gold_workflow import core
-from lifecycle import registry
+from lifecycle import models, registry
+from lifecycle.models import (
+    ModelRef,
+    ModelUriError,
+    log_figure,
+    log_new_params,
+)
 from lifecycle.promotion import Measurement, format_value
 
 logger = logging.getLogger(__name__)
@@ -39,38 +42,13 @@ GATE_METRIC = "backtest_mase"
 KEY_METRICS = ("backtest_mase", "backtest_mae", "naive_mae", "backtest_directional_accuracy")
 # What the served model needs, pinned to the versions it was trained with.
 INFERENCE_PACKAGES = ("mlflow", "scikit-learn", "skops", "numpy", "pandas", "scipy")
+# The served model imports the step kit too (format_value, errors): models.code_paths.
 PACKAGE_DIR = Path(__file__).resolve().parent
-# The served model imports the step kit too (format_value), so it travels with the model.
-KIT_DIR = Path(lifecycle.__file__).resolve().parent
 
 
-class ModelUriError(ValueError):
-    """A model URI that does not name a gold_prices model the steps can use."""
-
-
-@dataclass(frozen=True)
-class ModelRef:
-    """A model URI together with the training run that produced it."""
-
-    uri: str
-    training_run_id: str
-
-
-def pip_requirements() -> list[str]:
-    """Explicit requirements, so ``log_model`` does not spend seconds inferring them."""
-    return [f"{package}=={version(package)}" for package in INFERENCE_PACKAGES]
-
-
-def log_new_params(run_id: str, params: dict[str, object]) -> None:
-    """Log the parameters the run does not have yet (``mlflow run`` logs the raw ones)."""
-    import mlflow
-    from mlflow.entities import Param
-
-    client = mlflow.MlflowClient()
-    existing = client.get_run(run_id).data.params
-    new = [Param(key, str(value)) for key, value in params.items() if key not in existing]
-    if new:
-        client.log_batch(run_id, params=new)
+def resolve_model(model_uri: str) -> ModelRef:
+    """Check that ``model_uri`` names a logged model and find its training run."""
+    return models.resolve_model(model_uri, needs="its backtest")
 
 
 @dataclass(frozen=True)
@@ -86,17 +64,6 @@ class TrainingRecord:
     backtest: core.Backtest
     metrics: dict[str, float]
     n_final_rows: int
-
-
-def log_figure(figure: object, artifact_file: str) -> None:
-    """Log a matplotlib figure to the active run, then free it."""
-    import matplotlib.pyplot as plt
-    import mlflow
-
-    try:
-        mlflow.log_figure(figure, artifact_file)
-    finally:
-        plt.close(figure)
 
 
 def log_training(record: TrainingRecord, final_model: object) -> str:
@@ -191,43 +158,8 @@ def log_forecaster(final_model: object, horizon: int, prices: pd.DataFrame) -> N
             model_config={"horizon": horizon, "trusted_types": trusted},
             signature=serving.signature(),
             input_example=serving.input_example(prices),
-            pip_requirements=pip_requirements(),
-            code_paths=[str(PACKAGE_DIR), str(KIT_DIR)],
-        )
-
-
-def resolve_model(model_uri: str) -> ModelRef:
-    """Check that ``model_uri`` names a logged model and find its training run."""
-    import mlflow
-    from mlflow.exceptions import MlflowException
-
-    if not model_uri.startswith(("runs:/", "models:/")):
-        raise ModelUriError(
-            f"model_uri {model_uri!r} is not a model URI: use runs:/<run_id>/model "
-            f"or models:/<name>@<alias>"
-        )
-    try:
-        info = mlflow.models.get_model_info(model_uri)
-    except (MlflowException, OSError) as error:
-        raise ModelUriError(
-            f"model_uri {model_uri!r} does not name an existing model: {error}"
-        ) from error
-    if not info.run_id:
-        raise ModelUriError(
-            f"model_uri {model_uri!r} has no training run to read its backtest from"
-        )
-    return ModelRef(uri=model_uri, training_run_id=info.run_id)
-
-
-_LOGGED_MODEL_URI = re.compile(r"models:/m-[0-9a-f]+")
-
-
-def ensure_registrable(model_uri: str) -> None:
-    """Register takes a trained model, not a version that the registry already holds."""
-    if model_uri.startswith("models:/") and not _LOGGED_MODEL_URI.fullmatch(model_uri):
-        raise ModelUriError(
-            f"model_uri {model_uri!r} names a registered model version; register takes the "
-            f"model of a training run: runs:/<run_id>/model (or its models:/m-<id> URI)"
+            pip_requirements=models.pip_requirements(INFERENCE_PACKAGES),
+            code_paths=models.code_paths(PACKAGE_DIR),
         )
 
 

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from lifecycle.errors import DataError, ParameterError
+
 if TYPE_CHECKING:
     from sklearn.base import ClassifierMixin
 
@@ -25,24 +27,6 @@ MODEL_KINDS: tuple[str, ...] = ("decision_tree", "logistic_regression", "random_
 GATE_METRICS: tuple[str, ...] = ("accuracy", "precision_weighted", "recall_weighted", "f1_weighted")
 MAX_RANDOM_STATE = 2**32 - 1  # scikit-learn's limit for an integer seed
 MAX_N_ESTIMATORS = 10_000
-
-
-class ParameterError(ValueError):
-    """A parameter value outside its type or range; names the parameter and what is allowed."""
-
-    def __init__(
-        self, name: str, value: object, allowed: str, options: tuple[str, ...] = ()
-    ) -> None:
-        self.name = name
-        self.value = value
-        self.allowed = allowed
-        # The parameters a user changes to fix it, when ``name`` is not one by itself.
-        self.options = options or (name,)
-        super().__init__(f"{name}={value!r} is not allowed: {allowed}")
-
-
-class DataError(ValueError):
-    """A data set that cannot be used as the iris table; the message says what is wrong."""
 
 
 def _require_int(name: str, value: object, minimum: int, maximum: int | None = None) -> None:

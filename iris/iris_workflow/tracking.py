@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 import warnings
-from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 
 import pandas as pd
 
 from iris_workflow import core, tuning
-from lifecycle import registry
+from lifecycle import models, registry
+from lifecycle.models import (
+    ModelRef,
+    ModelUriError,
+    log_figure,
+    log_new_params,
+)
 from lifecycle.promotion import Measurement
 
 logger = logging.getLogger(__name__)
@@ -35,26 +38,14 @@ CHAMPION = registry.CHAMPION
 CHALLENGER = registry.CHALLENGER
 # The metrics the orchestrator's summary shows for an iris training run.
 KEY_METRICS = ("test_accuracy", "test_f1_weighted")
-# What a served iris model needs, pinned to the versions it was trained with.
 PACKAGE_DIR = Path(__file__).resolve().parent
+# What a served iris model needs, pinned to the versions it was trained with.
 INFERENCE_PACKAGES = ("mlflow", "scikit-learn", "skops", "numpy", "pandas", "scipy")
 
 
-class ModelUriError(ValueError):
-    """A model URI that does not name an existing model the iris steps can use."""
-
-
-@dataclass(frozen=True)
-class ModelRef:
-    """A model URI together with the training run that produced it."""
-
-    uri: str
-    training_run_id: str
-
-
-def pip_requirements() -> list[str]:
-    """Explicit requirements, so ``log_model`` does not spend seconds inferring them."""
-    return [f"{package}=={version(package)}" for package in INFERENCE_PACKAGES]
+def resolve_model(model_uri: str) -> ModelRef:
+    """Check that ``model_uri`` names a logged model and find its training run."""
+    return models.resolve_model(model_uri, needs="its split")
 
 
 def skops_trusted_types(classifier: object) -> list[str]:
@@ -62,33 +53,6 @@ def skops_trusted_types(classifier: object) -> list[str]:
     import skops.io
 
     return list(skops.io.get_untrusted_types(data=skops.io.dumps(classifier)))
-
-
-def log_new_params(run_id: str, params: dict[str, object]) -> None:
-    """Log the parameters the run does not have yet.
-
-    ``mlflow run`` already logs the entry point's parameters as given on the command
-    line (``03`` stays ``03``); logging the parsed value again would be refused as a change.
-    """
-    import mlflow
-    from mlflow.entities import Param
-
-    client = mlflow.MlflowClient()
-    existing = client.get_run(run_id).data.params
-    new = [Param(key, str(value)) for key, value in params.items() if key not in existing]
-    if new:
-        client.log_batch(run_id, params=new)
-
-
-def log_figure(figure: object, artifact_file: str) -> None:
-    """Log a matplotlib figure to the active run, then free it."""
-    import matplotlib.pyplot as plt
-    import mlflow
-
-    try:
-        mlflow.log_figure(figure, artifact_file)
-    finally:
-        plt.close(figure)
 
 
 def log_training(
@@ -290,48 +254,15 @@ def _record_model(
         flavor=flavor,
         sk_model=classifier,
         name=MODEL_ARTIFACT,
-        code_paths=[str(PACKAGE_DIR)],
+        code_paths=models.code_paths(PACKAGE_DIR),
         signature=infer_signature(
             train[features],
             pd.Series(classifier.predict(train[features]), name=core.TARGET, dtype=str),
         ),
         input_example=train[features].head(3),
-        pip_requirements=pip_requirements(),
+        pip_requirements=models.pip_requirements(INFERENCE_PACKAGES),
         skops_trusted_types=skops_trusted_types(classifier),
     )
-
-
-def resolve_model(model_uri: str) -> ModelRef:
-    """Check that ``model_uri`` names a logged model and find its training run."""
-    import mlflow
-    from mlflow.exceptions import MlflowException
-
-    if not model_uri.startswith(("runs:/", "models:/")):
-        raise ModelUriError(
-            f"model_uri {model_uri!r} is not a model URI: use runs:/<run_id>/model "
-            f"or models:/<name>@<alias>"
-        )
-    try:
-        info = mlflow.models.get_model_info(model_uri)
-    except (MlflowException, OSError) as error:
-        raise ModelUriError(
-            f"model_uri {model_uri!r} does not name an existing model: {error}"
-        ) from error
-    if not info.run_id:
-        raise ModelUriError(f"model_uri {model_uri!r} has no training run to read its split from")
-    return ModelRef(uri=model_uri, training_run_id=info.run_id)
-
-
-_LOGGED_MODEL_URI = re.compile(r"models:/m-[0-9a-f]+")
-
-
-def ensure_registrable(model_uri: str) -> None:
-    """Register takes a trained model, not a version that the registry already holds."""
-    if model_uri.startswith("models:/") and not _LOGGED_MODEL_URI.fullmatch(model_uri):
-        raise ModelUriError(
-            f"model_uri {model_uri!r} names a registered model version; register takes the "
-            f"model of a training run: runs:/<run_id>/model (or its models:/m-<id> URI)"
-        )
 
 
 def load_heldout(ref: ModelRef) -> pd.DataFrame:

@@ -127,7 +127,7 @@ def test_run_register_and_serve_the_champion(
     [
         (["horizon=0"], ["horizon=0", "from 1 to 63"]),
         (["backtest_fraction=abc"], ["--backtest-fraction", "'abc' is not a valid float"]),
-        (["data_path=no/such.csv"], ["'no/such.csv' is not a file"]),
+        (["data_path=no/such.csv"], ["'no/such.csv' does not exist"]),
         (["data_path=tests/data/gold_comma_separated.csv"], ["another separator than ';'"]),
     ],
 )

@@ -35,7 +35,6 @@ def scratch(tmp_path: Path) -> Path:
     shutil.copytree(REPO_ROOT / "orchestrator", root / "orchestrator")
     shutil.copytree(REPO_ROOT / "lifecycle", root / "lifecycle")
     (root / "datasets").mkdir()
-    shutil.copy(REPO_ROOT / "datasets" / "fetch.py", root / "datasets" / "fetch.py")
     for name in ("MLproject", "conda.yaml"):
         shutil.copy(REPO_ROOT / name, root / name)
     shutil.copytree(TOY, root / "toy")

@@ -1,5 +1,5 @@
-"""Unit tests of datasets/fetch.py: cache, mirror, download, sha256 checks and the
-message shown when neither network nor mirror can supply a file."""
+"""Unit tests of the step kit's lifecycle/datasets.py: cache, mirror, download, sha256
+checks and the message shown when neither network nor mirror can supply a file."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from gold_workflow.data import fetcher
+from lifecycle import datasets as fetch
 from tests.helpers import REPO_ROOT, free_port
 
-fetch = fetcher()
 CONTENT = b"Date;Open;High;Low;Close;Volume\r\n2004.06.11 00:00;384;384.8;382.8;384.1;272\r\n"
 
 

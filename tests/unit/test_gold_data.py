@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from gold_workflow import core
-from gold_workflow.data import DATASET, fetcher, locate, read_gold_csv
+from gold_workflow.data import DATASET, locate, read_gold_csv
+from lifecycle import datasets
 
 HEADER = "Date;Open;High;Low;Close;Volume\r\n"
 ROWS = (
@@ -91,14 +92,14 @@ def test_a_data_path_is_resolved_against_the_root(tmp_path: Path) -> None:
     source = locate("data/XAU_1d_data.csv", root=tmp_path)
     assert source.path == path
     assert not source.pinned
-    with pytest.raises(core.DataError, match="is not a file"):
+    with pytest.raises(core.DataError, match=r"'data/missing\.csv' does not exist"):
         locate("data/missing.csv", root=tmp_path)
 
 
 def test_without_network_or_mirror_the_error_says_how_to_supply_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fetch = fetcher()
+    fetch = datasets
     offline = dataclasses.replace(fetch.PINNED[DATASET], url="http://127.0.0.1:9/XAU.csv")
     monkeypatch.setitem(fetch.PINNED, DATASET, offline)
     monkeypatch.setattr(fetch, "CACHE_DIR", tmp_path / "cache")

@@ -141,9 +141,9 @@ def test_iris_csv_is_exactly_what_scikit_learn_bundles_and_the_card_says() -> No
 
 
 def load_fetcher():
-    from gold_workflow.data import fetcher
+    from lifecycle import datasets
 
-    return fetcher()
+    return datasets
 
 
 @pytest.mark.parametrize("name", sorted(load_fetcher().PINNED))

@@ -1,0 +1,72 @@
+# Generated from lifecycle/command.py by python -m lifecycle.sync; edit the source.
+"""What every step's click command shares: the step failure, parameter errors as click
+errors, logging set-up, and the console entry that turns any failure into one line, an
+exit code and the run's ``failure_reason``.
+
+Exit codes: 0 done; 1 the step failed (``StepError``, an MLflow error); 2 an option was
+refused before any work (click's usage error).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from lifecycle.errors import ParameterError
+from lifecycle.failures import record_failure, tracking_failure_message
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+T = TypeVar("T")
+
+
+class StepError(click.ClickException):
+    """A failure that ends the step with exit code 1 and a one-line reason."""
+
+
+def validated(build: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a validating constructor, turning its complaint into a click parameter error
+    that names the option(s) to change."""
+    try:
+        return build(*args, **kwargs)
+    except ParameterError as error:
+        raise click.BadParameter(
+            f"{error.name}={error.value!r}: {error.allowed}",
+            param_hint=" / ".join(f"--{option.replace('_', '-')}" for option in error.options),
+        ) from error
+
+
+def configure_logging(verbose: bool) -> None:
+    """Log INFO (DEBUG with ``--verbose``) with time, level and logger name."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def run(group: click.Group) -> None:
+    """Console entry: run ``group``, and tag the step's MLflow run when it fails."""
+    try:
+        group.main(standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        record_failure(error.format_message())
+        sys.exit(error.exit_code)
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+    except Exception as error:
+        # MLflow is imported lazily: an MLflow error can only come after it was imported.
+        mlflow_exceptions = sys.modules.get("mlflow.exceptions")
+        if mlflow_exceptions is None or not isinstance(error, mlflow_exceptions.MlflowException):
+            raise
+        message = tracking_failure_message(error)
+        click.echo(f"Error: {message}", err=True)
+        record_failure(message)
+        sys.exit(1)
