@@ -3,13 +3,13 @@ and reads it into the validated, tidy table the recommender uses."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from cities_workflow.core import DataError, validate_cities
-from lifecycle import data, datasets
+from cities_workflow.core import validate_cities
+from lifecycle import data
+from lifecycle.data import DataSource
 from lifecycle.data import sha256_of as sha256_of  # part of this module's interface
 
 # cities/cities_workflow/data.py -> the repository root, where ``datasets/`` lives.
@@ -19,26 +19,9 @@ REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 DATASET = "cities"
 
 
-@dataclass(frozen=True)
-class DataSource:
-    """The file a run reads, and whether it is the pinned, sha256-verified copy."""
-
-    path: Path
-    pinned: bool
-
-
 def locate(data_path: str, datasets_mirror: str = "", root: Path = REPOSITORY_ROOT) -> DataSource:
-    """``data_path`` if given (relative to ``root``), else the pinned copy of the dataset.
-
-    The pinned copy comes from the cache, the mirror (``datasets_mirror``, else the
-    ``DATASETS_MIRROR`` environment variable) or a download, and is verified by sha256.
-    """
-    if data_path.strip():
-        return DataSource(path=data.resolve_data_path(data_path, root, example=""), pinned=False)
-    try:
-        return DataSource(path=datasets.fetch(DATASET, datasets_mirror or None), pinned=True)
-    except datasets.FetchError as error:
-        raise DataError(str(error)) from error
+    """``data_path`` if given (relative to ``root``), else the pinned, verified copy."""
+    return data.locate(data_path, DATASET, datasets_mirror, root)
 
 
 def read_cities_csv(path: Path) -> pd.DataFrame:

@@ -7,13 +7,14 @@ handed to the project's own validator; the file's sha256. Every problem raises
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lifecycle.errors import DataError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
 
     import pandas as pd
 
@@ -22,8 +23,6 @@ _BLOCK = 1 << 16
 
 def resolve_data_path(data_path: str, root: Path, example: str) -> Path:
     """The file ``data_path`` names: absolute as given, relative to ``root`` otherwise."""
-    from pathlib import Path
-
     if not data_path.strip():
         raise DataError(f"data_path is empty: give a CSV file path such as {example}")
     path = Path(data_path).expanduser()
@@ -37,6 +36,30 @@ def resolve_data_path(data_path: str, root: Path, example: str) -> Path:
     if not path.is_file():
         raise DataError(f"data_path {data_path!r} is not a file ({path})")
     return path
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """The file a run reads, and whether it is the pinned, sha256-verified copy."""
+
+    path: Path
+    pinned: bool
+
+
+def locate(data_path: str, dataset: str, datasets_mirror: str, root: Path) -> DataSource:
+    """``data_path`` if given (relative to ``root``), else the pinned copy of ``dataset``.
+
+    The pinned copy comes from the cache, the mirror (``datasets_mirror``, else the
+    ``DATASETS_MIRROR`` environment variable) or a download, and is verified by sha256.
+    """
+    from lifecycle import datasets
+
+    if data_path.strip():
+        return DataSource(path=resolve_data_path(data_path, root, example=""), pinned=False)
+    try:
+        return DataSource(path=datasets.fetch(dataset, datasets_mirror or None), pinned=True)
+    except datasets.FetchError as error:
+        raise DataError(str(error)) from error
 
 
 def sha256_of(path: Path) -> str:
