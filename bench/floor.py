@@ -3,43 +3,46 @@ runs, for the same projects, called one after another inside this one Python pro
 so imports and the tracking store are set up once.
 
 ``python -m bench.floor --projects iris,gold_prices,cities``; logs into the store named
-by ``MLFLOW_TRACKING_URI`` and prints one line per step.
+by ``MLFLOW_TRACKING_URI`` and prints one line per step. It calls each project's step
+functions (``<pkg>/steps.py``) with their defaults, exactly as the commands do.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import re
+import logging
 import sys
 from pathlib import Path
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {"iris": "iris_workflow", "gold_prices": "gold_workflow", "cities": "cities_workflow"}
-_RUN_ID = re.compile(r"run_id=([0-9a-f]{32})")
+
+logger = logging.getLogger("bench.floor")
 
 
-def run_step(command: object, args: list[str]) -> str:
-    from click.testing import CliRunner
-
-    result = CliRunner().invoke(command, args, catch_exceptions=False)
-    if result.exit_code != 0:
-        raise RuntimeError(f"{' '.join(args)} failed: {result.output}")
-    sys.stdout.write(result.output)
-    return _RUN_ID.search(result.output).group(1)
+def run_project(project: str) -> None:
+    """Train, evaluate and register ``project`` with its default parameters."""
+    sys.path.insert(0, str(REPOSITORY_ROOT / project))
+    steps = importlib.import_module(f"{PACKAGES[project]}.steps")
+    trained = steps.train()
+    logger.info("%s train: run_id=%s", project, trained.run_id)
+    evaluated = steps.evaluate(trained.model_uri)
+    logger.info("%s evaluate: run_id=%s", project, evaluated.run_id)
+    registered = steps.register(trained.model_uri)
+    logger.info("%s register: run_id=%s version=%s", project, registered.run_id, registered.version)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--projects", default=",".join(PACKAGES))
     options = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from lifecycle.store import prepare_tracking_store
+
+    prepare_tracking_store()
     for project in options.projects.split(","):
-        sys.path.insert(0, str(REPOSITORY_ROOT / project))
-        cli = importlib.import_module(f"{PACKAGES[project]}.cli").cli
-        train_id = run_step(cli, ["train"])
-        model_uri = f"runs:/{train_id}/model"
-        run_step(cli, ["evaluate", "--model-uri", model_uri])
-        run_step(cli, ["register", "--model-uri", model_uri])
+        run_project(project)
 
 
 if __name__ == "__main__":

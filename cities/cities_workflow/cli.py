@@ -11,11 +11,11 @@ import logging
 
 import click
 
-from cities_workflow import core
+from cities_workflow import core, steps
 from lifecycle.checks import checkpoint
-from lifecycle.command import StepError, configure_logging, run
+from lifecycle.command import configure_logging, run
 from lifecycle.command import validated as _validated
-from lifecycle.models import ModelUriError, ensure_registrable
+from lifecycle.steps import register_line
 
 logger = logging.getLogger("cities_workflow")
 
@@ -74,40 +74,10 @@ def train(
         core.TrainParams, n_components=n_components, diversity=diversity, random_state=random_state
     )
     checkpoint()
-    from cities_workflow.data import locate, read_cities_csv, sha256_of
-
-    try:
-        source = locate(data_path, datasets_mirror)
-        cities = read_cities_csv(source.path)
-        pipeline = _validated(core.fit_pca, core.build_features(cities), params)
-    except core.DataError as error:
-        raise StepError(str(error)) from error
-    catalog = core.catalog(cities, pipeline)
-
-    from cities_workflow import tracking
-    from cities_workflow.profiles import profiles_frame
-
-    profiles = profiles_frame()
-    recommendations = core.recommend_all(catalog, profiles.drop(columns=["name"]), diversity)
-    metrics = {
-        f"eval_{key}": value
-        for key, value in core.evaluation_metrics(catalog, profiles, recommendations).items()
-    }
-    metrics.update(tracking.pca_metrics(pipeline))
-    record = tracking.TrainingRecord(
-        params=params,
-        data_path=source.path,
-        data_sha256=sha256_of(source.path),
-        pinned=source.pinned,
-        cities=cities,
-        pipeline=pipeline,
-        catalog=catalog,
-        recommendations=recommendations,
-        metrics=metrics,
-    )
-    run_id = tracking.log_training(record)
+    result = steps.train(params, data_path, datasets_mirror)
+    metrics = result.metrics
     click.echo(
-        f"cities train: run_id={run_id} model_uri=runs:/{run_id}/{tracking.MODEL_ARTIFACT} "
+        f"cities train: run_id={result.run_id} model_uri={result.model_uri} "
         f"explained_variance={metrics['explained_variance']:.4f} "
         f"constraint_satisfaction={metrics['eval_constraint_satisfaction']:.4f} "
         f"temperature_fit={metrics['eval_temperature_fit']:.4f}"
@@ -124,15 +94,10 @@ def train(
 def evaluate(model_uri: str) -> None:
     """Run the evaluation profiles through the packaged model and log the metrics."""
     checkpoint()
-    from cities_workflow import tracking
-
-    try:
-        ref = tracking.resolve_model(model_uri)
-        run_id, metrics = tracking.log_evaluation(ref)
-    except ModelUriError as error:
-        raise StepError(str(error)) from error
+    result = steps.evaluate(model_uri)
+    metrics = result.metrics
     click.echo(
-        f"cities evaluate: run_id={run_id} training_run_id={ref.training_run_id} "
+        f"cities evaluate: run_id={result.run_id} training_run_id={result.training_run_id} "
         f"constraint_satisfaction={metrics['constraint_satisfaction']:.4f} "
         f"temperature_fit={metrics['temperature_fit']:.4f} coverage={metrics['coverage']:.4f}"
     )
@@ -160,20 +125,7 @@ def register(model_uri: str, model_name: str, min_explained_variance: float) -> 
             "model_name='': must be a non-empty name", param_hint="--model-name"
         )
     checkpoint()
-
-    from cities_workflow import tracking
-    from lifecycle.registry import RegistryError
-
-    try:
-        ensure_registrable(model_uri)
-        ref = tracking.resolve_model(model_uri)
-        run_id, decision, registration = tracking.register_if_good(ref, model_name, gate)
-    except (ModelUriError, RegistryError) as error:
-        raise StepError(str(error)) from error
-    click.echo(
-        f"cities register: run_id={run_id} version={registration.version or 'none'} "
-        f"{decision.text()}; {registration.clause}"
-    )
+    click.echo(register_line("cities", steps.register(model_uri, model_name, gate)))
 
 
 def main() -> None:

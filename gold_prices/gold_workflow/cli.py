@@ -11,12 +11,12 @@ import logging
 
 import click
 
-from gold_workflow import core
+from gold_workflow import core, steps
 from lifecycle.checks import checkpoint
-from lifecycle.command import StepError, configure_logging, run
+from lifecycle.command import configure_logging, run
 from lifecycle.command import validated as _validated
-from lifecycle.models import ModelUriError, ensure_registrable
 from lifecycle.promotion import format_value
+from lifecycle.steps import register_line
 
 logger = logging.getLogger("gold_workflow")
 
@@ -136,40 +136,11 @@ def train(
         random_state=random_state,
     )
     checkpoint()
-    from gold_workflow.data import locate, read_gold_csv, sha256_of
-
-    try:
-        source = locate(data_path, datasets_mirror)
-        prices, dropped = core.drop_partial_last_bar(read_gold_csv(source.path))
-        features = core.build_features(prices)
-        target = core.future_log_return(features["Close"], params.horizon)
-        split = _validated(core.time_split, features, target, params.backtest_fraction)
-    except core.DataError as error:
-        raise StepError(str(error)) from error
-    if dropped:
-        logger.info("dropped the partial last bar of %s", dropped)
-    backtest = core.walk_forward(params, features, target, split)
-    metrics = core.backtest_metrics(backtest.forecasts)
-    final_model = core.fit_final(params, features, target)
-
-    from gold_workflow import tracking
-
-    record = tracking.TrainingRecord(
-        params=params,
-        data_path=source.path,
-        data_sha256=sha256_of(source.path),
-        pinned=source.pinned,
-        prices=prices,
-        dropped_partial_bar=dropped,
-        backtest=backtest,
-        metrics=metrics,
-        n_final_rows=len(split.usable),
-    )
-    run_id = tracking.log_training(record, final_model)
-    mase = metrics["backtest_mase"]
+    result = steps.train(params, data_path, datasets_mirror)
+    metrics = result.metrics
     click.echo(
-        f"gold_prices train: run_id={run_id} model_uri=runs:/{run_id}/{tracking.MODEL_ARTIFACT} "
-        f"backtest_mase={format_value(mase)} (the model {core.verdict_against_naive(mase)}) "
+        f"gold_prices train: run_id={result.run_id} model_uri={result.model_uri} "
+        f"backtest_mase={format_value(metrics['backtest_mase'])} (the model {result.verdict}) "
         f"mae={metrics['backtest_mae']:.2f} naive_mae={metrics['naive_mae']:.2f}"
     )
 
@@ -184,17 +155,11 @@ def train(
 def evaluate(model_uri: str) -> None:
     """Re-score the model's walk-forward backtest and check the packaged model answers."""
     checkpoint()
-    from gold_workflow import tracking
-
-    try:
-        ref = tracking.resolve_model(model_uri)
-        forecasts = tracking.load_forecasts(ref)
-        run_id, metrics = tracking.log_evaluation(ref, forecasts)
-    except ModelUriError as error:
-        raise StepError(str(error)) from error
+    result = steps.evaluate(model_uri)
     click.echo(
-        f"gold_prices evaluate: run_id={run_id} training_run_id={ref.training_run_id} "
-        f"backtest_mase={format_value(metrics['backtest_mase'])} r2_score={metrics['r2_score']:.4f}"
+        f"gold_prices evaluate: run_id={result.run_id} training_run_id={result.training_run_id} "
+        f"backtest_mase={format_value(result.metrics['backtest_mase'])} "
+        f"r2_score={result.metrics['r2_score']:.4f}"
     )
 
 
@@ -224,20 +189,7 @@ def register(model_uri: str, model_name: str, max_mase: float) -> None:
             "model_name='': must be a non-empty name", param_hint="--model-name"
         )
     checkpoint()
-
-    from gold_workflow import tracking
-    from lifecycle.registry import RegistryError
-
-    try:
-        ensure_registrable(model_uri)
-        ref = tracking.resolve_model(model_uri)
-        run_id, decision, registration = tracking.register_if_good(ref, model_name, gate)
-    except (ModelUriError, RegistryError) as error:
-        raise StepError(str(error)) from error
-    click.echo(
-        f"gold_prices register: run_id={run_id} version={registration.version or 'none'} "
-        f"{decision.text()}; {registration.clause}"
-    )
+    click.echo(register_line("gold_prices", steps.register(model_uri, model_name, gate)))
 
 
 def main() -> None:

@@ -12,12 +12,12 @@ import logging
 
 import click
 
-from iris_workflow import core, tuning
-from iris_workflow.data import DEFAULT_DATA_PATH, read_iris_csv, resolve_data_path, sha256_of
+from iris_workflow import core, steps, tuning
+from iris_workflow.data import DEFAULT_DATA_PATH
 from lifecycle.checks import checkpoint
-from lifecycle.command import StepError, configure_logging, run
+from lifecycle.command import configure_logging, run
 from lifecycle.command import validated as _validated
-from lifecycle.models import ModelUriError, ensure_registrable
+from lifecycle.steps import register_line
 
 logger = logging.getLogger("iris_workflow")
 
@@ -121,23 +121,10 @@ def train(
         random_state=random_state,
     )
     checkpoint()
-    try:
-        path = resolve_data_path(data_path)
-        frame = read_iris_csv(path)
-        train_split, test_split = _validated(core.split_frame, frame, test_size, random_state)
-    except core.DataError as error:
-        raise StepError(str(error)) from error
-    classifier = core.fit_classifier(params, train_split)
-    metrics = core.evaluate_splits(classifier, train_split, test_split)
-
-    from iris_workflow import tracking
-
-    run_id = tracking.log_training(
-        params, path, sha256_of(path), frame, train_split, test_split, classifier, metrics
-    )
+    result = steps.train(params, data_path)
     click.echo(
-        f"iris train: run_id={run_id} model_uri=runs:/{run_id}/{tracking.MODEL_ARTIFACT} "
-        f"test_accuracy={metrics['test_accuracy']:.4f}"
+        f"iris train: run_id={result.run_id} model_uri={result.model_uri} "
+        f"test_accuracy={result.metrics['test_accuracy']:.4f}"
     )
 
 
@@ -183,43 +170,13 @@ def tune(
     )
     _validated(core.TrainParams, test_size=test_size, random_state=random_state)
     checkpoint()
-    try:
-        path = resolve_data_path(data_path)
-        frame = read_iris_csv(path)
-        train_split, test_split = _validated(core.split_frame, frame, test_size, random_state)
-    except core.DataError as error:
-        raise StepError(str(error)) from error
-    results = _validated(tuning.score_grid, grid, train_split, test_split)
-    best = tuning.best_config(results)
-    best_params = core.TrainParams(
-        model="decision_tree",
-        max_depth=best.max_depth,
-        max_leaf_nodes=best.max_leaf_nodes,
-        test_size=test_size,
-        random_state=random_state,
-    )
-    classifier = core.fit_classifier(best_params, train_split)
-    metrics = core.evaluate_splits(classifier, train_split, test_split)
-
-    from iris_workflow import tracking
-
-    run_id, children = tracking.log_tuning(
-        grid,
-        best_params,
-        path,
-        sha256_of(path),
-        frame,
-        train_split,
-        test_split,
-        classifier,
-        metrics,
-        results,
-    )
+    result = steps.tune(grid, data_path)
+    best = result.best
     click.echo(
-        f"iris tune: run_id={run_id} model_uri=runs:/{run_id}/{tracking.MODEL_ARTIFACT} "
-        f"configurations={children} best max_leaf_nodes={best.max_leaf_nodes} "
+        f"iris tune: run_id={result.run_id} model_uri={result.model_uri} "
+        f"configurations={result.configurations} best max_leaf_nodes={best.max_leaf_nodes} "
         f"max_depth={best.max_depth} cv_accuracy={best.cv_accuracy:.4f} "
-        f"test_accuracy={metrics['test_accuracy']:.4f}"
+        f"test_accuracy={result.metrics['test_accuracy']:.4f}"
     )
 
 
@@ -233,17 +190,11 @@ def tune(
 def evaluate(model_uri: str) -> None:
     """Evaluate a model on its training run's held-out split with mlflow.models.evaluate."""
     checkpoint()
-    from iris_workflow import tracking
-
-    try:
-        ref = tracking.resolve_model(model_uri)
-        heldout = tracking.load_heldout(ref)
-    except (ModelUriError, core.DataError) as error:
-        raise StepError(str(error)) from error
-    run_id, metrics = tracking.log_evaluation(ref, heldout)
+    result = steps.evaluate(model_uri)
     click.echo(
-        f"iris evaluate: run_id={run_id} training_run_id={ref.training_run_id} "
-        f"accuracy_score={metrics['accuracy_score']:.4f} f1_score={metrics['f1_score']:.4f}"
+        f"iris evaluate: run_id={result.run_id} training_run_id={result.training_run_id} "
+        f"accuracy_score={result.metrics['accuracy_score']:.4f} "
+        f"f1_score={result.metrics['f1_score']:.4f}"
     )
 
 
@@ -276,20 +227,7 @@ def register(model_uri: str, model_name: str, gate_metric: str, gate_threshold: 
             "model_name='': must be a non-empty name", param_hint="--model-name"
         )
     checkpoint()
-
-    from iris_workflow import tracking
-    from lifecycle.registry import RegistryError
-
-    try:
-        ensure_registrable(model_uri)
-        ref = tracking.resolve_model(model_uri)
-        run_id, decision, registration = tracking.register_if_good(ref, model_name, gate)
-    except (ModelUriError, RegistryError) as error:
-        raise StepError(str(error)) from error
-    click.echo(
-        f"iris register: run_id={run_id} version={registration.version or 'none'} "
-        f"{decision.text()}; {registration.clause}"
-    )
+    click.echo(register_line("iris", steps.register(model_uri, model_name, gate)))
 
 
 def main() -> None:

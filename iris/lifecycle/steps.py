@@ -1,0 +1,98 @@
+# Generated from lifecycle/steps.py by python -m lifecycle.sync; edit the source.
+"""What a step returns, and the register step every project runs the same way.
+
+Each project's ``<pkg>/steps.py`` holds its entry points as functions that take
+validated parameters and return one of these results; its click commands only parse
+options, call them and print ``result_line``. Callers that are not a command line (the
+benchmarks, a notebook) call the functions and read the results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from lifecycle.command import StepError
+from lifecycle.models import ModelRef, ModelUriError, ensure_registrable
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from lifecycle.registry import Registration
+
+
+class GateDecision(Protocol):
+    """A project's gate decision, as a register step reports it."""
+
+    @property
+    def passed(self) -> bool: ...
+
+    def text(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """A training run: its id, the URI of the model it logged, its headline metrics."""
+
+    run_id: str
+    model_uri: str
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EvaluateResult:
+    """An evaluation run of a model, and the training run that model came from."""
+
+    run_id: str
+    training_run_id: str
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RegisterResult:
+    """A register run: the gate's decision and what happened in the registry."""
+
+    run_id: str
+    decision: GateDecision
+    registration: Registration
+
+    @property
+    def version(self) -> str | None:
+        """The model version created, or None when the gate failed."""
+        return self.registration.version
+
+    @property
+    def champion_version(self) -> str | None:
+        """The champion after this step."""
+        return self.registration.champion_after
+
+
+def register(
+    model_uri: str,
+    model_name: str,
+    resolve: Callable[[str], ModelRef],
+    register_if_good: Callable[[ModelRef, str], tuple[str, GateDecision, Registration]],
+) -> RegisterResult:
+    """Register the model ``model_uri`` names under ``model_name`` if its gate passes,
+    and settle the champion. ``register_if_good`` is the project's gate, already bound to
+    its parameters. A URI that names no registrable model, or a registry that cannot be
+    read, raises ``StepError`` before anything is registered."""
+    from lifecycle.registry import RegistryError
+
+    if not model_name.strip():
+        raise StepError("model_name='': must be a non-empty name")
+    try:
+        ensure_registrable(model_uri)
+        ref = resolve(model_uri)
+        run_id, decision, registration = register_if_good(ref, model_name)
+    except (ModelUriError, RegistryError) as error:
+        raise StepError(str(error)) from error
+    return RegisterResult(run_id, decision, registration)
+
+
+def register_line(project: str, result: RegisterResult) -> str:
+    """The line a register step prints."""
+    return (
+        f"{project} register: run_id={result.run_id} version={result.version or 'none'} "
+        f"{result.decision.text()}; {result.registration.clause}"
+    )
