@@ -73,9 +73,4 @@ def register(
     """Register the model if it respects every constraint and explains enough variance."""
     from cities_workflow import tracking
 
-    return step_kit.register(
-        model_uri,
-        model_name,
-        tracking.resolve_model,
-        lambda ref, name: tracking.register_if_good(ref, name, gate),
-    )
+    return step_kit.register(model_uri, model_name, gate, tracking)

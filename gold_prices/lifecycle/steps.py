@@ -16,9 +16,17 @@ from lifecycle.command import StepError
 from lifecycle.models import ModelRef, ModelUriError, ensure_registrable
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from lifecycle.registry import Registration
+
+
+class ProjectTracking(Protocol):
+    """What the register step needs of a project's tracking module."""
+
+    def resolve_model(self, model_uri: str) -> ModelRef: ...
+
+    def register_if_good(
+        self, ref: ModelRef, model_name: str, gate: object
+    ) -> tuple[str, GateDecision, Registration]: ...
 
 
 class GateDecision(Protocol):
@@ -68,23 +76,20 @@ class RegisterResult:
 
 
 def register(
-    model_uri: str,
-    model_name: str,
-    resolve: Callable[[str], ModelRef],
-    register_if_good: Callable[[ModelRef, str], tuple[str, GateDecision, Registration]],
+    model_uri: str, model_name: str, gate: object, tracking: ProjectTracking
 ) -> RegisterResult:
-    """Register the model ``model_uri`` names under ``model_name`` if its gate passes,
-    and settle the champion. ``register_if_good`` is the project's gate, already bound to
-    its parameters. A URI that names no registrable model, or a registry that cannot be
-    read, raises ``StepError`` before anything is registered."""
+    """Register the model ``model_uri`` names under ``model_name`` if it passes the
+    project's ``gate``, and settle the champion, through the project's ``tracking``. A
+    URI that names no registrable model, or a registry that cannot be read, raises
+    ``StepError`` before anything is registered."""
     from lifecycle.registry import RegistryError
 
     if not model_name.strip():
         raise StepError("model_name='': must be a non-empty name")
     try:
         ensure_registrable(model_uri)
-        ref = resolve(model_uri)
-        run_id, decision, registration = register_if_good(ref, model_name)
+        ref = tracking.resolve_model(model_uri)
+        run_id, decision, registration = tracking.register_if_good(ref, model_name, gate)
     except (ModelUriError, RegistryError) as error:
         raise StepError(str(error)) from error
     return RegisterResult(run_id, decision, registration)

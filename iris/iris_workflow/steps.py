@@ -107,9 +107,4 @@ def register(
     """Register the model if it passes the gate; it becomes champion if it is better."""
     from iris_workflow import tracking
 
-    return step_kit.register(
-        model_uri,
-        model_name,
-        tracking.resolve_model,
-        lambda ref, name: tracking.register_if_good(ref, name, gate),
-    )
+    return step_kit.register(model_uri, model_name, gate, tracking)
