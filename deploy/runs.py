@@ -17,6 +17,8 @@ import logging
 import sys
 import time
 
+from lifecycle import contract
+
 logger = logging.getLogger(__name__)
 
 
@@ -31,7 +33,7 @@ def interrupted_runs(client, experiment_id: str, older_than_minutes: float) -> l
 
 def mark_failed(client, run, reason: str) -> None:
     """End ``run`` as FAILED, recording why."""
-    client.set_tag(run.info.run_id, "failure_reason", reason)
+    client.set_tag(run.info.run_id, contract.FAILURE_REASON, reason)
     client.set_terminated(run.info.run_id, status="FAILED")
 
 

@@ -13,6 +13,8 @@ import logging
 import os
 import re
 
+from lifecycle import contract
+
 logger = logging.getLogger(__name__)
 
 # Read once, before MLflow's start_run consumes it.
@@ -78,7 +80,7 @@ def record_failure(message: str) -> None:
         import mlflow
 
         client = mlflow.MlflowClient()
-        client.set_tag(run_id, "failure_reason", message[:MAX_REASON])
+        client.set_tag(run_id, contract.FAILURE_REASON, message[:MAX_REASON])
         if client.get_run(run_id).info.status == "RUNNING" and not STEP_RUN_ID:
             client.set_terminated(run_id, "FAILED")
     except Exception:

@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from lifecycle import contract
 from lifecycle.promotion import ChampionState, Measurement, Verdict, contest_winner, verdict
 
 if TYPE_CHECKING:
@@ -37,9 +38,9 @@ logger = logging.getLogger(__name__)
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
-PROJECT_TAG = "lifecycle.project"
-CONTEST_TAG = "lifecycle.contest"
-MEASURED_ON_TAG = "gate.measured_on"
+PROJECT_TAG = contract.PROJECT
+CONTEST_TAG = contract.CONTEST
+MEASURED_ON_TAG = contract.gate("measured_on")
 # An open contest older than this is a register step that died; it no longer competes.
 CONTEST_TTL_SECONDS = 15 * 60
 CONTEST_ROUNDS = 5
@@ -94,13 +95,13 @@ def champion_version(client: MlflowClient, model_name: str) -> ModelVersion | No
 def measurement_of(version: ModelVersion, metric: str) -> tuple[Measurement | None, str]:
     """A version's recorded gate measurement on ``metric``, or None and why not."""
     tags = version.tags or {}
-    if tags.get("gate.metric") != metric:
-        recorded = tags.get("gate.metric")
+    if tags.get(contract.gate("metric")) != metric:
+        recorded = tags.get(contract.gate("metric"))
         return None, (
             f"it was gated on {recorded}, not {metric}" if recorded else "it records no gate"
         )
     try:
-        value = float(tags["gate.value"])
+        value = float(tags[contract.gate("value")])
     except (KeyError, ValueError):
         return None, "its gate value is missing or unreadable"
     if math.isnan(value):
@@ -201,12 +202,12 @@ class Registration:
         """The decision's tags for the register run and the version: what the champion
         was, whether this version is champion now, and the whole gate line."""
         return {
-            "gate.previous_champion": self.champion_before or "none",
-            "gate.previous_champion_value": (
+            contract.gate("previous_champion"): self.champion_before or "none",
+            contract.gate("previous_champion_value"): (
                 "none" if self.champion_before_value is None else repr(self.champion_before_value)
             ),
-            "gate.promoted": str(self.promoted).lower(),
-            "gate.summary": f"{gate_text}; {self.clause}",
+            contract.gate("promoted"): str(self.promoted).lower(),
+            contract.gate("summary"): f"{gate_text}; {self.clause}",
         }
 
 
@@ -216,7 +217,7 @@ def _candidates(
     found = []
     for version in versions:
         tags = version.tags or {}
-        if tags.get(PROJECT_TAG) != project or tags.get("gate.decision") != "passed":
+        if tags.get(PROJECT_TAG) != project or tags.get(contract.gate("decision")) != "passed":
             continue
         created = int(version.creation_timestamp or 0)
         open_contest = (
@@ -331,7 +332,7 @@ def register_and_promote(
     tags = {
         **gate_tags,
         **Registration(None, before, None, rule.clause, before_value).tags(gate_text),
-        "gate.promoted": str(rule.promote).lower(),
+        contract.gate("promoted"): str(rule.promote).lower(),
         PROJECT_TAG: project,
         MEASURED_ON_TAG: measurement.measured_on,
         CONTEST_TAG: "open",

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lifecycle import contract
 from orchestrator import core, fingerprint
 
 if TYPE_CHECKING:
@@ -169,8 +170,8 @@ class StepRunner:
         run), so the cache can never reuse it; a run that has no ``failure_reason`` yet
         gets the error ``mlflow.run`` raised."""
         run = self.client.get_run(run_id)
-        if reason and "failure_reason" not in run.data.tags:
-            self.client.set_tag(run_id, "failure_reason", reason)
+        if reason and contract.FAILURE_REASON not in run.data.tags:
+            self.client.set_tag(run_id, contract.FAILURE_REASON, reason)
         if run.info.status != "FAILED":
             self.client.set_terminated(run_id, "FAILED")
 
@@ -223,7 +224,7 @@ def _ingredients_text(ingredients: core.StepIngredients) -> str:
 def _key_metrics(client: object, run_id: str) -> dict[str, float]:
     """The metrics a training run names in its ``key_metrics`` tag (else its test_* metrics)."""
     data = client.get_run(run_id).data
-    names = [name for name in data.tags.get("key_metrics", "").split(",") if name]
+    names = [name for name in data.tags.get(contract.KEY_METRICS, "").split(",") if name]
     if not names:
         names = [name for name in data.metrics if name.startswith("test_")]
     return {name: data.metrics[name] for name in names if name in data.metrics}
@@ -231,13 +232,13 @@ def _key_metrics(client: object, run_id: str) -> dict[str, float]:
 
 def _read_register_outcome(client: object, run_id: str, result: core.ChainResult) -> None:
     tags = client.get_run(run_id).data.tags
-    result.gate_decision = tags.get("gate.decision")
-    result.gate_metric = tags.get("gate.metric")
-    result.gate_summary = tags.get("gate.summary")
-    if "gate.value" in tags:
-        result.gate_value = float(tags["gate.value"])
-    result.registered_version = tags.get("registered_version")
-    champion = tags.get("champion_version")
+    result.gate_decision = tags.get(contract.gate("decision"))
+    result.gate_metric = tags.get(contract.gate("metric"))
+    result.gate_summary = tags.get(contract.gate("summary"))
+    if contract.gate("value") in tags:
+        result.gate_value = float(tags[contract.gate("value")])
+    result.registered_version = tags.get(contract.REGISTERED_VERSION)
+    champion = tags.get(contract.CHAMPION_VERSION)
     result.champion_version = None if champion in (None, "none") else champion
     if result.champion_version is None:
         result.champion_note = "missing"
@@ -298,7 +299,7 @@ def run_chain(plan: ProjectPlan, runner: StepRunner) -> core.ChainResult:
         reason = str(error)
         if run_id:
             result.run_ids[step] = run_id
-            reason = client.get_run(run_id).data.tags.get("failure_reason", reason)
+            reason = client.get_run(run_id).data.tags.get(contract.FAILURE_REASON, reason)
         reason = reason or type(error).__name__
         result.error = reason
         logger.error("%s: step %s failed: %s", plan.name, step, reason)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from lifecycle import contract
 from orchestrator import core
 
 logger = logging.getLogger("orchestrator")
@@ -240,7 +241,7 @@ def main(
         reason = str(error) or type(error).__name__
         if isinstance(error, KeyboardInterrupt):
             reason = f"interrupted ({reason}): the running steps were stopped"
-        client.set_tag(parent_id, "failure_reason", reason[:4000])
+        client.set_tag(parent_id, contract.FAILURE_REASON, reason[:4000])
         mlflow.end_run(status="FAILED")
         raise
     table = core.format_summary(results)
@@ -267,7 +268,7 @@ def main(
     if failed:
         client.set_tag(
             parent_id,
-            "failure_reason",
+            contract.FAILURE_REASON,
             "; ".join(
                 f"{result.project}: {result.failed_step} failed: {result.error}"
                 for result in results

@@ -175,5 +175,5 @@ def assert_failed_run(
         assert fragment in result.stderr
     (run,) = all_runs(store)
     assert run.info.status == "FAILED"
-    assert all(fragment in run.data.tags["failure_reason"] for fragment in fragments)
+    assert all(fragment in run.data.tags["lifecycle.failure_reason"] for fragment in fragments)
     assert_no_running_runs(store)

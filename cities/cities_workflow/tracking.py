@@ -20,7 +20,7 @@ import pandas as pd
 
 from cities_workflow import core
 from cities_workflow.profiles import profiles_frame
-from lifecycle import models, registry
+from lifecycle import contract, models, registry
 from lifecycle.models import (
     ModelRef,
     ModelUriError,
@@ -90,9 +90,9 @@ def log_training(record: TrainingRecord) -> str:
             {
                 "data_sha256": record.data_sha256,
                 "data_pinned": str(record.pinned).lower(),
-                "cities.step": "train",
-                registry.PROJECT_TAG: PROJECT,
-                "key_metrics": ",".join(KEY_METRICS),
+                contract.PROJECT: PROJECT,
+                contract.STEP: "train",
+                contract.KEY_METRICS: ",".join(KEY_METRICS),
             }
         )
         with warnings.catch_warnings():
@@ -182,9 +182,10 @@ def log_evaluation(ref: ModelRef) -> tuple[str, dict[str, float]]:
     with mlflow.start_run() as run:
         mlflow.set_tags(
             {
-                "training_run_id": ref.training_run_id,
-                "model_uri": ref.uri,
-                "cities.step": "evaluate",
+                contract.TRAINING_RUN_ID: ref.training_run_id,
+                contract.MODEL_URI: ref.uri,
+                contract.PROJECT: PROJECT,
+                contract.STEP: "evaluate",
             }
         )
         log_new_params(run.info.run_id, {"model_uri": ref.uri})
@@ -246,15 +247,15 @@ def register_if_good(
         )
         tags.update(registration.tags(decision.text()))
         if registration.version:
-            tags["registered_version"] = registration.version
+            tags[contract.REGISTERED_VERSION] = registration.version
         tags.update(
             {
-                "training_run_id": ref.training_run_id,
-                "model_uri": ref.uri,
+                contract.TRAINING_RUN_ID: ref.training_run_id,
+                contract.MODEL_URI: ref.uri,
                 "registered_model": model_name,
-                "champion_version": registration.champion_after or "none",
-                "cities.step": "register",
-                registry.PROJECT_TAG: PROJECT,
+                contract.CHAMPION_VERSION: registration.champion_after or "none",
+                contract.PROJECT: PROJECT,
+                contract.STEP: "register",
             }
         )
         mlflow.set_tags(tags)
@@ -275,12 +276,12 @@ def register_if_good(
 def decision_tags(decision: core.GateDecision, measurement: Measurement) -> dict[str, str]:
     """The ``gate.*`` tags that record the gate on a run and a model version."""
     return {
-        "gate.decision": "passed" if decision.passed else "failed",
-        "gate.metric": decision.metric,
-        "gate.value": repr(decision.value),
-        "gate.threshold": repr(decision.threshold),
-        "gate.constraint_satisfaction": repr(decision.constraint_satisfaction),
-        "gate.filled_share": repr(decision.filled_share),
+        contract.gate("decision"): "passed" if decision.passed else "failed",
+        contract.gate("metric"): decision.metric,
+        contract.gate("value"): repr(decision.value),
+        contract.gate("threshold"): repr(decision.threshold),
+        contract.gate("constraint_satisfaction"): repr(decision.constraint_satisfaction),
+        contract.gate("filled_share"): repr(decision.filled_share),
         registry.MEASURED_ON_TAG: measurement.measured_on,
-        "gate.summary": decision.summary(),
+        contract.gate("summary"): decision.summary(),
     }

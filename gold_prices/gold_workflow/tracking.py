@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from gold_workflow import core
-from lifecycle import models, registry
+from lifecycle import contract, models, registry
 from lifecycle.models import (
     ModelRef,
     ModelUriError,
@@ -108,9 +108,9 @@ def log_training(record: TrainingRecord, final_model: object) -> str:
                 "backtest_start": record.backtest.forecasts[core.DATE].iloc[0].strftime("%Y-%m-%d"),
                 "beats_naive": str(mase < 1.0).lower(),
                 "verdict": verdict,
-                "gold.step": "train",
-                registry.PROJECT_TAG: PROJECT,
-                "key_metrics": ",".join(KEY_METRICS),
+                contract.PROJECT: PROJECT,
+                contract.STEP: "train",
+                contract.KEY_METRICS: ",".join(KEY_METRICS),
                 **{
                     f"{key}_value": format_value(value)
                     for key, value in record.metrics.items()
@@ -201,7 +201,12 @@ def log_evaluation(ref: ModelRef, forecasts: pd.DataFrame) -> tuple[str, dict[st
 
     with mlflow.start_run() as run:
         mlflow.set_tags(
-            {"training_run_id": ref.training_run_id, "model_uri": ref.uri, "gold.step": "evaluate"}
+            {
+                contract.TRAINING_RUN_ID: ref.training_run_id,
+                contract.MODEL_URI: ref.uri,
+                contract.PROJECT: PROJECT,
+                contract.STEP: "evaluate",
+            }
         )
         log_new_params(run.info.run_id, {"model_uri": ref.uri})
         result = mlflow.models.evaluate(
@@ -285,15 +290,15 @@ def register_if_good(
         )
         tags.update(registration.tags(decision.text()))
         if registration.version:
-            tags["registered_version"] = registration.version
+            tags[contract.REGISTERED_VERSION] = registration.version
         tags.update(
             {
-                "training_run_id": ref.training_run_id,
-                "model_uri": ref.uri,
+                contract.TRAINING_RUN_ID: ref.training_run_id,
+                contract.MODEL_URI: ref.uri,
                 "registered_model": model_name,
-                "champion_version": registration.champion_after or "none",
-                "gold.step": "register",
-                registry.PROJECT_TAG: PROJECT,
+                contract.CHAMPION_VERSION: registration.champion_after or "none",
+                contract.PROJECT: PROJECT,
+                contract.STEP: "register",
             }
         )
         mlflow.set_tags(tags)
@@ -305,10 +310,10 @@ def register_if_good(
 def decision_tags(decision: core.GateDecision, measurement: Measurement) -> dict[str, str]:
     """The ``gate.*`` tags that record the gate on a run and a model version."""
     return {
-        "gate.decision": "passed" if decision.passed else "failed",
-        "gate.metric": decision.metric,
-        "gate.value": repr(decision.value),
-        "gate.threshold": repr(decision.threshold),
+        contract.gate("decision"): "passed" if decision.passed else "failed",
+        contract.gate("metric"): decision.metric,
+        contract.gate("value"): repr(decision.value),
+        contract.gate("threshold"): repr(decision.threshold),
         registry.MEASURED_ON_TAG: measurement.measured_on,
-        "gate.summary": decision.summary(),
+        contract.gate("summary"): decision.summary(),
     }

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from iris_workflow import core, tuning
-from lifecycle import models, registry
+from lifecycle import contract, models, registry
 from lifecycle.models import (
     ModelRef,
     ModelUriError,
@@ -176,7 +176,7 @@ def _log_configurations(
                 Metric("cv_accuracy_std", result.cv_accuracy_std, now, 0),
                 Metric("test_accuracy", result.test_accuracy, now, 0),
             ],
-            tags=[RunTag("iris.step", "tune.configuration")],
+            tags=[RunTag(contract.STEP, "tune.configuration"), RunTag(contract.PROJECT, PROJECT)],
         )
         client.set_terminated(child_id, "FINISHED", end_time=now)
         child_ids.append(child_id)
@@ -215,9 +215,9 @@ def _record_model(
     now = int(time.time() * 1000)
     all_tags = {
         "data_sha256": data_sha256,
-        registry.PROJECT_TAG: PROJECT,
-        "iris.step": step,
-        "key_metrics": ",".join(KEY_METRICS),
+        contract.PROJECT: PROJECT,
+        contract.STEP: step,
+        contract.KEY_METRICS: ",".join(KEY_METRICS),
         **(tags or {}),
     }
     client.log_batch(
@@ -286,7 +286,12 @@ def log_evaluation(ref: ModelRef, heldout: pd.DataFrame) -> tuple[str, dict[str,
 
     with mlflow.start_run() as run:
         mlflow.set_tags(
-            {"training_run_id": ref.training_run_id, "model_uri": ref.uri, "iris.step": "evaluate"}
+            {
+                contract.TRAINING_RUN_ID: ref.training_run_id,
+                contract.MODEL_URI: ref.uri,
+                contract.PROJECT: PROJECT,
+                contract.STEP: "evaluate",
+            }
         )
         log_new_params(run.info.run_id, {"model_uri": ref.uri})
         result = mlflow.models.evaluate(
@@ -374,15 +379,15 @@ def register_if_good(
         )
         tags.update(registration.tags(decision.text()))
         if registration.version:
-            tags["registered_version"] = registration.version
+            tags[contract.REGISTERED_VERSION] = registration.version
         tags.update(
             {
-                "training_run_id": ref.training_run_id,
-                "model_uri": ref.uri,
+                contract.TRAINING_RUN_ID: ref.training_run_id,
+                contract.MODEL_URI: ref.uri,
                 "registered_model": model_name,
-                "champion_version": registration.champion_after or "none",
-                "iris.step": "register",
-                registry.PROJECT_TAG: PROJECT,
+                contract.CHAMPION_VERSION: registration.champion_after or "none",
+                contract.PROJECT: PROJECT,
+                contract.STEP: "register",
             }
         )
         mlflow.set_tags(tags)
@@ -393,10 +398,10 @@ def register_if_good(
 def decision_tags(decision: core.GateDecision, measurement: Measurement) -> dict[str, str]:
     """The ``gate.*`` tags that record the gate on a run and a model version."""
     return {
-        "gate.decision": "passed" if decision.passed else "failed",
-        "gate.metric": decision.metric,
-        "gate.value": repr(decision.value),
-        "gate.threshold": repr(decision.threshold),
+        contract.gate("decision"): "passed" if decision.passed else "failed",
+        contract.gate("metric"): decision.metric,
+        contract.gate("value"): repr(decision.value),
+        contract.gate("threshold"): repr(decision.threshold),
         registry.MEASURED_ON_TAG: measurement.measured_on,
-        "gate.summary": decision.summary(),
+        contract.gate("summary"): decision.summary(),
     }

@@ -77,11 +77,11 @@ def test_train_evaluate_register_on_the_pinned_table(store: Store, datasets_mirr
     assert "every recommendation meets its constraints" in registered.output
     strict = invoke("register", "--model-uri", model_uri, "--min-explained-variance", "0.99")
     assert "version=none" in strict.output
-    assert client.get_run(run_id_of(strict)).data.tags["champion_version"] == "1"
+    assert client.get_run(run_id_of(strict)).data.tags["lifecycle.champion_version"] == "1"
     champion = client.get_model_version_by_alias("cities", "champion")
     assert str(champion.version) == "1"
-    assert champion.tags["gate.constraint_satisfaction"] == "1.0"
-    assert champion.tags["gate.filled_share"] == "1.0"
+    assert champion.tags["lifecycle.gate.constraint_satisfaction"] == "1.0"
+    assert champion.tags["lifecycle.gate.filled_share"] == "1.0"
     again = invoke("register", "--model-uri", model_uri)
     assert "version=2" in again.output
     assert "replaces champion version 1" in again.output

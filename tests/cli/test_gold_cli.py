@@ -52,7 +52,7 @@ def test_train_evaluate_register_on_the_pinned_data(store: Store, datasets_mirro
     assert tags["data_pinned"] == "true"
     assert tags["data_dropped_partial_bar"] == "2025-06-06"
     assert tags["data_last_date"] == "2025-06-05"
-    assert tags["key_metrics"].split(",")[0] == "backtest_mase"
+    assert tags["lifecycle.key_metrics"].split(",")[0] == "backtest_mase"
     assert tags["beats_naive"] == str(metrics["backtest_mase"] < 1).lower()
 
     (dataset_input,) = run.inputs.dataset_inputs
@@ -76,7 +76,7 @@ def test_train_evaluate_register_on_the_pinned_data(store: Store, datasets_mirro
     assert 3000 < answer["forecast_close"].iloc[0] < 3700
 
     evaluation = client.get_run(run_id_of(invoke("evaluate", "--model-uri", model_uri)))
-    assert evaluation.data.tags["training_run_id"] == run_id
+    assert evaluation.data.tags["lifecycle.training_run_id"] == run_id
     assert evaluation.data.metrics["backtest_mase"] == pytest.approx(metrics["backtest_mase"])
     assert evaluation.data.metrics["mean_absolute_error"] == pytest.approx(metrics["backtest_mae"])
     assert evaluation.data.metrics["served_example_forecast_close"] == pytest.approx(
@@ -90,11 +90,11 @@ def test_train_evaluate_register_on_the_pinned_data(store: Store, datasets_mirro
     assert "version=none" in strict.output
     assert "gate FAILED" in strict.output
     register_run = client.get_run(run_id_of(strict))
-    assert register_run.data.tags["gate.decision"] == "failed"
-    assert register_run.data.tags["champion_version"] == "1"
+    assert register_run.data.tags["lifecycle.gate.decision"] == "failed"
+    assert register_run.data.tags["lifecycle.champion_version"] == "1"
     champion = client.get_model_version_by_alias("gold_prices", "champion")
     assert champion.version == "1" or champion.version == 1
-    assert champion.tags["gate.metric"] == "mase"
+    assert champion.tags["lifecycle.gate.metric"] == "mase"
     assert client.get_model_version_by_alias("gold_prices", "challenger").version in ("1", 1)
     assert_no_running_runs(store)
 

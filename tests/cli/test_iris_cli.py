@@ -125,7 +125,7 @@ def test_evaluate_logs_to_its_own_run_tagged_with_the_training_run(store: Store)
     assert evaluate_id != train_id
     client = client_for(store)
     run = client.get_run(evaluate_id)
-    assert run.data.tags["training_run_id"] == train_id
+    assert run.data.tags["lifecycle.training_run_id"] == train_id
     assert run.data.metrics["example_count"] == 45
     train_accuracy = client.get_run(train_id).data.metrics["test_accuracy"]
     assert run.data.metrics["accuracy_score"] == pytest.approx(train_accuracy)
@@ -145,32 +145,34 @@ def test_register_gate_aliases_and_recorded_decisions(store: Store) -> None:
     assert "no champion yet" in out
     assert alias_version(store, "champion") == alias_version(store, "challenger") == "1"
     version = client.get_model_version("iris", "1")
-    assert version.tags["gate.decision"] == "passed"
-    assert version.tags["gate.previous_champion"] == "none"
-    assert float(version.tags["gate.value"]) == pytest.approx(0.9333, abs=1e-4)
+    assert version.tags["lifecycle.gate.decision"] == "passed"
+    assert version.tags["lifecycle.gate.previous_champion"] == "none"
+    assert float(version.tags["lifecycle.gate.value"]) == pytest.approx(0.9333, abs=1e-4)
 
     worse = train("--model", "random_forest")  # held-out accuracy 0.8889
     failed = register(f"runs:/{worse}/model")
     assert "gate FAILED: accuracy 0.8889 < 0.9000; no model version registered" in failed.output
     assert len(client.search_model_versions("name='iris'")) == 1
-    failed_run = next(r for r in all_runs(store) if r.data.tags.get("gate.decision") == "failed")
+    failed_run = next(
+        r for r in all_runs(store) if r.data.tags.get("lifecycle.gate.decision") == "failed"
+    )
     assert failed_run.info.status == "FINISHED"
-    assert failed_run.data.tags["champion_version"] == "1"
-    assert "registered_version" not in failed_run.data.tags
+    assert failed_run.data.tags["lifecycle.champion_version"] == "1"
+    assert "lifecycle.registered_version" not in failed_run.data.tags
 
     out = register(f"runs:/{worse}/model", "--gate-threshold", "0.85").output
     assert "worse than champion version 1" in out
     assert alias_version(store, "challenger") == "2"
     assert alias_version(store, "champion") == "1"
-    assert client.get_model_version("iris", "2").tags["gate.promoted"] == "false"
+    assert client.get_model_version("iris", "2").tags["lifecycle.gate.promoted"] == "false"
 
     better = train("--max-depth", "3")  # held-out accuracy 0.9778
     out = register(f"runs:/{better}/model").output
     assert "better than champion version 1" in out
     assert alias_version(store, "champion") == alias_version(store, "challenger") == "3"
     tags = client.get_model_version("iris", "3").tags
-    assert tags["gate.previous_champion"] == "1"
-    assert float(tags["gate.previous_champion_value"]) == pytest.approx(0.9333, abs=1e-4)
+    assert tags["lifecycle.gate.previous_champion"] == "1"
+    assert float(tags["lifecycle.gate.previous_champion_value"]) == pytest.approx(0.9333, abs=1e-4)
 
 
 def test_register_uses_the_named_model_and_metric(store: Store) -> None:
@@ -180,7 +182,7 @@ def test_register_uses_the_named_model_and_metric(store: Store) -> None:
     ).output
     assert "f1_weighted" in out
     version = client_for(store).get_model_version_by_alias("iris-staging", "champion")
-    assert version.tags["gate.metric"] == "f1_weighted"
+    assert version.tags["lifecycle.gate.metric"] == "f1_weighted"
 
 
 # -- bad input ----------------------------------------------------------------------------

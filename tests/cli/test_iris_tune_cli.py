@@ -59,7 +59,7 @@ def test_tune_logs_a_child_per_configuration_and_only_the_best_model(store: Stor
     assert parent.data.params["model"] == "decision_tree"
     assert parent.data.metrics["cv_accuracy"] == pytest.approx(best["cv_accuracy"])
     assert parent.data.metrics["test_accuracy"] == pytest.approx(best["test_accuracy"])
-    assert parent.data.tags["iris.step"] == "tune"
+    assert parent.data.tags["lifecycle.step"] == "tune"
     best_child = client.get_run(parent.data.tags["best_child_run_id"])
     assert best_child.data.params["max_depth"] == str(int(best["max_depth"]))
     artifacts = {item.path for item in client.list_artifacts(parent_id)}

@@ -110,11 +110,11 @@ def test_a_champion_whose_value_is_unknown_is_never_replaced(store: Store) -> No
     first = train()
     assert register(f"runs:/{first}/model").exit_code == 0
     client = client_for(store)
-    client.delete_model_version_tag("iris", "1", "gate.value")
+    client.delete_model_version_tag("iris", "1", "lifecycle.gate.value")
     out = register(f"runs:/{train('--max-depth', '3')}/model").output
     assert "champion version 1's accuracy cannot be established" in out
     assert champion(store) == "1"
-    assert client.get_model_version("iris", "2").tags["gate.promoted"] == "false"
+    assert client.get_model_version("iris", "2").tags["lifecycle.gate.promoted"] == "false"
 
 
 def test_values_from_another_split_are_not_compared(store: Store) -> None:
@@ -196,8 +196,8 @@ def test_racing_register_steps_end_with_the_better_model(
     assert worse_registration.champion_after == better_version
     assert "becomes champion" not in worse_registration.clause
     assert f"made version {better_version} champion" in worse_registration.clause
-    register_runs = [r for r in all_runs(store) if r.data.tags.get("iris.step") == "register"]
-    assert {r.data.tags["champion_version"] for r in register_runs} == {better_version}
+    register_runs = [r for r in all_runs(store) if r.data.tags.get("lifecycle.step") == "register"]
+    assert {r.data.tags["lifecycle.champion_version"] for r in register_runs} == {better_version}
 
 
 def test_a_failure_inside_the_register_run_records_its_reason(
@@ -214,4 +214,4 @@ def test_a_failure_inside_the_register_run_records_its_reason(
     assert done.value.code == 1
     failed = [r for r in all_runs(store) if r.info.status == "FAILED"]
     assert len(failed) == 1
-    assert "Invalid model name 'a/b'" in failed[0].data.tags["failure_reason"]
+    assert "Invalid model name 'a/b'" in failed[0].data.tags["lifecycle.failure_reason"]

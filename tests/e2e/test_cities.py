@@ -79,7 +79,7 @@ def test_run_register_and_serve_the_champion(
     register_id = mlflow_run(
         store, datasets_mirror, "-e", "register", "-P", f"model_uri={model_uri}"
     )
-    assert client.get_run(register_id).data.tags["gate.decision"] == "passed"
+    assert client.get_run(register_id).data.tags["lifecycle.gate.decision"] == "passed"
 
     with served_model(store.env(), "models:/cities@champion", tmp_path) as base:
         url = f"{base}/invocations"

@@ -77,7 +77,7 @@ def test_run_register_and_serve_the_champion(
         "--env-manager",
         "local",
     )
-    assert client.get_run(register_id).data.tags["champion_version"] == "1"
+    assert client.get_run(register_id).data.tags["lifecycle.champion_version"] == "1"
 
     with served_model(store.env(), "models:/gold_prices@champion", tmp_path) as base:
         url = f"{base}/invocations"

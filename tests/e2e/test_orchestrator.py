@@ -73,7 +73,7 @@ def test_orchestrator_chains_train_evaluate_register_under_one_parent(
 
     model_uri = f"runs:/{train_id}/model"
     assert steps["evaluate"].data.params["model_uri"] == model_uri
-    assert steps["evaluate"].data.tags["training_run_id"] == train_id
+    assert steps["evaluate"].data.tags["lifecycle.training_run_id"] == train_id
     assert steps["register"].data.params["model_uri"] == model_uri
     champion = client_for(store).get_model_version_by_alias("iris", "champion")
     assert champion.run_id == train_id

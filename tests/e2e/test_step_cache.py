@@ -237,7 +237,9 @@ def test_stopping_mlflow_run_stops_the_orchestrator_and_its_steps(
     assert {run.info.status for run in runs} == {"FAILED"}
     assert len(runs) == 2  # the parent and its train step; nothing started after
     parent = next(run for run in runs if "mlflow.parentRunId" not in run.data.tags)
-    assert "the process that started the orchestrator" in parent.data.tags["failure_reason"]
+    assert (
+        "the process that started the orchestrator" in parent.data.tags["lifecycle.failure_reason"]
+    )
     assert [argv[0] for argv in steps_run(scratch)] == ["train"]
 
 
@@ -257,6 +259,6 @@ def test_a_step_whose_environment_cannot_be_built_ends_failed_with_its_reason(
     step = next(run for run in runs if "mlflow.parentRunId" in run.data.tags)
     parent = next(run for run in runs if "mlflow.parentRunId" not in run.data.tags)
     assert step.info.status == parent.info.status == "FAILED"
-    assert "conda" in step.data.tags["failure_reason"].lower()
-    assert parent.data.tags["failure_reason"].startswith("toy: train failed:")
+    assert "conda" in step.data.tags["lifecycle.failure_reason"].lower()
+    assert parent.data.tags["lifecycle.failure_reason"].startswith("toy: train failed:")
     assert not steps_run(scratch)

@@ -87,7 +87,9 @@ def test_the_orchestrator_logs_to_postgres_and_s3(
 
     iris_train = postgres_server.sql(
         "SELECT t.run_uuid FROM tags t JOIN runs r ON r.run_uuid = t.run_uuid "
-        "WHERE r.experiment_id = :e AND t.key = 'iris.step' AND t.value = 'train'",
+        "JOIN tags p ON p.run_uuid = t.run_uuid "
+        "WHERE r.experiment_id = :e AND t.key = 'lifecycle.step' AND t.value = 'train' "
+        "AND p.key = 'lifecycle.project' AND p.value = 'iris'",
         e=experiment_id,
     )[0][0]
     params = dict(
@@ -327,7 +329,7 @@ def test_a_killed_server_loses_no_finished_run_and_the_interrupted_one_can_be_fa
     assert interrupted in marked.stderr
     ended = alice.get_run(interrupted)
     assert ended.info.status == "FAILED"
-    assert ended.data.tags["failure_reason"].startswith("interrupted")
+    assert ended.data.tags["lifecycle.failure_reason"].startswith("interrupted")
 
 
 def test_s3_down_during_upload_fails_clearly_and_keeps_what_was_stored(
@@ -373,7 +375,7 @@ def test_s3_down_during_upload_fails_clearly_and_keeps_what_was_stored(
     assert bucket_objects(postgres_server) == objects_before
     (failed,) = alice.search_runs([experiment_id])
     assert failed.info.status == "FAILED"
-    assert "the artifact store is unreachable" in failed.data.tags["failure_reason"]
+    assert "the artifact store is unreachable" in failed.data.tags["lifecycle.failure_reason"]
     # Every stored artifact still downloads, byte counts intact.
     s3 = stack.s3_client()
     for key, size in objects_before.items():

@@ -30,12 +30,12 @@ entry_points:
 """
 
 REGISTER_TAGS = {
-    "gate.decision": "passed",
-    "gate.metric": "accuracy",
-    "gate.value": "0.95",
-    "registered_version": "4",
-    "champion_version": "4",
-    "gate.summary": "gate PASSED: accuracy 0.9500 >= 0.9000",
+    "lifecycle.gate.decision": "passed",
+    "lifecycle.gate.metric": "accuracy",
+    "lifecycle.gate.value": "0.95",
+    "lifecycle.registered_version": "4",
+    "lifecycle.champion_version": "4",
+    "lifecycle.gate.summary": "gate PASSED: accuracy 0.9500 >= 0.9000",
     "registered_model": "demo",
 }
 
@@ -109,13 +109,15 @@ def client(monkeypatch: pytest.MonkeyPatch) -> FakeClient:
         calls.append((Path(uri).name, entry_point, dict(parameters)))
         run_id = f"{entry_point[0]}{next(counter)}"
         if entry_point == "evaluate" and Path(uri).name == "broken":
-            fake.add(run_id, tags={"failure_reason": "no held-out split"}, status="FINISHED")
+            fake.add(
+                run_id, tags={"lifecycle.failure_reason": "no held-out split"}, status="FINISHED"
+            )
             raise RuntimeError(f"Run (ID '{run_id}') failed")
         if entry_point == "train":
             fake.add(
                 run_id,
                 {"test_accuracy": 0.95, "train_accuracy": 1.0},
-                {"key_metrics": "test_accuracy"},
+                {"lifecycle.key_metrics": "test_accuracy"},
             )
         elif entry_point == "register":
             fake.add(run_id, tags=REGISTER_TAGS)

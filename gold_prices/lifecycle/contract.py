@@ -1,0 +1,46 @@
+# Generated from lifecycle/contract.py by python -m lifecycle.sync; edit the source.
+"""The tags every project of the collection writes on its runs and model versions, under
+one namespace, ``lifecycle.``; the orchestrator reads only these. What each means, and
+which step writes it, is in docs/project-contract.md; this module names them once.
+"""
+
+from __future__ import annotations
+
+NAMESPACE = "lifecycle."
+
+# On every step run.
+PROJECT = "lifecycle.project"  # the project folder's name; also on registered models
+STEP = "lifecycle.step"  # train | tune | tune.configuration | evaluate | register
+FAILURE_REASON = "lifecycle.failure_reason"  # on a FAILED run: one or two plain lines
+
+# On train (and tune) runs: the metrics a summary shows, comma-separated.
+KEY_METRICS = "lifecycle.key_metrics"
+
+# On evaluate and register runs: the model they took and the run that trained it.
+MODEL_URI = "lifecycle.model_uri"
+TRAINING_RUN_ID = "lifecycle.training_run_id"
+
+# On register runs: the version created (absent when the gate failed) and the champion
+# after the step ("none" when there is none).
+REGISTERED_VERSION = "lifecycle.registered_version"
+CHAMPION_VERSION = "lifecycle.champion_version"
+
+# On register runs and the versions they create: the gate's decision and values,
+# ``lifecycle.gate.<name>`` (decision, metric, value, threshold, summary, measured_on,
+# previous_champion, previous_champion_value, promoted, and per-project extras).
+GATE_PREFIX = "lifecycle.gate."
+
+# On model versions while a register step decides the champion: open, then closed.
+CONTEST = "lifecycle.contest"
+
+STEPS = ("train", "evaluate", "register")
+
+
+def gate(name: str) -> str:
+    """The tag of gate value ``name``: ``lifecycle.gate.<name>``."""
+    return GATE_PREFIX + name
+
+
+def step_tags(project: str, step: str) -> dict[str, str]:
+    """The tags that say which project's which step a run is."""
+    return {PROJECT: project, STEP: step}
