@@ -74,7 +74,11 @@ def failed_run_id() -> str | None:
 def record_failure(message: str) -> None:
     """Tag the failed step's run with ``failure_reason``, and mark it FAILED if it is
     still running. Never raises: the failure itself is already being reported."""
-    run_id = failed_run_id()
+    try:
+        run_id = failed_run_id()
+    except Exception:  # the run it would name cannot even be read
+        logger.debug("could not find the failed step's run", exc_info=True)
+        return
     if not run_id:
         return
     try:

@@ -1,0 +1,181 @@
+"""The project contract (docs/project-contract.md), checked on every project folder that
+discovery finds (a direct subfolder with an MLproject), so a new folder is checked
+without editing this file: its entry points, what each step prints, the tags it
+writes, its exit codes, and how its served model declares its input."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import click
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from lifecycle import contract
+from lifecycle.sync import project_folders
+from tests.helpers import Store, all_runs, client_for
+
+FOLDERS = project_folders()
+RUN_ID = r"[0-9a-f]{32}"
+
+
+@dataclass(frozen=True)
+class Project:
+    folder: Path
+    package: str
+    cli: ModuleType
+
+    @property
+    def name(self) -> str:
+        return self.folder.name
+
+    def invoke(self, *args: str) -> click.testing.Result:
+        return CliRunner().invoke(self.cli.cli, list(args), catch_exceptions=False)
+
+    def main(self, *args: str, monkeypatch: pytest.MonkeyPatch) -> int:
+        """Run the console entry (``python -m <package>``) and return its exit code."""
+        monkeypatch.setattr(sys, "argv", [self.package, *args])
+        with pytest.raises(SystemExit) as exited:
+            self.cli.main()
+        return exited.value.code
+
+
+def entry_points(folder: Path) -> dict:
+    return yaml.safe_load((folder / "MLproject").read_text())["entry_points"]
+
+
+def package_of(folder: Path) -> str:
+    """The package the entry points run: ``python -m <package> <step>``."""
+    tokens = shlex.split(entry_points(folder)["train"]["command"])
+    assert tokens[:2] == ["python", "-m"], tokens
+    return tokens[2]
+
+
+@pytest.fixture(params=FOLDERS, ids=[folder.name for folder in FOLDERS])
+def project(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, datasets_mirror: Path
+) -> Project:
+    folder = request.param
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.setenv("DATASETS_MIRROR", str(datasets_mirror))
+    package = package_of(folder)
+    return Project(folder, package, importlib.import_module(f"{package}.cli"))
+
+
+def test_discovery_finds_every_project() -> None:
+    assert {"iris", "gold_prices", "cities"} <= {folder.name for folder in FOLDERS}
+
+
+def test_the_entry_points_are_the_contracts(project: Project) -> None:
+    points = entry_points(project.folder)
+    assert {"main", "train", "evaluate", "register"} <= set(points)
+    assert points["main"] == points["train"]
+    assert set(points["evaluate"]["parameters"]) == {"model_uri"}
+    register = points["register"]["parameters"]
+    assert {"model_uri", "model_name"} <= set(register)
+    assert register["model_name"]["default"] == project.name
+    for name, point in points.items():
+        tokens = shlex.split(point["command"])
+        assert tokens[:4] == ["python", "-m", project.package, name if name != "main" else "train"]
+        for parameter in point["parameters"].values():
+            assert parameter["type"] in {"int", "float", "string"}
+    assert (project.folder / "lifecycle" / "contract.py").is_file()
+
+
+def test_a_project_runs_its_lifecycle_as_the_contract_says(project: Project, store: Store) -> None:
+    import mlflow
+
+    client = client_for(store)
+    name = project.name
+
+    trained = project.invoke("train")
+    assert trained.exit_code == 0, trained.output
+    line = re.search(rf"^{name} train: run_id=({RUN_ID}) model_uri=(\S+)", trained.output, re.M)
+    assert line, trained.output
+    train_id, model_uri = line.groups()
+    assert model_uri == f"runs:/{train_id}/model"
+    train_run = client.get_run(train_id)
+    tags = train_run.data.tags
+    assert tags[contract.PROJECT] == name
+    assert tags[contract.STEP] == "train"
+    key_metrics = tags[contract.KEY_METRICS].split(",")
+    assert key_metrics
+    assert set(key_metrics) <= set(train_run.data.metrics)
+
+    # The served model declares its input: a signature and an input example it scores.
+    info = mlflow.models.get_model_info(model_uri)
+    assert info.signature is not None
+    assert info.signature.inputs is not None
+    assert info.saved_input_example_info is not None
+    example = mlflow.models.Model.load(model_uri).load_input_example(
+        mlflow.artifacts.download_artifacts(model_uri)
+    )
+    predictions = mlflow.pyfunc.load_model(model_uri).predict(example)
+    assert len(predictions) > 0
+
+    evaluated = project.invoke("evaluate", "--model-uri", model_uri)
+    assert evaluated.exit_code == 0, evaluated.output
+    line = re.search(
+        rf"^{name} evaluate: run_id=({RUN_ID}) training_run_id={train_id}\b",
+        evaluated.output,
+        re.M,
+    )
+    assert line, evaluated.output
+    evaluate_tags = client.get_run(line.group(1)).data.tags
+    assert evaluate_tags[contract.PROJECT] == name
+    assert evaluate_tags[contract.STEP] == "evaluate"
+    assert evaluate_tags[contract.TRAINING_RUN_ID] == train_id
+    assert evaluate_tags[contract.MODEL_URI] == model_uri
+
+    registered = project.invoke("register", "--model-uri", model_uri)
+    assert registered.exit_code == 0, registered.output
+    line = re.search(
+        rf"^{name} register: run_id=({RUN_ID}) version=(\d+|none) gate (PASSED|FAILED)",
+        registered.output,
+        re.M,
+    )
+    assert line, registered.output
+    register_id, version, decision = line.groups()
+    register_tags = client.get_run(register_id).data.tags
+    assert register_tags[contract.PROJECT] == name
+    assert register_tags[contract.STEP] == "register"
+    assert register_tags[contract.TRAINING_RUN_ID] == train_id
+    assert register_tags[contract.gate("decision")] == decision.lower()
+    for field in ("metric", "value", "threshold", "summary"):
+        assert register_tags[contract.gate(field)], field
+    assert contract.CHAMPION_VERSION in register_tags
+    if version == "none":
+        assert contract.REGISTERED_VERSION not in register_tags
+        return
+    assert register_tags[contract.REGISTERED_VERSION] == version
+    model_version = client.get_model_version(name, version)
+    assert model_version.tags[contract.PROJECT] == name
+    assert model_version.tags[contract.gate("decision")] == "passed"
+    assert model_version.tags[contract.CONTEST] == "closed"
+    assert client.get_registered_model(name).tags[contract.PROJECT] == name
+    champion = client.get_model_version_by_alias(name, "champion")
+    assert str(champion.version) == register_tags[contract.CHAMPION_VERSION] == version
+
+
+def test_exit_codes_say_what_went_wrong(
+    project: Project, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 2: an option is refused before any work; no run is created.
+    assert project.invoke("train", "--no-such-option", "1").exit_code == 2
+    assert (
+        project.invoke("register", "--model-uri", "runs:/x/model", "--model-name", "").exit_code
+        == 2
+    )
+    assert all_runs(store) == []
+    # 1: the step could not do its work; one line says why.
+    missing = "runs:/0123456789abcdef0123456789abcdef/model"
+    assert project.main("evaluate", "--model-uri", missing, monkeypatch=monkeypatch) == 1
+    assert project.main("register", "--model-uri", "not-a-uri", monkeypatch=monkeypatch) == 1
+    # 0: done (the lifecycle test above runs every step to 0).
