@@ -13,7 +13,13 @@ import click
 
 from cities_workflow import core, steps
 from lifecycle.checks import checkpoint
-from lifecycle.command import configure_logging, run
+from lifecycle.command import (
+    model_name_option,
+    model_uri_option,
+    require_model_name,
+    run,
+    step_group,
+)
 from lifecycle.command import validated as _validated
 from lifecycle.steps import register_line
 
@@ -23,11 +29,7 @@ DEFAULTS = core.TrainParams()
 DEFAULT_GATE = core.GateParams()
 
 
-@click.group()
-@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
-def cli(verbose: bool) -> None:
-    """Train, evaluate and register the travel-city recommender."""
-    configure_logging(verbose)
+cli = step_group("Train, evaluate and register the travel-city recommender.")
 
 
 @cli.command()
@@ -85,12 +87,7 @@ def train(
 
 
 @cli.command()
-@click.option(
-    "--model-uri",
-    type=str,
-    required=True,
-    help="Model to evaluate, e.g. runs:/<run_id>/model or models:/cities@champion.",
-)
+@model_uri_option("evaluate", "runs:/<run_id>/model or models:/cities@champion")
 def evaluate(model_uri: str) -> None:
     """Run the evaluation profiles through the packaged model and log the metrics."""
     checkpoint()
@@ -104,12 +101,8 @@ def evaluate(model_uri: str) -> None:
 
 
 @cli.command()
-@click.option(
-    "--model-uri", type=str, required=True, help="Model to register, e.g. runs:/<run_id>/model."
-)
-@click.option(
-    "--model-name", type=str, default="cities", show_default=True, help="Registered model name."
-)
+@model_uri_option("register")
+@model_name_option("cities")
 @click.option(
     "--min-explained-variance",
     type=float,
@@ -120,10 +113,7 @@ def evaluate(model_uri: str) -> None:
 def register(model_uri: str, model_name: str, min_explained_variance: float) -> None:
     """Register the model if it respects every constraint and explains enough variance."""
     gate = _validated(core.GateParams, min_explained_variance=min_explained_variance)
-    if not model_name.strip():
-        raise click.BadParameter(
-            "model_name='': must be a non-empty name", param_hint="--model-name"
-        )
+    require_model_name(model_name)
     checkpoint()
     click.echo(register_line("cities", steps.register(model_uri, model_name, gate)))
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from cities_workflow import core
 from cities_workflow.profiles import profiles_frame
-from lifecycle import contract, models, registry
+from lifecycle import contract, gating, models, registry
 from lifecycle.models import (
     ModelRef,
     ModelUriError,
@@ -222,66 +222,21 @@ def register_if_good(
         gate, metrics["constraint_satisfaction"], variance, metrics["filled_share"]
     )
     measurement = Measurement(variance, evaluation_profiles_digest())
-    with mlflow.start_run() as run:
-        run_id = run.info.run_id
-        log_new_params(
-            run_id,
-            {
-                "model_uri": ref.uri,
-                "model_name": model_name,
-                "min_explained_variance": gate.min_explained_variance,
-            },
-        )
-        tags = decision_tags(decision, measurement)
-        registration = registry.register_and_promote(
-            client,
-            project=PROJECT,
-            model_name=model_name,
-            model_uri=ref.uri,
-            metric=decision.metric,
-            measurement=measurement,
-            higher_is_better=None,
-            passed=decision.passed,
-            gate_text=decision.text(),
-            gate_tags=tags,
-        )
-        tags.update(registration.tags(decision.text()))
-        if registration.version:
-            tags[contract.REGISTERED_VERSION] = registration.version
-        tags.update(
-            {
-                contract.TRAINING_RUN_ID: ref.training_run_id,
-                contract.MODEL_URI: ref.uri,
-                "registered_model": model_name,
-                contract.CHAMPION_VERSION: registration.champion_after or "none",
-                contract.PROJECT: PROJECT,
-                contract.STEP: "register",
-            }
-        )
-        mlflow.set_tags(tags)
-        mlflow.log_metrics(
-            {
-                key: value
-                for key, value in {
-                    "gate_constraint_satisfaction": metrics["constraint_satisfaction"],
-                    "gate_filled_share": metrics["filled_share"],
-                    "gate_explained_variance": variance,
-                }.items()
-                if np.isfinite(value)
-            }
-        )
-    return run_id, decision, registration
-
-
-def decision_tags(decision: core.GateDecision, measurement: Measurement) -> dict[str, str]:
-    """The ``gate.*`` tags that record the gate on a run and a model version."""
-    return {
-        contract.gate("decision"): "passed" if decision.passed else "failed",
-        contract.gate("metric"): decision.metric,
-        contract.gate("value"): repr(decision.value),
-        contract.gate("threshold"): repr(decision.threshold),
-        contract.gate("constraint_satisfaction"): repr(decision.constraint_satisfaction),
-        contract.gate("filled_share"): repr(decision.filled_share),
-        registry.MEASURED_ON_TAG: measurement.measured_on,
-        contract.gate("summary"): decision.summary(),
-    }
+    return gating.record_register(
+        project=PROJECT,
+        ref=ref,
+        model_name=model_name,
+        params={"min_explained_variance": gate.min_explained_variance},
+        decision=decision,
+        measurement=measurement,
+        higher_is_better=None,
+        extra_gate_values={
+            "constraint_satisfaction": decision.constraint_satisfaction,
+            "filled_share": decision.filled_share,
+        },
+        metrics={
+            "gate_constraint_satisfaction": metrics["constraint_satisfaction"],
+            "gate_filled_share": metrics["filled_share"],
+            "gate_explained_variance": variance,
+        },
+    )

@@ -13,7 +13,13 @@ import click
 
 from gold_workflow import core, steps
 from lifecycle.checks import checkpoint
-from lifecycle.command import configure_logging, run
+from lifecycle.command import (
+    model_name_option,
+    model_uri_option,
+    require_model_name,
+    run,
+    step_group,
+)
 from lifecycle.command import validated as _validated
 from lifecycle.promotion import format_value
 from lifecycle.steps import register_line
@@ -24,11 +30,7 @@ DEFAULTS = core.TrainParams()
 DEFAULT_GATE = core.GateParams()
 
 
-@click.group()
-@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
-def cli(verbose: bool) -> None:
-    """Train, evaluate and register the gold price forecaster."""
-    configure_logging(verbose)
+cli = step_group("Train, evaluate and register the gold price forecaster.")
 
 
 @cli.command()
@@ -146,12 +148,7 @@ def train(
 
 
 @cli.command()
-@click.option(
-    "--model-uri",
-    type=str,
-    required=True,
-    help="Model to evaluate, e.g. runs:/<run_id>/model or models:/gold_prices@champion.",
-)
+@model_uri_option("evaluate", "runs:/<run_id>/model or models:/gold_prices@champion")
 def evaluate(model_uri: str) -> None:
     """Re-score the model's walk-forward backtest and check the packaged model answers."""
     checkpoint()
@@ -164,16 +161,8 @@ def evaluate(model_uri: str) -> None:
 
 
 @cli.command()
-@click.option(
-    "--model-uri", type=str, required=True, help="Model to register, e.g. runs:/<run_id>/model."
-)
-@click.option(
-    "--model-name",
-    type=str,
-    default="gold_prices",
-    show_default=True,
-    help="Registered model name.",
-)
+@model_uri_option("register")
+@model_name_option("gold_prices")
 @click.option(
     "--max-mase",
     type=float,
@@ -184,10 +173,7 @@ def evaluate(model_uri: str) -> None:
 def register(model_uri: str, model_name: str, max_mase: float) -> None:
     """Register the model if its MASE passes the gate; move champion if it is at least as good."""
     gate = _validated(core.GateParams, max_mase=max_mase)
-    if not model_name.strip():
-        raise click.BadParameter(
-            "model_name='': must be a non-empty name", param_hint="--model-name"
-        )
+    require_model_name(model_name)
     checkpoint()
     click.echo(register_line("gold_prices", steps.register(model_uri, model_name, gate)))
 

@@ -48,6 +48,39 @@ def configure_logging(verbose: bool) -> None:
     )
 
 
+def step_group(description: str) -> click.Group:
+    """The click group of a project's steps, with ``-v/--verbose`` for debug logging."""
+
+    @click.group(help=description)
+    @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+    def group(verbose: bool) -> None:
+        configure_logging(verbose)
+
+    return group
+
+
+def model_uri_option(action: str, example: str = "runs:/<run_id>/model") -> Callable:
+    """The required ``--model-uri`` option of a step that takes a model."""
+    return click.option(
+        "--model-uri", type=str, required=True, help=f"Model to {action}, e.g. {example}."
+    )
+
+
+def model_name_option(project: str) -> Callable:
+    """The ``--model-name`` option of a register step; the project's name by default."""
+    return click.option(
+        "--model-name", type=str, default=project, show_default=True, help="Registered model name."
+    )
+
+
+def require_model_name(model_name: str) -> None:
+    """Refuse an empty registered model name before any work."""
+    if not model_name.strip():
+        raise click.BadParameter(
+            "model_name='': must be a non-empty name", param_hint="--model-name"
+        )
+
+
 def run(group: click.Group) -> None:
     """Console entry: run ``group``, and tag the step's MLflow run when it fails."""
     try:

@@ -15,7 +15,13 @@ import click
 from iris_workflow import core, steps, tuning
 from iris_workflow.data import DEFAULT_DATA_PATH
 from lifecycle.checks import checkpoint
-from lifecycle.command import configure_logging, run
+from lifecycle.command import (
+    model_name_option,
+    model_uri_option,
+    require_model_name,
+    run,
+    step_group,
+)
 from lifecycle.command import validated as _validated
 from lifecycle.steps import register_line
 
@@ -54,11 +60,7 @@ def data_options(command):
     return command
 
 
-@click.group()
-@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
-def cli(verbose: bool) -> None:
-    """Train, evaluate and register the iris classifier."""
-    configure_logging(verbose)
+cli = step_group("Train, evaluate and register the iris classifier.")
 
 
 @cli.command()
@@ -181,12 +183,7 @@ def tune(
 
 
 @cli.command()
-@click.option(
-    "--model-uri",
-    type=str,
-    required=True,
-    help="Model to evaluate, e.g. runs:/<run_id>/model or models:/iris@champion.",
-)
+@model_uri_option("evaluate", "runs:/<run_id>/model or models:/iris@champion")
 def evaluate(model_uri: str) -> None:
     """Evaluate a model on its training run's held-out split with mlflow.models.evaluate."""
     checkpoint()
@@ -199,12 +196,8 @@ def evaluate(model_uri: str) -> None:
 
 
 @cli.command()
-@click.option(
-    "--model-uri", type=str, required=True, help="Model to register, e.g. runs:/<run_id>/model."
-)
-@click.option(
-    "--model-name", type=str, default="iris", show_default=True, help="Registered model name."
-)
+@model_uri_option("register")
+@model_name_option("iris")
 @click.option(
     "--gate-metric",
     type=str,
@@ -222,10 +215,7 @@ def evaluate(model_uri: str) -> None:
 def register(model_uri: str, model_name: str, gate_metric: str, gate_threshold: float) -> None:
     """Register the model if it passes the gate; move champion if it is at least as good."""
     gate = _validated(core.GateParams, metric=gate_metric, threshold=gate_threshold)
-    if not model_name.strip():
-        raise click.BadParameter(
-            "model_name='': must be a non-empty name", param_hint="--model-name"
-        )
+    require_model_name(model_name)
     checkpoint()
     click.echo(register_line("iris", steps.register(model_uri, model_name, gate)))
 

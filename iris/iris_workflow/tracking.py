@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from iris_workflow import core, tuning
-from lifecycle import contract, models, registry
+from lifecycle import contract, gating, models, registry
 from lifecycle.models import (
     ModelRef,
     ModelUriError,
@@ -348,60 +348,14 @@ def register_if_good(
     register run's id, the gate decision and what the registry did. The decision is
     recorded as ``gate.*`` tags on the run and the version.
     """
-    import mlflow
-
-    client = mlflow.MlflowClient()
     measurement = gate_measurement(ref, gate.metric)
     decision = core.decide(gate, measurement.value)
-    with mlflow.start_run() as run:
-        run_id = run.info.run_id
-        log_new_params(
-            run_id,
-            {
-                "model_uri": ref.uri,
-                "model_name": model_name,
-                "gate_metric": gate.metric,
-                "gate_threshold": gate.threshold,
-            },
-        )
-        tags = decision_tags(decision, measurement)
-        registration = registry.register_and_promote(
-            client,
-            project=PROJECT,
-            model_name=model_name,
-            model_uri=ref.uri,
-            metric=gate.metric,
-            measurement=measurement,
-            higher_is_better=True,
-            passed=decision.passed,
-            gate_text=decision.text(),
-            gate_tags=tags,
-        )
-        tags.update(registration.tags(decision.text()))
-        if registration.version:
-            tags[contract.REGISTERED_VERSION] = registration.version
-        tags.update(
-            {
-                contract.TRAINING_RUN_ID: ref.training_run_id,
-                contract.MODEL_URI: ref.uri,
-                "registered_model": model_name,
-                contract.CHAMPION_VERSION: registration.champion_after or "none",
-                contract.PROJECT: PROJECT,
-                contract.STEP: "register",
-            }
-        )
-        mlflow.set_tags(tags)
-        mlflow.log_metric(f"gate_{gate.metric}", measurement.value)
-    return run_id, decision, registration
-
-
-def decision_tags(decision: core.GateDecision, measurement: Measurement) -> dict[str, str]:
-    """The ``gate.*`` tags that record the gate on a run and a model version."""
-    return {
-        contract.gate("decision"): "passed" if decision.passed else "failed",
-        contract.gate("metric"): decision.metric,
-        contract.gate("value"): repr(decision.value),
-        contract.gate("threshold"): repr(decision.threshold),
-        registry.MEASURED_ON_TAG: measurement.measured_on,
-        contract.gate("summary"): decision.summary(),
-    }
+    return gating.record_register(
+        project=PROJECT,
+        ref=ref,
+        model_name=model_name,
+        params={"gate_metric": gate.metric, "gate_threshold": gate.threshold},
+        decision=decision,
+        measurement=measurement,
+        higher_is_better=True,
+    )

@@ -1,0 +1,111 @@
+# Generated from lifecycle/gating.py by python -m lifecycle.sync; edit the source.
+"""The register step's MLflow run, the same in every project: the gate's decision as
+``lifecycle.gate.*`` tags, the registration and the champion contest
+(``lifecycle.registry``), and the contract's register tags, all on one run.
+
+A project decides its gate (pure, in its ``core``) and measures its value; this module
+records the outcome. Every registry read that could fail happens before anything is
+registered.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Protocol
+
+from lifecycle import contract, registry
+from lifecycle.models import ModelRef, log_new_params
+
+if TYPE_CHECKING:
+    from lifecycle.promotion import Measurement
+
+
+class Decision(Protocol):
+    """A project's gate decision."""
+
+    @property
+    def metric(self) -> str: ...
+
+    @property
+    def value(self) -> float: ...
+
+    @property
+    def threshold(self) -> float: ...
+
+    @property
+    def passed(self) -> bool: ...
+
+    def text(self) -> str: ...
+
+    def summary(self) -> str: ...
+
+
+def gate_tags(
+    decision: Decision, measurement: Measurement, extra: dict[str, float] | None = None
+) -> dict[str, str]:
+    """The ``lifecycle.gate.*`` tags that record the gate on a run and a model version;
+    ``extra`` adds a project's further gate values (``lifecycle.gate.<name>``)."""
+    return {
+        contract.gate("decision"): "passed" if decision.passed else "failed",
+        contract.gate("metric"): decision.metric,
+        contract.gate("value"): repr(decision.value),
+        contract.gate("threshold"): repr(decision.threshold),
+        **{contract.gate(name): repr(value) for name, value in (extra or {}).items()},
+        registry.MEASURED_ON_TAG: measurement.measured_on,
+        contract.gate("summary"): decision.summary(),
+    }
+
+
+def record_register(
+    *,
+    project: str,
+    ref: ModelRef,
+    model_name: str,
+    params: dict[str, object],
+    decision: Decision,
+    measurement: Measurement,
+    higher_is_better: bool | None,
+    extra_gate_values: dict[str, float] | None = None,
+    metrics: dict[str, float] | None = None,
+) -> tuple[str, Decision, registry.Registration]:
+    """Run the register step: one MLflow run holding ``params``, the gate's tags, the
+    registration (when the gate passed) and the champion after the contest, plus the
+    finite ``metrics``. ``higher_is_better`` orders values for the champion contest
+    (None: the gate has no comparable value, a passing version replaces the champion).
+    Returns the run's id, the decision and what the registry did."""
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    with mlflow.start_run() as run:
+        run_id = run.info.run_id
+        log_new_params(run_id, {"model_uri": ref.uri, "model_name": model_name, **params})
+        tags = gate_tags(decision, measurement, extra_gate_values)
+        registration = registry.register_and_promote(
+            client,
+            project=project,
+            model_name=model_name,
+            model_uri=ref.uri,
+            metric=decision.metric,
+            measurement=measurement,
+            higher_is_better=higher_is_better,
+            passed=decision.passed,
+            gate_text=decision.text(),
+            gate_tags=tags,
+        )
+        tags.update(registration.tags(decision.text()))
+        if registration.version:
+            tags[contract.REGISTERED_VERSION] = registration.version
+        tags.update(
+            {
+                contract.TRAINING_RUN_ID: ref.training_run_id,
+                contract.MODEL_URI: ref.uri,
+                "registered_model": model_name,
+                contract.CHAMPION_VERSION: registration.champion_after or "none",
+                **contract.step_tags(project, "register"),
+            }
+        )
+        mlflow.set_tags(tags)
+        finite = {key: value for key, value in (metrics or {}).items() if math.isfinite(value)}
+        if finite:
+            mlflow.log_metrics(finite)
+    return run_id, decision, registration
