@@ -1,6 +1,13 @@
-"""``python -m orchestrator``: the orchestrator entry point."""
+"""``python -m orchestrator``: the orchestrator entry point; ``python -m orchestrator
+new-project NAME`` creates a project folder (``orchestrator.scaffold``)."""
 
 import gc
+import sys
+
+if sys.argv[1:2] == ["new-project"]:
+    from orchestrator.scaffold import main as scaffold
+
+    sys.exit(scaffold(sys.argv[2:]))
 
 from orchestrator.cli import main
 

@@ -8,6 +8,7 @@ import importlib
 import importlib.util
 import re
 import shlex
+import sys
 from importlib.metadata import version
 from pathlib import Path
 
@@ -33,10 +34,13 @@ def entry_points() -> list[tuple[Path, str, dict]]:
     ]
 
 
-def click_command_for(command: str) -> click.Command:
-    """The click command an MLproject command line runs (``python -m <package> [sub]``)."""
+def click_command_for(command: str, project: Path = ROOT) -> click.Command:
+    """The click command an MLproject command line runs (``python -m <package> [sub]``),
+    imported from its project folder."""
     tokens = shlex.split(command)
     assert tokens[:2] == ["python", "-m"], command
+    if str(project) not in sys.path:
+        sys.path.append(str(project))
     module = importlib.import_module(f"{tokens[2]}.cli")
     root = getattr(module, "cli", None) or module.main
     if isinstance(root, click.Group):
@@ -52,7 +56,7 @@ def click_command_for(command: str) -> click.Command:
 def test_every_parameter_is_typed_and_matches_its_click_option(
     project: Path, entry: str, spec: dict
 ) -> None:
-    command = click_command_for(spec["command"])
+    command = click_command_for(spec["command"], project)
     options = {
         option.opts[0]: option
         for option in command.params

@@ -1,0 +1,123 @@
+"""``python -m orchestrator new-project NAME``: a new, working project folder.
+
+The folder is a ridge regression on scikit-learn's bundled diabetes data, with
+``train``, ``evaluate`` and ``register`` (a gate on the held-out R²), a served model
+that refuses bad rows, and its README. It keeps the project contract
+(docs/project-contract.md) with no edit: the orchestrator runs it (``-P projects=NAME``)
+and ``mlflow models serve`` serves its champion. It is written from ``template/``,
+pinned to the versions in the repository's ``conda.yaml``, and given its copy of the
+step kit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import keyword
+import logging
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+logger = logging.getLogger(__name__)
+
+TEMPLATE = Path(__file__).resolve().parent / "template"
+REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+# Folders of the repository that are not projects, and names a project cannot take.
+RESERVED = frozenset(
+    {"bench", "datasets", "deploy", "docs", "lifecycle", "orchestrator", "tests", "mlruns"}
+)
+PACKAGES = ("mlflow", "scikit-learn", "pandas", "numpy", "click")
+
+
+class ScaffoldError(ValueError):
+    """The project cannot be created; the message says why."""
+
+
+def check_name(name: str, root: Path) -> None:
+    """Refuse a name that is not a lower-case Python identifier (which is also a valid
+    MLflow model name), a reserved one, or one whose folder exists."""
+    if not NAME.fullmatch(name) or keyword.iskeyword(name):
+        raise ScaffoldError(
+            f"project name {name!r} must be a lower-case Python identifier of at most 40 "
+            "characters: a letter, then letters, digits or '_' (e.g. diabetes)"
+        )
+    if name in RESERVED:
+        raise ScaffoldError(f"project name {name!r} is reserved for the repository's {name}/")
+    if (root / name).exists():
+        raise ScaffoldError(f"{root / name} already exists: choose another name")
+
+
+def conda_yaml(name: str, root: Path) -> str:
+    """The project's environment, pinned to the repository's own pins."""
+    conda = yaml.safe_load((root / "conda.yaml").read_text())
+    pip = next(entry["pip"] for entry in conda["dependencies"] if isinstance(entry, dict))
+    pins = {line.split("==")[0].lower(): line for line in pip}
+    missing = [package for package in PACKAGES if package not in pins]
+    if missing:
+        raise ScaffoldError(f"{root / 'conda.yaml'} pins none of {', '.join(missing)}")
+    conda_packages = [entry for entry in conda["dependencies"] if isinstance(entry, str)]
+    lines = [
+        f"# Environment of the {name} project. `mlflow run` builds it with conda (the",
+        "# default), or with uv / virtualenv from the same file (`--env-manager uv`).",
+        f"name: {name}",
+        "channels:",
+        "  - conda-forge",
+        "dependencies:",
+        *(f"  - {entry}" for entry in conda_packages),
+        "  - pip:",
+        *(f"      - {pins[package]}" for package in PACKAGES),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def new_project(name: str, root: Path = REPOSITORY_ROOT) -> Path:
+    """Write the project folder ``root/name`` and its step kit copy; return the folder."""
+    check_name(name, root)
+    package = f"{name}_workflow"
+    folder = root / name
+    files = {}
+    for template in sorted(TEMPLATE.rglob("*.tmpl")):
+        relative = template.relative_to(TEMPLATE).with_suffix("")
+        if relative.parts[0] == "package":
+            relative = Path(package, *relative.parts[1:])
+        text = template.read_text().replace("__PACKAGE__", package).replace("__NAME__", name)
+        files[folder / relative] = text
+    files[folder / "conda.yaml"] = conda_yaml(name, root)
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+    from lifecycle import sync
+
+    sync.write_copies(root)
+    return folder
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m orchestrator new-project", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("name", help="the project's name: a lower-case Python identifier")
+    parser.add_argument("--root", type=Path, default=REPOSITORY_ROOT, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        folder = new_project(args.name, args.root.resolve())
+    except ScaffoldError as error:
+        logger.error("Error: %s", error)
+        return 2
+    logger.info(
+        "created %s: try `mlflow run %s --env-manager local`, then "
+        "`mlflow run . -P projects=%s --env-manager local`",
+        folder,
+        args.name,
+        args.name,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
