@@ -63,6 +63,7 @@ def test_a_scaffolded_project_passes_the_contract_runs_and_serves(
             "no:cacheprovider",
             "tests/cli/test_project_contract.py",
             "tests/unit/test_project_files.py",
+            "tests/unit/test_project_docs.py",
             "-k",
             "diabetes",
         ],

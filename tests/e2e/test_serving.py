@@ -100,7 +100,7 @@ def test_what_it_cannot_score_is_a_400_naming_field_and_row(served_champion: str
     assert response.status_code == 400, response.text
     assert_no_trace_or_path(response.text)
 
-    # What MLflow 3.17's scoring server itself does, which our model cannot change (README:
+    # What MLflow 3.17's scoring server itself does, which our model cannot change (docs/serving.md:
     # Serving): a refusal's message is prefixed with the request data as MLflow prints it,
     # and a request without a Content-Type is a 500.
     body = json.dumps({"dataframe_split": {"columns": COLUMNS, "data": [[5.1, 3.5, 1.4, -1]]}})

@@ -1,7 +1,7 @@
 """The team server's security checks, run against each database variant of the stack.
 
 Each function takes a running ``TeamServer`` (users alice and bob, default permission
-READ) and asserts one part of what the README's security section promises: who may
+READ) and asserts one part of what docs/team-server.md's security section promises: who may
 write where, how an owner shuts another user out, that the tracking server cannot be
 made to read the bucket, and that the server alone chooses artifact locations.
 """
