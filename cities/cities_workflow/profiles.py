@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cities_workflow.core import ACTIVITIES
+from cities_workflow.schema import ACTIVITIES
 
 _NO_WEIGHTS = dict.fromkeys(ACTIVITIES, 0.0)
 

@@ -23,7 +23,9 @@ from mlflow.pyfunc import PythonModel
 from mlflow.types import ColSpec, Schema
 from mlflow.types.schema import AnyType
 
-from cities_workflow import core
+from cities_workflow.preferences import PreferenceError
+from cities_workflow.ranking import recommend_all
+from cities_workflow.schema import ACTIVITIES
 
 CATALOG_ARTIFACT = "catalog"
 # The file MLflow runs to build the served model ("models from code": nothing is pickled).
@@ -41,7 +43,7 @@ def signature() -> ModelSignature:
             ColSpec("double", "preferred_temp"),
             ColSpec("string", "budget_level"),
             ColSpec("string", "regions", required=False),
-            *(ColSpec("double", activity) for activity in core.ACTIVITIES),
+            *(ColSpec("double", activity) for activity in ACTIVITIES),
             ColSpec(AnyType(), "trip_days"),
             ColSpec(AnyType(), "top_k", required=False),
         ]
@@ -81,6 +83,6 @@ class CityRecommender(PythonModel):
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         try:
-            return core.recommend_all(self.catalog, model_input, self.diversity)
-        except core.PreferenceError as error:
+            return recommend_all(self.catalog, model_input, self.diversity)
+        except PreferenceError as error:
             raise MlflowException(str(error), error_code=INVALID_PARAMETER_VALUE) from error

@@ -43,7 +43,7 @@ KEY_METRICS = (
     "eval_coverage",
 )
 # What the served model needs, pinned to the versions it was trained with.
-INFERENCE_PACKAGES = ("mlflow", "numpy", "pandas", "scikit-learn")
+INFERENCE_PACKAGES = ("mlflow", "numpy", "pandas")
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 

@@ -69,6 +69,60 @@ def project(
     return Project(folder, package, importlib.import_module(f"{package}.cli"))
 
 
+def module_imports(path: Path) -> set[str]:
+    """Absolute module names ``path`` imports when it is loaded: its module-level
+    imports, not those inside functions or under ``if TYPE_CHECKING``."""
+    import ast
+
+    names: set[str] = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.level == 0
+            and node.module != "__future__"
+        ):
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def served_imports(model_dir: Path) -> dict[str, set[str]]:
+    """The packages the served model's own code imports when it loads, each with the
+    distributions that provide it: the import closure of its entry module within the
+    model's ``code/`` folder; what lies outside it is what must be pinned."""
+    import importlib.metadata
+
+    code = model_dir / "code"
+    flavor = yaml.safe_load((model_dir / "MLmodel").read_text())["flavors"]["python_function"]
+    if flavor["loader_module"] == "mlflow.pyfunc.loaders.code_model":  # "models from code"
+        start = model_dir / Path(flavor["model_code_path"]).name
+    else:
+        start = code / (flavor["loader_module"].replace(".", "/") + ".py")
+    assert start.is_file(), f"the served model's entry module {start} is not in the model"
+    seen: set[Path] = set()
+    outside: set[str] = set()
+    todo = [start]
+    while todo:
+        path = todo.pop()
+        if path in seen or not path.is_file():
+            continue
+        seen.add(path)
+        for name in module_imports(path):
+            parts = name.split(".")
+            local = [code.joinpath(*parts[:i]) for i in range(len(parts), 0, -1)]
+            found = [p.with_suffix(".py") for p in local if p.with_suffix(".py").is_file()]
+            found += [p / "__init__.py" for p in local if (p / "__init__.py").is_file()]
+            if (code / parts[0]).exists():
+                todo.extend(found)
+            elif parts[0] not in sys.stdlib_module_names:
+                outside.add(parts[0])
+    providers = importlib.metadata.packages_distributions()
+    return {module: {d.lower() for d in providers.get(module, [])} for module in outside}
+
+
 def test_discovery_finds_every_project() -> None:
     assert {"iris", "gold_prices", "cities"} <= {folder.name for folder in FOLDERS}
 
@@ -119,6 +173,18 @@ def test_a_project_runs_its_lifecycle_as_the_contract_says(project: Project, sto
     )
     predictions = mlflow.pyfunc.load_model(model_uri).predict(example)
     assert len(predictions) > 0
+    # It carries the code it imports and pins every package that code imports.
+    model_dir = Path(mlflow.artifacts.download_artifacts(model_uri))
+    requirements = (model_dir / "requirements.txt").read_text().splitlines()
+    pinned = {line.split("==")[0].lower() for line in requirements if "==" in line}
+    assert all("==" in line for line in requirements if line and not line.startswith("#"))
+    unpinned = {
+        module: providers
+        for module, providers in served_imports(model_dir).items()
+        if not providers & pinned
+    }
+    assert "mlflow" in pinned
+    assert not unpinned, f"{name}: the served model imports packages it does not pin: {unpinned}"
 
     evaluated = project.invoke("evaluate", "--model-uri", model_uri)
     assert evaluated.exit_code == 0, evaluated.output
