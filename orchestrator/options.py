@@ -1,0 +1,104 @@
+"""The orchestrator's own options, checked: which projects (discovered as the folders
+with an MLproject), the environment manager, the parallelism, the cache switches.
+Pure: a bad value raises ``ParameterError`` naming it and what is allowed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+STEPS: tuple[str, ...] = ("train", "evaluate", "register")
+ENV_MANAGERS: tuple[str, ...] = ("local", "uv", "virtualenv", "conda")
+MODEL_ARTIFACT = "model"  # every project logs its model under this artifact path
+
+
+class ParameterError(ValueError):
+    """An orchestrator parameter outside what is allowed; names it and the allowed values."""
+
+    def __init__(self, name: str, value: object, allowed: str) -> None:
+        self.name = name
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"{name}={value!r} is not allowed: {allowed}")
+
+
+def discover_projects(root: Path) -> list[str]:
+    """Project folders directly under ``root``: those holding an ``MLproject`` file."""
+    return sorted(
+        child.name
+        for child in root.iterdir()
+        if child.is_dir() and not child.name.startswith(".") and (child / "MLproject").is_file()
+    )
+
+
+def select_projects(requested: str, available: list[str]) -> list[str]:
+    """Parse ``requested`` ("all" or a comma-separated list) against ``available``.
+
+    Order follows the request, duplicates are dropped, unknown names are an error.
+    """
+    names = [name.strip() for name in requested.split(",") if name.strip()]
+    if not names:
+        raise ParameterError(
+            "projects", requested, f"name one or more of: all, {', '.join(available)}"
+        )
+    if names == ["all"]:
+        return list(available)
+    unknown = [name for name in names if name not in available]
+    if unknown:
+        raise ParameterError(
+            "projects",
+            requested,
+            f"unknown project(s) {', '.join(unknown)}; available: all, {', '.join(available)}",
+        )
+    return list(dict.fromkeys(names))
+
+
+def validate_env_manager(env_manager: str) -> str:
+    if env_manager not in ENV_MANAGERS:
+        raise ParameterError(
+            "env_manager", env_manager, f"must be one of {', '.join(ENV_MANAGERS)}"
+        )
+    return env_manager
+
+
+def validate_max_parallel(max_parallel: int, cpu_count: int) -> int:
+    """How many step processes may run at once: ``max_parallel``, or the core count for 0."""
+    if isinstance(max_parallel, bool) or not isinstance(max_parallel, int) or max_parallel < 0:
+        raise ParameterError(
+            "max_parallel", max_parallel, "must be an integer >= 1, or 0 for the core count"
+        )
+    return max_parallel or max(1, cpu_count)
+
+
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
+def parse_flag(name: str, text: str) -> bool:
+    """A yes/no parameter given as a string (MLproject has no boolean type)."""
+    word = text.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise ParameterError(name, text, f"must be one of {', '.join(_TRUE + _FALSE)}")
+
+
+def parse_force(text: str, selected: list[str]) -> frozenset[str]:
+    """Which selected projects re-run every step regardless of the cache.
+
+    ``""`` or ``none``: none; ``all``: every selected project; else a comma-separated list.
+    """
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names or names == ["none"]:
+        return frozenset()
+    if names == ["all"]:
+        return frozenset(selected)
+    unknown = [name for name in names if name not in selected]
+    if unknown:
+        raise ParameterError(
+            "force",
+            text,
+            f"{', '.join(unknown)} not among the selected projects; use none, all, or some "
+            f"of: {', '.join(selected)}",
+        )
+    return frozenset(names)

@@ -1,0 +1,135 @@
+"""What each project's chain produced, and the summary built from those results:
+the table printed and logged as ``summary.txt``, ``summary.json``, the cache counts.
+Pure."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+from orchestrator.options import STEPS
+
+
+@dataclass
+class ChainResult:
+    """What one project's train -> evaluate -> register chain produced."""
+
+    project: str
+    run_ids: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    gate_metric: str | None = None
+    gate_value: float | None = None
+    gate_decision: str | None = None
+    gate_summary: str | None = None
+    registered_version: str | None = None
+    champion_version: str | None = None
+    # Why the champion column is empty, or how it was read: "missing" (no alias), or
+    # "unknown: ..." when the registry could not be read.
+    champion_note: str | None = None
+    failed_step: str | None = None
+    error: str | None = None
+    # step -> "hit" (a finished run was reused), "miss" (run, none matched), "forced"
+    # (run although one matched, or without looking), or "off" (cache disabled)
+    cache: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.failed_step is None
+
+    def as_dict(self) -> dict[str, object]:
+        return {**asdict(self), "ok": self.ok}
+
+
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "project",
+    "status",
+    "train run",
+    "evaluate run",
+    "register run",
+    "key metrics",
+    "gate",
+    "version",
+    "champion",
+    "cache",
+)
+
+CACHE_OUTCOMES: tuple[str, ...] = ("hit", "miss", "forced", "off")
+
+
+def cache_counts(results: list[ChainResult]) -> dict[str, int]:
+    """How many steps, over all chains, had each cache outcome."""
+    counts = dict.fromkeys(CACHE_OUTCOMES, 0)
+    for result in results:
+        for outcome in result.cache.values():
+            counts[outcome] += 1
+    return counts
+
+
+def _summary_row(result: ChainResult) -> list[str]:
+    status = "ok" if result.ok else f"FAILED at {result.failed_step}"
+    metrics = ", ".join(f"{key}={value:.4f}" for key, value in sorted(result.metrics.items()))
+    if result.gate_decision is None:
+        gate = "-"
+    else:
+        value = (
+            "" if result.gate_value is None else f" {result.gate_metric}={result.gate_value:.4f}"
+        )
+        gate = f"{result.gate_decision}{value}"
+    return [
+        result.project,
+        status,
+        result.run_ids.get("train", "-"),
+        result.run_ids.get("evaluate", "-"),
+        result.run_ids.get("register", "-"),
+        metrics or "-",
+        gate,
+        result.registered_version or "-",
+        result.champion_version or result.champion_note or "-",
+        "/".join(result.cache.get(step, "-") for step in STEPS),
+    ]
+
+
+def _champion_text(result: ChainResult) -> str:
+    if result.champion_version:
+        return f"version {result.champion_version}"
+    if result.champion_note == "missing":
+        return "missing (the model has no champion alias)"
+    return result.champion_note or "none"
+
+
+def _gate_line(result: ChainResult) -> str:
+    """The gate line, true for this run: a reused register step says it decided in an
+    earlier run, and what the champion is now."""
+    if result.cache.get("register") == "hit":
+        return (
+            f"register reused run {result.run_ids.get('register', '-')}, which decided: "
+            f"{result.gate_summary} | champion now: {_champion_text(result)}"
+        )
+    if result.champion_version is None and result.champion_note:
+        return f"{result.gate_summary} | champion: {_champion_text(result)}"
+    return result.gate_summary or ""
+
+
+def format_summary(results: list[ChainResult]) -> str:
+    """A fixed-width text table, one row per project, then one line per failure."""
+    rows = [list(SUMMARY_COLUMNS), *(_summary_row(result) for result in results)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(SUMMARY_COLUMNS))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    for result in results:
+        if not result.ok:
+            lines.append(f"{result.project}: {result.failed_step} failed: {result.error}")
+        elif result.gate_summary:
+            lines.append(f"{result.project}: {_gate_line(result)}")
+    counts = cache_counts(results)
+    lines.append(
+        "step cache: " + ", ".join(f"{count} {outcome}" for outcome, count in counts.items())
+    )
+    return "\n".join(lines) + "\n"
+
+
+def summary_json(results: list[ChainResult]) -> str:
+    return json.dumps([result.as_dict() for result in results], indent=2, sort_keys=True) + "\n"
