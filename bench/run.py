@@ -12,15 +12,12 @@ the benchmark works; its timings mean little.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
 import platform
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +34,7 @@ from bench.measure import (
     ratio_row,
     run_measured,
 )
+from deploy import processes
 
 logger = logging.getLogger("bench")
 
@@ -138,68 +136,11 @@ def cached_steps(stdout: str) -> str:
     return f"{hits}/{hits + misses} steps cached"
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
 def model_server(env: dict[str, str], model_uri: str, workdir: Path):
     """``mlflow models serve`` on a free loopback port; stopped by its PID (and group)."""
-    import urllib.error
-    import urllib.request
-
-    port = free_port()
-    log = (workdir / "serve.log").open("w")
-    process = subprocess.Popen(
-        python(
-            "-m",
-            "mlflow",
-            "models",
-            "serve",
-            "-m",
-            model_uri,
-            "--env-manager",
-            "local",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ),
-        env=env,
-        cwd=workdir,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    return processes.model_server(
+        env, model_uri, workdir, mlflow=python("-m", "mlflow"), timeout=SERVER_START_SECONDS
     )
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"model server exited: {(workdir / 'serve.log').read_text()[-2000:]}"
-                )
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"model server not ready after {SERVER_START_SECONDS}s")
-            time.sleep(0.25)
-        yield f"http://127.0.0.1:{port}", process.pid
-    finally:
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=15)
-        log.close()
 
 
 def server_peak_mib(pid: int) -> float:

@@ -22,21 +22,17 @@ are generated per stack.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from deploy import auth_config
+from deploy import auth_config, processes
 from deploy.auth_config import ADMIN_USERNAME
 
 logger = logging.getLogger(__name__)
@@ -67,20 +63,6 @@ GUARD_PATH = Path(__file__).resolve().parents[1]
 
 class StackError(RuntimeError):
     """The stack could not be started, reached or stopped; the message says why."""
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct ports that are free on 127.0.0.1 right now."""
-    sockets = []
-    try:
-        for _ in range(count):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def executable(name: str) -> str:
@@ -138,6 +120,7 @@ class Stack:
     def __init__(self, directory: Path) -> None:
         self.directory = directory.resolve()
         self.state: StackState | None = None
+        self._servers: dict[str, processes.ServerProcess] = {}
         state_file = self.directory / STATE_FILE
         if state_file.exists():
             self.state = StackState(**json.loads(state_file.read_text()))
@@ -148,7 +131,7 @@ class Stack:
         """Create fresh databases and a bucket, then start SeaweedFS and MLflow."""
         if database not in DATABASE_SERVERS:
             raise StackError(f"database={database!r}: use one of {', '.join(DATABASE_SERVERS)}")
-        if self.state and any(_alive(pid) for pid in self.state.pids.values()):
+        if self.state and any(processes.alive(pid) for pid in self.state.pids.values()):
             raise StackError(f"a stack is already running from {self.directory}; run 'down' first")
         self.directory.mkdir(parents=True, exist_ok=True)
         base = server_url or DATABASE_SERVERS[database]
@@ -160,7 +143,7 @@ class Stack:
             # refuses; the users and permissions live in a SQLite file beside the stack.
             names = names[:1]
             auth_database_uri = f"sqlite:///{self.directory / 'basic_auth.db'}"
-        ports = free_ports(len(WEED_PORTS) + 2)
+        ports = processes.free_ports(len(WEED_PORTS) + 2)
         self.state = StackState(
             database=database,
             database_uri=f"{base}/{names[0]}",
@@ -311,14 +294,11 @@ class Stack:
         ]
 
     def kill(self, name: str) -> None:
-        """Kill one process (``mlflow`` or ``s3``) at once, as a crash would."""
+        """Kill one process (``mlflow``, ``artifacts`` or ``s3``) at once, as a crash would."""
         state = self._require_state()
-        pid = state.pids.get(name)
-        if pid is not None and _alive(pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGKILL)
-            _wait_dead(pid, STOP_TIMEOUT_SECONDS)
-        state.pids.pop(name, None)
+        pid = state.pids.pop(name, None)
+        if pid is not None:
+            processes.kill_group(pid, STOP_TIMEOUT_SECONDS)
         self._save()
 
     # --- what clients need --------------------------------------------------------------
@@ -449,54 +429,27 @@ class Stack:
 
     @staticmethod
     def _healthy(base_url: str) -> bool:
-        import requests
-
-        try:
-            return requests.get(f"{base_url}/health", timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
+        return processes.http_ok(f"{base_url}/health")
 
     def _start(self, name: str, args: list[str], env: dict[str, str]) -> None:
         state = self._require_state()
-        log = (self.directory / f"{name}.log").open("ab")
-        process = subprocess.Popen(
-            args,
-            env=env,
-            cwd=self.directory,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        server = processes.ServerProcess(
+            args, env=env, cwd=self.directory, log=self.directory / f"{name}.log", append=True
         )
-        log.close()
-        state.pids[name] = process.pid
+        state.pids[name] = server.pid
         self._save()
-        self._processes = getattr(self, "_processes", {})
-        self._processes[name] = process
+        self._servers[name] = server
 
     def _wait(self, name: str, ready) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        process = getattr(self, "_processes", {}).get(name)
-        while time.monotonic() < deadline:
-            if process is not None and process.poll() is not None:
-                raise StackError(f"{name} exited with {process.returncode}:\n{self.log_tail(name)}")
-            if ready():
-                return
-            time.sleep(0.5)
-        raise StackError(
-            f"{name} not ready after {START_TIMEOUT_SECONDS:.0f}s:\n{self.log_tail(name)}"
-        )
+        try:
+            self._servers[name].wait_ready(ready, START_TIMEOUT_SECONDS, name)
+        except processes.ServerError as error:
+            raise StackError(str(error)) from error
 
     def _stop(self, name: str) -> None:
-        state = self._require_state()
-        pid = state.pids.pop(name, None)
-        if pid is None or not _alive(pid):
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGTERM)
-        if not _wait_dead(pid, STOP_TIMEOUT_SECONDS):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGKILL)
-            _wait_dead(pid, STOP_TIMEOUT_SECONDS)
+        pid = self._require_state().pids.pop(name, None)
+        if pid is not None:
+            processes.stop_group(pid, STOP_TIMEOUT_SECONDS)
 
     def log_tail(self, name: str, characters: int = 4000) -> str:
         path = self.directory / f"{name}.log"
@@ -517,30 +470,6 @@ def _write_private(path: Path, text: str) -> None:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(text)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child still "exists"; reap it if it is ours.
-    with contextlib.suppress(ChildProcessError):
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
-    return True
-
-
-def _wait_dead(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return True
-        time.sleep(0.1)
-    return not _alive(pid)
 
 
 def _admin_url(server_url: str) -> str:

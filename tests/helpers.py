@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from deploy import processes
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -60,12 +59,6 @@ def assert_no_running_runs(store: Store) -> None:
     assert running == [], f"runs left RUNNING: {running}"
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def run_cli(
     args: list[str], store: Store, cwd: Path, timeout: float = 600, **extra_env: str
 ) -> subprocess.CompletedProcess:
@@ -81,54 +74,10 @@ def run_cli(
     )
 
 
-class Server:
-    """A background process in its own session, stopped by its PID (and its group)."""
-
-    def __init__(self, args: list[str], env: dict[str, str], cwd: Path, log: Path) -> None:
-        self.log = log
-        self._log_handle = log.open("w")
-        self.process = subprocess.Popen(
-            args,
-            env=env,
-            cwd=cwd,
-            stdout=self._log_handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.pid = self.process.pid
-
-    def wait_http(self, url: str, timeout: float) -> None:
-        """Poll ``url`` until it answers 200, the process dies, or ``timeout`` seconds pass."""
-        import requests
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(
-                    f"server exited with {self.process.returncode}:\n{self.output()}"
-                )
-            try:
-                if requests.get(url, timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        raise AssertionError(f"{url} not ready after {timeout}s:\n{self.output()}")
-
-    def output(self) -> str:
-        self._log_handle.flush()
-        return self.log.read_text(errors="replace")[-5000:]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.pid, signal.SIGKILL)
-                self.process.wait(timeout=15)
-        self._log_handle.close()
+# Background servers are started and stopped by PID the same way as the stack's and the
+# benchmarks' (deploy.processes).
+Server = processes.ServerProcess
+free_port = processes.free_port
 
 
 @contextlib.contextmanager
@@ -138,31 +87,8 @@ def served_model(env: dict[str, str], model_uri: str, workdir: Path, timeout: fl
     ``env`` names the tracking server (and credentials) the model URI resolves against.
     Yields the base URL once ``/ping`` answers.
     """
-    port = free_port()
-    server = Server(
-        [
-            "mlflow",
-            "models",
-            "serve",
-            "-m",
-            model_uri,
-            "--env-manager",
-            "local",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        cwd=workdir,
-        log=workdir / "serve.log",
-    )
-    try:
-        server.wait_http(f"http://127.0.0.1:{port}/ping", timeout=timeout)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-    assert server.process.returncode is not None
+    with processes.model_server(env, model_uri, workdir, timeout=timeout) as (base, _pid):
+        yield base
 
 
 def assert_failed_run(
