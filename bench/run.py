@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -150,121 +151,144 @@ def server_peak_mib(pid: int) -> float:
     return max((reading[0] for reading in readings if reading), default=0) / 1024
 
 
+@dataclass(frozen=True)
+class Timed:
+    """One timed figure: the command it runs, the store it runs against, and the figure
+    it is compared with, with its target."""
+
+    key: str
+    label: str  # formatted with steps, n (grid size), big (large grid size), cached
+    command: Callable[[Plan], list[str]]
+    store: str  # a fresh store's name, or "=<key>": the store of an earlier figure
+    against: str = ""  # the key of the figure it is compared with
+    against_label: str = ""  # how the table names that figure
+    target: tuple[str, float] | None = None
+    cwd: Path = REPOSITORY_ROOT
+
+
+def _projects(plan: Plan) -> list[str]:
+    return ["--projects", plan.projects]
+
+
+def _grid(plan: Plan) -> list[str]:
+    return ["--max-leaf-nodes-grid", plan.grid[0], "--max-depth-grid", plan.grid[1]]
+
+
+def _large_grid(plan: Plan) -> list[str]:
+    return ["--max-leaf-nodes-grid", plan.large_grid[0], "--max-depth-grid", plan.large_grid[1]]
+
+
+IRIS = REPOSITORY_ROOT / "iris"
+TIMED: tuple[Timed, ...] = (
+    Timed(
+        "floor",
+        "in-process floor ({steps} steps, 1 process)",
+        lambda plan: python("-m", "bench.floor", *_projects(plan)),
+        "floor",
+    ),
+    Timed(
+        "cold",
+        "cold orchestrator (concurrent chains, empty store)",
+        lambda plan: python("-m", "orchestrator", *_projects(plan)),
+        "orchestrator",
+        against="floor",
+        target=("<=", 3.0),
+    ),
+    Timed(
+        "baseline",
+        "step-per-process baseline (sequential mlflow.run)",
+        lambda plan: python("-m", "bench.baseline", *_projects(plan)),
+        "baseline",
+        against="cold",
+        target=(">=", 2.0),
+    ),
+    Timed(
+        "warm",
+        "warm orchestrator ({cached})",
+        lambda plan: python("-m", "orchestrator", *_projects(plan)),
+        "=cold",
+        against="cold",
+        target=("<=", 0.1),
+    ),
+    Timed(
+        "grid_floor",
+        "grid floor: compute + 1 log_batch per config ({n})",
+        lambda plan: python("-m", "bench.grids", "floor", *_grid(plan)),
+        "grid_floor",
+    ),
+    Timed(
+        "tune",
+        "iris tune, {n} configs",
+        lambda plan: python("-m", "iris_workflow", "tune", *_grid(plan)),
+        "tune",
+        against="grid_floor",
+        against_label="grid floor",
+        target=("<=", 1.3),
+        cwd=IRIS,
+    ),
+    Timed(
+        "tutorial",
+        "tutorial-style grid, {n} configs",
+        lambda plan: python("-m", "bench.grids", "tutorial", *_grid(plan)),
+        "tutorial",
+        against="tune",
+        target=(">=", 20.0),
+    ),
+    Timed(
+        "tune_large",
+        "iris tune, {big} configs",
+        lambda plan: python("-m", "iris_workflow", "tune", *_large_grid(plan)),
+        "tune_large",
+        against="tune",
+        against_label="tune, {n}",
+        cwd=IRIS,
+    ),
+)
+
+
 def measure_all(plan: Plan, workdir: Path) -> tuple[list[Row], dict[str, object]]:
     env = base_environment()
     stores = Stores(workdir, env)
-    figures: dict[str, object] = {}
-    rows: list[Row] = []
-    projects = ["--projects", plan.projects]
-    steps = 3 * len(plan.projects.split(","))
-
-    def timed(
-        name: str, args: list[str], store_env: dict[str, str], cwd: Path = REPOSITORY_ROOT
-    ) -> Measurement:
-        logger.info("measuring %s", name)
-        measurement = run_measured(args, store_env, cwd).check(name)
-        figures[name] = {"seconds": measurement.seconds, "peak_mib": measurement.tree_peak_mib}
-        return measurement
-
-    floor = timed("floor", python("-m", "bench.floor", *projects), stores.fresh("floor"))
-    baseline = timed(
-        "baseline", python("-m", "bench.baseline", *projects), stores.fresh("baseline")
-    )
-    cold_env = stores.fresh("orchestrator")
-    cold = timed("cold", python("-m", "orchestrator", *projects), cold_env)
-    warm = timed("warm", python("-m", "orchestrator", *projects), cold_env)
-
-    # Exact peak of the largest process in the cold run (a step: each outweighs the
-    # orchestrator), attributed to the step whose sampled peak was largest.
-    step_mib = cold.tree_peak_mib
-    step_command = cold.peak("_workflow")[1]
-    rows += [
-        ratio_row(
-            f"in-process floor ({steps} steps, 1 process)",
-            floor.seconds,
-            peak_mib=floor.tree_peak_mib,
-        ),
-        ratio_row(
-            "cold orchestrator (concurrent chains, empty store)",
-            cold.seconds,
-            floor.seconds,
-            "floor",
-            ("<=", 3.0),
-            peak_mib=step_mib,
-        ),
-        ratio_row(
-            "step-per-process baseline (sequential mlflow.run)",
-            baseline.seconds,
-            cold.seconds,
-            "cold",
-            (">=", 2.0),
-            peak_mib=baseline.tree_peak_mib,
-        ),
-        ratio_row(
-            f"warm orchestrator ({cached_steps(warm.stdout)})",
-            warm.seconds,
-            cold.seconds,
-            "cold",
-            ("<=", 0.1),
-            peak_mib=warm.tree_peak_mib,
-        ),
-    ]
-
-    grid = ["--max-leaf-nodes-grid", plan.grid[0], "--max-depth-grid", plan.grid[1]]
-    large = ["--max-leaf-nodes-grid", plan.large_grid[0], "--max-depth-grid", plan.large_grid[1]]
-    tune_cwd = REPOSITORY_ROOT / "iris"
-    grid_floor = timed(
-        "grid_floor", python("-m", "bench.grids", "floor", *grid), stores.fresh("grid_floor")
-    )
-    tuned = timed(
-        "tune", python("-m", "iris_workflow", "tune", *grid), stores.fresh("tune"), tune_cwd
-    )
-    tutorial = timed(
-        "tutorial", python("-m", "bench.grids", "tutorial", *grid), stores.fresh("tutorial")
-    )
-    tuned_large = timed(
-        "tune_large",
-        python("-m", "iris_workflow", "tune", *large),
-        stores.fresh("tune_large"),
-        tune_cwd,
-    )
+    store_of: dict[str, dict[str, str]] = {}
+    measured: dict[str, Measurement] = {}
+    for timed in TIMED:
+        logger.info("measuring %s", timed.key)
+        store = (
+            store_of[timed.store[1:]] if timed.store.startswith("=") else stores.fresh(timed.store)
+        )
+        store_of[timed.key] = store
+        measured[timed.key] = run_measured(timed.command(plan), store, timed.cwd).check(timed.key)
+    figures: dict[str, object] = {
+        key: {"seconds": m.seconds, "peak_mib": m.tree_peak_mib} for key, m in measured.items()
+    }
+    cold = measured["cold"]
     n, big = plan.grid_size, plan.large_grid_size
-    rows += [
+    words = {
+        "steps": 3 * len(plan.projects.split(",")),
+        "n": n,
+        "big": big,
+        "cached": cached_steps(measured["warm"].stdout),
+    }
+    rows = [
         ratio_row(
-            f"grid floor: compute + 1 log_batch per config ({n})",
-            grid_floor.seconds,
-            peak_mib=grid_floor.tree_peak_mib,
-        ),
-        ratio_row(
-            f"iris tune, {n} configs",
-            tuned.seconds,
-            grid_floor.seconds,
-            "grid floor",
-            ("<=", 1.3),
-            tuned.tree_peak_mib,
-        ),
-        ratio_row(
-            f"tutorial-style grid, {n} configs",
-            tutorial.seconds,
-            tuned.seconds,
-            "tune",
-            (">=", 20.0),
-            tutorial.tree_peak_mib,
-        ),
-        ratio_row(
-            f"iris tune, {big} configs",
-            tuned_large.seconds,
-            tuned.seconds,
-            f"tune, {n}",
-            peak_mib=tuned_large.tree_peak_mib,
-        ),
+            timed.label.format(**words),
+            measured[timed.key].seconds,
+            measured[timed.against].seconds if timed.against else None,
+            (timed.against_label or timed.against).format(**words),
+            timed.target,
+            peak_mib=measured[timed.key].tree_peak_mib,
+        )
+        for timed in TIMED
     ]
-    per_config = (tuned_large.seconds - tuned.seconds) / (big - n) * 1000
+    per_config = (measured["tune_large"].seconds - measured["tune"].seconds) / (big - n) * 1000
     figures["tune_marginal_ms_per_config"] = per_config
     rows.append(
         Row(figure=f"tune cost per extra config ({n} -> {big})", value=f"{per_config:.1f} ms")
     )
-    biggest_step = " ".join(step_command.split(" -m ")[-1].split()[:2])
+    # Exact peak of the largest process in the cold run (a step: each outweighs the
+    # orchestrator), attributed to the step whose sampled peak was largest.
+    step_mib = cold.tree_peak_mib
+    biggest_step = " ".join(cold.peak("_workflow")[1].split(" -m ")[-1].split()[:2])
     rows.append(
         Row(
             figure=f"peak RSS of any step process (cold run: {biggest_step})",
@@ -274,6 +298,7 @@ def measure_all(plan: Plan, workdir: Path) -> tuple[list[Row], dict[str, object]
         )
     )
 
+    cold_env = store_of["cold"]
     logger.info("measuring serving of models:/iris@champion")
     with model_server(cold_env, "models:/iris@champion", workdir) as (url, pid):
         for size in (1, 100):
