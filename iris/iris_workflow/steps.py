@@ -50,7 +50,9 @@ def train(
     from iris_workflow import tracking
 
     run_id = tracking.log_training(
-        params, path, sha256_of(path), frame, train_split, test_split, classifier, metrics
+        tracking.TrainingRecord(
+            params, path, sha256_of(path), frame, train_split, test_split, classifier, metrics
+        )
     )
     return TrainResult(run_id, f"runs:/{run_id}/{tracking.MODEL_ARTIFACT}", metrics)
 
@@ -73,18 +75,10 @@ def tune(grid: tuning.TuneParams, data_path: str = DEFAULT_DATA_PATH) -> TuneRes
 
     from iris_workflow import tracking
 
-    run_id, children = tracking.log_tuning(
-        grid,
-        best_params,
-        path,
-        sha256_of(path),
-        frame,
-        train_split,
-        test_split,
-        classifier,
-        metrics,
-        results,
+    record = tracking.TrainingRecord(
+        best_params, path, sha256_of(path), frame, train_split, test_split, classifier, metrics
     )
+    run_id, children = tracking.log_tuning(grid, record, results)
     return TuneResult(run_id, f"runs:/{run_id}/{tracking.MODEL_ARTIFACT}", metrics, children, best)
 
 

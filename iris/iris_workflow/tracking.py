@@ -10,9 +10,11 @@ a CLI call with a bad parameter fails before paying for it.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -55,50 +57,37 @@ def skops_trusted_types(classifier: object) -> list[str]:
     return list(skops.io.get_untrusted_types(data=skops.io.dumps(classifier)))
 
 
-def log_training(
-    params: core.TrainParams,
-    data_path: Path,
-    data_sha256: str,
-    frame: pd.DataFrame,
-    train: pd.DataFrame,
-    test: pd.DataFrame,
-    classifier: object,
-    metrics: dict[str, float],
-) -> str:
+@dataclass(frozen=True)
+class TrainingRecord:
+    """What one training (or the best configuration of a grid search) produced, ready
+    to be logged: the recipe, the data and its split, the fitted model, its metrics."""
+
+    params: core.TrainParams
+    data_path: Path
+    data_sha256: str
+    frame: pd.DataFrame
+    train: pd.DataFrame
+    test: pd.DataFrame
+    classifier: object
+    metrics: dict[str, float]
+
+
+def log_training(record: TrainingRecord) -> str:
     """Record one training run and return its run id."""
     import mlflow
 
     with mlflow.start_run() as run:
-        _record_model(
-            run.info.run_id,
-            params.as_dict(),
-            data_path,
-            data_sha256,
-            frame,
-            train,
-            test,
-            classifier,
-            metrics,
-            step="train",
-        )
+        _record_model(run.info.run_id, record, record.params.as_dict(), step="train")
     return run.info.run_id
 
 
 def log_tuning(
-    tune: tuning.TuneParams,
-    best_params: core.TrainParams,
-    data_path: Path,
-    data_sha256: str,
-    frame: pd.DataFrame,
-    train: pd.DataFrame,
-    test: pd.DataFrame,
-    classifier: object,
-    metrics: dict[str, float],
-    results: list[tuning.ConfigResult],
+    tune: tuning.TuneParams, record: TrainingRecord, results: list[tuning.ConfigResult]
 ) -> tuple[str, int]:
     """Record a grid search: one child run per configuration (created, filled by one
     ``log_batch`` and ended), then, on the parent, the results table, the heat map and
-    the best configuration's model, logged exactly as a training run logs its model.
+    the best configuration's model (``record``), logged exactly as a training run logs
+    its model.
 
     Returns the parent run id (its ``runs:/<id>/model`` goes to evaluate and register)
     and the number of child runs.
@@ -115,18 +104,15 @@ def log_tuning(
         best_child = children[results.index(best)]
         _record_model(
             run_id,
-            {
-                **best_params.as_dict(),
-                "cv_folds": tune.cv_folds,
-                "grid_size": tune.size,
-            },
-            data_path,
-            data_sha256,
-            frame,
-            train,
-            test,
-            classifier,
-            {**metrics, "cv_accuracy": best.cv_accuracy, "cv_accuracy_std": best.cv_accuracy_std},
+            dataclasses.replace(
+                record,
+                metrics={
+                    **record.metrics,
+                    "cv_accuracy": best.cv_accuracy,
+                    "cv_accuracy_std": best.cv_accuracy_std,
+                },
+            ),
+            {**record.params.as_dict(), "cv_folds": tune.cv_folds, "grid_size": tune.size},
             step="tune",
             tags={"best_child_run_id": best_child, "tuning.selection": "cv_accuracy"},
         )
@@ -185,14 +171,8 @@ def _log_configurations(
 
 def _record_model(
     run_id: str,
+    record: TrainingRecord,
     params: dict[str, object],
-    data_path: Path,
-    data_sha256: str,
-    frame: pd.DataFrame,
-    train: pd.DataFrame,
-    test: pd.DataFrame,
-    classifier: object,
-    metrics: dict[str, float],
     *,
     step: str,
     tags: dict[str, str] | None = None,
@@ -207,6 +187,7 @@ def _record_model(
 
     from iris_workflow.plots import confusion_matrix_figure
 
+    frame, train, test, classifier = record.frame, record.train, record.test, record.classifier
     features = list(core.FEATURES)
     labels = sorted(frame[core.TARGET].unique())
     test_predictions = classifier.predict(test[features])
@@ -214,7 +195,7 @@ def _record_model(
     existing = client.get_run(run_id).data.params
     now = int(time.time() * 1000)
     all_tags = {
-        "data_sha256": data_sha256,
+        "data_sha256": record.data_sha256,
         contract.PROJECT: PROJECT,
         contract.STEP: step,
         contract.KEY_METRICS: ",".join(KEY_METRICS),
@@ -224,10 +205,10 @@ def _record_model(
         run_id,
         params=[
             Param(key, str(value))
-            for key, value in {**params, "data_path": str(data_path)}.items()
+            for key, value in {**params, "data_path": str(record.data_path)}.items()
             if key not in existing
         ],
-        metrics=[Metric(key, float(value), now, 0) for key, value in metrics.items()],
+        metrics=[Metric(key, float(value), now, 0) for key, value in record.metrics.items()],
         tags=[RunTag(key, value) for key, value in all_tags.items()],
     )
     with warnings.catch_warnings():
@@ -235,7 +216,7 @@ def _record_model(
         # picked one of them; either records the same path.
         warnings.filterwarnings("ignore", message="The specified dataset source")
         dataset = mlflow.data.from_pandas(
-            frame, source=str(data_path), name="iris", targets=core.TARGET
+            frame, source=str(record.data_path), name="iris", targets=core.TARGET
         )
     mlflow.log_input(dataset, context="training")
     mlflow.log_text(test.to_csv(index=False), HELDOUT_ARTIFACT)
