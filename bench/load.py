@@ -58,7 +58,7 @@ def run_load(base_url: str, body: bytes, total: int, concurrency: int) -> LoadRe
 
     def worker(count: int) -> None:
         connection = http.client.HTTPConnection(
-            address.hostname, address.port, timeout=REQUEST_TIMEOUT_SECONDS
+            address.hostname or "127.0.0.1", address.port, timeout=REQUEST_TIMEOUT_SECONDS
         )
         mine = []
         try:

@@ -9,6 +9,10 @@ import re
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # This folder: the step kit a served model imports (its errors), shipped beside it.
 KIT_DIR = Path(__file__).resolve().parent
@@ -90,7 +94,7 @@ def log_new_params(run_id: str, params: dict[str, object]) -> None:
         client.log_batch(run_id, params=new)
 
 
-def log_figure(figure: object, artifact_file: str) -> None:
+def log_figure(figure: Figure, artifact_file: str) -> None:
     """Log a matplotlib figure to the active run, then free it."""
     import matplotlib.pyplot as plt
     import mlflow

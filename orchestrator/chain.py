@@ -24,6 +24,7 @@ from orchestrator import core, fingerprint
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
+    from mlflow.entities import Run
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class StepRunner:
     def __init__(
         self,
         *,
-        client: object,
+        client: MlflowClient,
         experiment_id: str,
         parent_run_id: str,
         env_manager: str,
@@ -130,7 +131,7 @@ class StepRunner:
                     f"{directory.name} {entry_point}: not started, the run was interrupted"
                 )
             try:
-                submitted = mlflow.projects.run(
+                submitted = mlflow.projects.run(  # type: ignore[no-untyped-call]
                     str(directory),
                     entry_point=entry_point,
                     parameters=parameters,
@@ -146,7 +147,7 @@ class StepRunner:
                 if run_id:
                     self._fail(run_id, reason)
                 raise StepFailedError(reason, run_id) from error
-        return submitted.run_id
+        return str(submitted.run_id)
 
     def _orphaned_step_run(self, directory: Path, entry_point: str) -> str | None:
         """The step run ``mlflow.run`` created and then left RUNNING because it failed
@@ -221,7 +222,7 @@ def _ingredients_text(ingredients: core.StepIngredients) -> str:
     return json.dumps(ingredients.as_dict(), sort_keys=True)[:4000]
 
 
-def _key_metrics(client: object, run_id: str) -> dict[str, float]:
+def _key_metrics(client: MlflowClient, run_id: str) -> dict[str, float]:
     """The metrics a training run names in its ``key_metrics`` tag (else its test_* metrics)."""
     data = client.get_run(run_id).data
     names = [name for name in data.tags.get(contract.KEY_METRICS, "").split(",") if name]
@@ -230,7 +231,7 @@ def _key_metrics(client: object, run_id: str) -> dict[str, float]:
     return {name: data.metrics[name] for name in names if name in data.metrics}
 
 
-def _read_register_outcome(client: object, run_id: str, result: core.ChainResult) -> None:
+def _read_register_outcome(client: MlflowClient, run_id: str, result: core.ChainResult) -> None:
     tags = client.get_run(run_id).data.tags
     result.gate_decision = tags.get(contract.gate("decision"))
     result.gate_metric = tags.get(contract.gate("metric"))
@@ -272,7 +273,7 @@ def run_chain(plan: ProjectPlan, runner: StepRunner) -> core.ChainResult:
         runner.adopt_parent()
         for step in core.STEPS:
             train_id = result.run_ids.get("train")
-            handed_over = {} if step == "train" else {"model_uri": core.model_uri_for(train_id)}
+            handed_over = {} if train_id is None else {"model_uri": core.model_uri_for(train_id)}
             parameters = core.step_parameters(
                 plan.declared.get(step, {}), plan.overrides, handed_over, step
             )
@@ -295,11 +296,12 @@ def run_chain(plan: ProjectPlan, runner: StepRunner) -> core.ChainResult:
         _read_register_outcome(client, result.run_ids["register"], result)
     except Exception as error:  # any failure, even building the environment, stops this chain only
         result.failed_step = step
-        run_id = getattr(error, "run_id", None) or core.failed_run_id(str(error))
+        failed_id: str | None = getattr(error, "run_id", None) or core.failed_run_id(str(error))
         reason = str(error)
-        if run_id:
-            result.run_ids[step] = run_id
-            reason = client.get_run(run_id).data.tags.get(contract.FAILURE_REASON, reason)
+        if failed_id:
+            result.run_ids[step] = failed_id
+            tags = client.get_run(failed_id).data.tags
+            reason = str(tags.get(contract.FAILURE_REASON, reason))
         reason = reason or type(error).__name__
         result.error = reason
         logger.error("%s: step %s failed: %s", plan.name, step, reason)
@@ -333,7 +335,7 @@ def _first_line(error: BaseException) -> str:
     return (text[:500] + "...") if len(text) > 500 else (text or type(error).__name__)
 
 
-def _source_folder(run: object) -> str:
+def _source_folder(run: Run) -> str:
     """The project folder a step run was made from: MLflow records it as the folder's
     path, or as ``file:///<repository>#<folder>`` when the folder is inside git."""
     source = run.data.tags.get("mlflow.source.name", "")

@@ -13,16 +13,21 @@ import importlib
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orchestrator import core
+
+if TYPE_CHECKING:
+    import click
 
 _MODULE_COMMAND = re.compile(r"\bpython\s+-m\s+([A-Za-z_][A-Za-z0-9_]*)")
 # Stands in for the model URI a chain hands from train to evaluate and register.
 PENDING_MODEL_URI = "runs:/pending/model"
 
 
-def project_cli(directory: Path) -> object | None:
-    """The click group a project's steps run, or None if its commands name no package."""
+def project_cli(directory: Path) -> click.Group | None:
+    """The click group a project's steps run, or None if its commands name no package
+    (or its ``cli`` is not a click group)."""
     import yaml
 
     spec = yaml.safe_load((directory / "MLproject").read_text()) or {}
@@ -32,8 +37,11 @@ def project_cli(directory: Path) -> object | None:
         return None
     if str(directory) not in sys.path:
         sys.path.insert(0, str(directory))
+    import click
+
     module = importlib.import_module(f"{packages.pop()}.cli")
-    return getattr(module, "cli", None)
+    group = getattr(module, "cli", None)
+    return group if isinstance(group, click.Group) else None
 
 
 def check_project(

@@ -13,21 +13,12 @@ from pathlib import Path
 import click
 
 from lifecycle.command import configure_logging
+from lifecycle.command import validated as _validated
 from orchestrator import core
 
 logger = logging.getLogger("orchestrator")
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
-
-
-def _validated(build, *args):
-    try:
-        return build(*args)
-    except core.ParameterError as error:
-        raise click.BadParameter(
-            f"{error.name}={error.value!r}: {error.allowed}",
-            param_hint=f"--{error.name.replace('_', '-')}",
-        ) from error
 
 
 @click.command()

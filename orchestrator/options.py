@@ -6,19 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lifecycle.errors import ParameterError as ParameterError  # raised by these checks
+
 STEPS: tuple[str, ...] = ("train", "evaluate", "register")
 ENV_MANAGERS: tuple[str, ...] = ("local", "uv", "virtualenv", "conda")
 MODEL_ARTIFACT = "model"  # every project logs its model under this artifact path
-
-
-class ParameterError(ValueError):
-    """An orchestrator parameter outside what is allowed; names it and the allowed values."""
-
-    def __init__(self, name: str, value: object, allowed: str) -> None:
-        self.name = name
-        self.value = value
-        self.allowed = allowed
-        super().__init__(f"{name}={value!r} is not allowed: {allowed}")
 
 
 def discover_projects(root: Path) -> list[str]:

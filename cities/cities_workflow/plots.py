@@ -17,7 +17,9 @@ def city_map_figure(catalog: pd.DataFrame, explained: np.ndarray) -> Figure:
     """Every city at its first two principal components, one colour per region."""
     figure, axes = plt.subplots(figsize=(9, 7), dpi=100)
     colours = plt.get_cmap("tab10")
-    for index, (region, group) in enumerate(sorted(catalog.groupby("region"), key=lambda g: g[0])):
+    for index, (region, group) in enumerate(
+        sorted(catalog.groupby("region"), key=lambda item: str(item[0]))
+    ):
         axes.scatter(
             group["pc1"], group["pc2"], s=14, alpha=0.75, color=colours(index), label=region
         )

@@ -82,6 +82,8 @@ class CityRecommender(PythonModel):
         self.diversity = float((context.model_config or {})["diversity"])
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
+        if self.catalog is None:
+            raise MlflowException("the recommender was not loaded with its catalog")
         try:
             return recommend_all(self.catalog, model_input, self.diversity)
         except PreferenceError as error:

@@ -14,6 +14,7 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,9 @@ from lifecycle.models import (
     log_new_params,
 )
 from lifecycle.promotion import Measurement
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -61,13 +65,13 @@ class TrainingRecord:
     data_sha256: str
     pinned: bool
     cities: pd.DataFrame
-    pipeline: object
+    pipeline: Pipeline
     catalog: pd.DataFrame
     recommendations: pd.DataFrame
     metrics: dict[str, float]
 
 
-def pca_metrics(pipeline: object) -> dict[str, float]:
+def pca_metrics(pipeline: Pipeline) -> dict[str, float]:
     """Explained-variance ratio per component and in total."""
     ratios = pipeline.named_steps["pca"].explained_variance_ratio_
     metrics = {f"explained_variance_ratio_pc{i + 1}": float(r) for i, r in enumerate(ratios)}
@@ -78,6 +82,7 @@ def pca_metrics(pipeline: object) -> dict[str, float]:
 def log_training(record: TrainingRecord) -> str:
     """Record one training run and return its run id."""
     import mlflow
+    from mlflow.data.pandas_dataset import from_pandas
 
     from cities_workflow.plots import city_map_figure, explained_variance_figure
 
@@ -101,7 +106,7 @@ def log_training(record: TrainingRecord) -> str:
             warnings.filterwarnings("ignore", message="The specified dataset source")
             # The ratings are integers with no missing values; the hint does not apply.
             warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
-            dataset = mlflow.data.from_pandas(
+            dataset = from_pandas(
                 record.cities.drop(columns=["durations"]),
                 source=str(record.data_path),
                 name="cities",

@@ -10,7 +10,7 @@ benchmarks, a notebook) call the functions and read the results.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from lifecycle.command import StepError
 from lifecycle.models import ModelRef, ModelUriError, ensure_registrable
@@ -19,13 +19,18 @@ if TYPE_CHECKING:
     from lifecycle.registry import Registration
 
 
-class ProjectTracking(Protocol):
-    """What the register step needs of a project's tracking module."""
+G = TypeVar("G", contravariant=True)
+Gate = TypeVar("Gate")
+
+
+class ProjectTracking(Protocol[G]):
+    """What the register step needs of a project's tracking module, whose gate takes
+    parameters of type ``G``."""
 
     def resolve_model(self, model_uri: str) -> ModelRef: ...
 
     def register_if_good(
-        self, ref: ModelRef, model_name: str, gate: object
+        self, ref: ModelRef, model_name: str, gate: G
     ) -> tuple[str, GateDecision, Registration]: ...
 
 
@@ -76,7 +81,7 @@ class RegisterResult:
 
 
 def register(
-    model_uri: str, model_name: str, gate: object, tracking: ProjectTracking
+    model_uri: str, model_name: str, gate: Gate, tracking: ProjectTracking[Gate]
 ) -> RegisterResult:
     """Register the model ``model_uri`` names under ``model_name`` if it passes the
     project's ``gate``, and settle the champion, through the project's ``tracking``. A

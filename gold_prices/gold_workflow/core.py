@@ -172,7 +172,7 @@ def validate_prices(frame: pd.DataFrame) -> pd.DataFrame:
             )
         clean[column] = numbers
     for column in PRICE_COLUMNS:
-        bad = clean[column] <= 0
+        bad = (clean[column] <= 0).to_numpy()
         if bad.any():
             raise DataError(
                 f"column {column!r} must be positive; data row(s) {_rows(bad)} hold "
@@ -291,7 +291,7 @@ def build_features(prices: pd.DataFrame) -> pd.DataFrame:
 
 def future_log_return(close: pd.Series, horizon: int) -> pd.Series:
     """The target: log(close ``horizon`` rows later / close); missing for the last rows."""
-    return np.log(close.shift(-horizon) / close)
+    return pd.Series(np.log(close.shift(-horizon) / close), index=close.index)
 
 
 # --- models ---------------------------------------------------------------------------

@@ -104,6 +104,8 @@ class GoldForecaster(PythonModel):
         self.horizon = int(config["horizon"])
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
+        if self.model is None or self.horizon is None:
+            raise MlflowException("the forecaster was not loaded with its pipeline and horizon")
         try:
             return forecast_from_window(self.model, self.horizon, model_input)
         except core.DataError as error:

@@ -68,6 +68,7 @@ class TrainingRecord:
 def log_training(record: TrainingRecord, final_model: object) -> str:
     """Record one training run and return its run id."""
     import mlflow
+    from mlflow.data.pandas_dataset import from_pandas
 
     from gold_workflow.plots import forecast_figure, residual_figure
 
@@ -121,9 +122,7 @@ def log_training(record: TrainingRecord, final_model: object) -> str:
             # MLflow finds two equivalent sources for a local file and warns that it
             # picked one of them; either records the same path.
             warnings.filterwarnings("ignore", message="The specified dataset source")
-            dataset = mlflow.data.from_pandas(
-                prices, source=str(record.data_path), name="gold_prices"
-            )
+            dataset = from_pandas(prices, source=str(record.data_path), name="gold_prices")
         mlflow.log_input(dataset, context="training")
         forecasts = record.backtest.forecasts.copy()
         for column in (core.DATE, "target_date"):

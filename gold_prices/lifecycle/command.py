@@ -59,14 +59,16 @@ def step_group(description: str) -> click.Group:
     return group
 
 
-def model_uri_option(action: str, example: str = "runs:/<run_id>/model") -> Callable:
+def model_uri_option(
+    action: str, example: str = "runs:/<run_id>/model"
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """The required ``--model-uri`` option of a step that takes a model."""
     return click.option(
         "--model-uri", type=str, required=True, help=f"Model to {action}, e.g. {example}."
     )
 
 
-def model_name_option(project: str) -> Callable:
+def model_name_option(project: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """The ``--model-name`` option of a register step; the project's name by default."""
     return click.option(
         "--model-name", type=str, default=project, show_default=True, help="Registered model name."

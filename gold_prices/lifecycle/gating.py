@@ -11,7 +11,7 @@ registered.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from lifecycle import contract, registry
 from lifecycle.models import ModelRef, log_new_params
@@ -40,6 +40,9 @@ class Decision(Protocol):
     def summary(self) -> str: ...
 
 
+D = TypeVar("D", bound=Decision)
+
+
 def gate_tags(
     decision: Decision, measurement: Measurement, extra: dict[str, float] | None = None
 ) -> dict[str, str]:
@@ -62,12 +65,12 @@ def record_register(
     ref: ModelRef,
     model_name: str,
     params: dict[str, object],
-    decision: Decision,
+    decision: D,
     measurement: Measurement,
     higher_is_better: bool | None,
     extra_gate_values: dict[str, float] | None = None,
     metrics: dict[str, float] | None = None,
-) -> tuple[str, Decision, registry.Registration]:
+) -> tuple[str, D, registry.Registration]:
     """Run the register step: one MLflow run holding ``params``, the gate's tags, the
     registration (when the gate passed) and the champion after the contest, plus the
     finite ``metrics``. ``higher_is_better`` orders values for the champion contest

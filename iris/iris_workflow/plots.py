@@ -50,15 +50,16 @@ def accuracy_heatmap_figure(
     axes.set_ylabel("max_depth")
     axes.set_title(title)
     if grid.size <= 225:
-        for row, col in np.ndindex(grid.shape):
-            value = grid.iat[row, col]
+        values = grid.to_numpy(dtype=float)
+        for row, col in np.ndindex(values.shape):
+            value = values[row, col]
             if np.isfinite(value):
                 axes.text(
                     col, row, f"{value:.2f}", ha="center", va="center", fontsize=7, color="white"
                 )
     leaves, depth = best
-    col = list(grid.columns).index(leaves)
-    row = list(grid.index).index(depth)
+    col = [int(c) for c in grid.columns].index(leaves)
+    row = [int(r) for r in grid.index].index(depth)
     axes.add_patch(
         Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2)
     )

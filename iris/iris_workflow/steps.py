@@ -5,7 +5,7 @@ calls and prints the results; other callers (the benchmarks) call them directly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from iris_workflow import core, tuning
 from iris_workflow.data import DEFAULT_DATA_PATH, read_iris_csv, resolve_data_path, sha256_of
@@ -23,8 +23,8 @@ DEFAULT_GATE = core.GateParams()
 class TuneResult(TrainResult):
     """A grid search: the parent run with the best model, and what the search found."""
 
-    configurations: int = 0
-    best: tuning.ConfigResult | None = None
+    configurations: int = field(kw_only=True)
+    best: tuning.ConfigResult = field(kw_only=True)
 
 
 def _read_split(data_path: str, test_size: float, random_state: int):
@@ -79,7 +79,13 @@ def tune(grid: tuning.TuneParams, data_path: str = DEFAULT_DATA_PATH) -> TuneRes
         best_params, path, sha256_of(path), frame, train_split, test_split, classifier, metrics
     )
     run_id, children = tracking.log_tuning(grid, record, results)
-    return TuneResult(run_id, f"runs:/{run_id}/{tracking.MODEL_ARTIFACT}", metrics, children, best)
+    return TuneResult(
+        run_id,
+        f"runs:/{run_id}/{tracking.MODEL_ARTIFACT}",
+        metrics,
+        configurations=children,
+        best=best,
+    )
 
 
 def evaluate(model_uri: str) -> EvaluateResult:

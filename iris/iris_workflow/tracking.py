@@ -16,6 +16,7 @@ import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -28,6 +29,9 @@ from lifecycle.models import (
     log_new_params,
 )
 from lifecycle.promotion import Measurement
+
+if TYPE_CHECKING:
+    from sklearn.base import ClassifierMixin
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +72,7 @@ class TrainingRecord:
     frame: pd.DataFrame
     train: pd.DataFrame
     test: pd.DataFrame
-    classifier: object
+    classifier: ClassifierMixin
     metrics: dict[str, float]
 
 
@@ -182,6 +186,7 @@ def _record_model(
     import time
 
     import mlflow
+    from mlflow.data.pandas_dataset import from_pandas
     from mlflow.entities import Metric, Param, RunTag
     from mlflow.models import infer_signature
 
@@ -215,9 +220,7 @@ def _record_model(
         # MLflow registers two equivalent sources for local files and warns that it
         # picked one of them; either records the same path.
         warnings.filterwarnings("ignore", message="The specified dataset source")
-        dataset = mlflow.data.from_pandas(
-            frame, source=str(record.data_path), name="iris", targets=core.TARGET
-        )
+        dataset = from_pandas(frame, source=str(record.data_path), name="iris", targets=core.TARGET)
     mlflow.log_input(dataset, context="training")
     mlflow.log_text(test.to_csv(index=False), HELDOUT_ARTIFACT)
     figure = confusion_matrix_figure(

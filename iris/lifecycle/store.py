@@ -14,6 +14,7 @@ import contextlib
 import logging
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,8 @@ def is_ready(database: Path) -> bool:
     try:
         read_only = f"{database.resolve().as_uri()}?mode=ro"
         with contextlib.closing(sqlite3.connect(read_only, uri=True)) as db:
-            return db.execute("SELECT count(*) FROM alembic_version").fetchone()[0] > 0
+            (count,) = db.execute("SELECT count(*) FROM alembic_version").fetchone()
+            return int(count) > 0
     except sqlite3.Error:
         return False
 
@@ -65,11 +67,12 @@ def prepare_tracking_store(tracking_uri: str | None = None) -> None:
         logger.info("creating the tracking store %s", uri)
         from mlflow.tracking._tracking_service.utils import _get_store
 
-        _get_store(uri)  # MLflow creates the tables and migrates them to its version
+        # MLflow creates the tables and migrates them to its version.
+        _get_store(uri)  # type: ignore[no-untyped-call]
 
 
 @contextlib.contextmanager
-def _exclusive(lock_path: Path):
+def _exclusive(lock_path: Path) -> Iterator[None]:
     import fcntl
 
     with open(lock_path, "a") as handle:

@@ -1,4 +1,4 @@
-"""The README's set-up commands, CI and the lint configuration stay in step."""
+"""The README's set-up commands, CI, the lint and the type checks stay in step."""
 
 from __future__ import annotations
 
@@ -48,3 +48,18 @@ def test_ruff_lint_passes() -> None:
 def test_ruff_format_is_clean() -> None:
     result = ruff("format", "--check", ".")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_types_check() -> None:
+    """mypy as configured in pyproject.toml: strict on the step kit and the orchestrator,
+    basic on the projects, bench and deploy."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    assert "Success: no issues found" in result.stdout
