@@ -185,15 +185,7 @@ def log_evaluation(ref: ModelRef) -> tuple[str, dict[str, float]]:
     metrics, results = score_profiles(ref)
     metrics["explained_variance"] = explained_variance(ref)
     with mlflow.start_run() as run:
-        mlflow.set_tags(
-            {
-                contract.TRAINING_RUN_ID: ref.training_run_id,
-                contract.MODEL_URI: ref.uri,
-                contract.PROJECT: PROJECT,
-                contract.STEP: "evaluate",
-            }
-        )
-        log_new_params(run.info.run_id, {"model_uri": ref.uri})
+        models.tag_evaluation(PROJECT, ref, run.info.run_id)
         mlflow.log_metrics({key: value for key, value in metrics.items() if np.isfinite(value)})
         names = profiles_frame()["name"]
         mlflow.log_text(

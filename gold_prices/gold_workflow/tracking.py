@@ -163,16 +163,7 @@ def log_forecaster(final_model: object, horizon: int, prices: pd.DataFrame) -> N
 
 def load_forecasts(ref: ModelRef) -> pd.DataFrame:
     """The walk-forward forecasts the model's training run logged."""
-    import mlflow
-    from mlflow.exceptions import MlflowException
-
-    try:
-        text = mlflow.artifacts.load_text(f"runs:/{ref.training_run_id}/{FORECASTS_ARTIFACT}")
-    except (MlflowException, OSError) as error:
-        raise ModelUriError(
-            f"training run {ref.training_run_id} of {ref.uri!r} has no backtest "
-            f"({FORECASTS_ARTIFACT}); evaluate models logged by the gold_prices train step"
-        ) from error
+    text = models.training_artifact(ref, FORECASTS_ARTIFACT, "backtest", PROJECT)
     return pd.read_csv(io.StringIO(text))
 
 
@@ -198,15 +189,7 @@ def log_evaluation(ref: ModelRef, forecasts: pd.DataFrame) -> tuple[str, dict[st
     import mlflow
 
     with mlflow.start_run() as run:
-        mlflow.set_tags(
-            {
-                contract.TRAINING_RUN_ID: ref.training_run_id,
-                contract.MODEL_URI: ref.uri,
-                contract.PROJECT: PROJECT,
-                contract.STEP: "evaluate",
-            }
-        )
-        log_new_params(run.info.run_id, {"model_uri": ref.uri})
+        models.tag_evaluation(PROJECT, ref, run.info.run_id)
         result = mlflow.models.evaluate(
             data=forecasts[["forecast_close", "actual_close"]],
             predictions="forecast_close",

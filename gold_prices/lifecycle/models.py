@@ -95,6 +95,38 @@ def log_new_params(run_id: str, params: dict[str, object]) -> None:
         client.log_batch(run_id, params=new)
 
 
+def training_artifact(ref: ModelRef, artifact: str, what: str, project: str) -> str:
+    """The text of ``artifact`` that the model's training run logged; a training run
+    without it (a model another step or project made) raises ``ModelUriError``."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return str(mlflow.artifacts.load_text(f"runs:/{ref.training_run_id}/{artifact}"))
+    except (MlflowException, OSError) as error:
+        raise ModelUriError(
+            f"training run {ref.training_run_id} of {ref.uri!r} has no {what} ({artifact}); "
+            f"evaluate models logged by the {project} train step"
+        ) from error
+
+
+def tag_evaluation(project: str, ref: ModelRef, run_id: str) -> None:
+    """On an evaluate run: the contract's tags (project, step, model, training run) and
+    the ``model_uri`` parameter."""
+    import mlflow
+
+    from lifecycle import contract
+
+    mlflow.set_tags(
+        {
+            contract.TRAINING_RUN_ID: ref.training_run_id,
+            contract.MODEL_URI: ref.uri,
+            **contract.step_tags(project, "evaluate"),
+        }
+    )
+    log_new_params(run_id, {"model_uri": ref.uri})
+
+
 def log_figure(figure: Figure, artifact_file: str) -> None:
     """Log a matplotlib figure to the active run, then free it."""
     import matplotlib.pyplot as plt

@@ -26,7 +26,6 @@ from lifecycle.models import (
     ModelRef,
     ModelUriError,
     log_figure,
-    log_new_params,
 )
 from lifecycle.promotion import Measurement
 
@@ -251,16 +250,7 @@ def _record_model(
 
 def load_heldout(ref: ModelRef) -> pd.DataFrame:
     """The held-out split the model's training run kept back, validated."""
-    import mlflow
-    from mlflow.exceptions import MlflowException
-
-    try:
-        text = mlflow.artifacts.load_text(f"runs:/{ref.training_run_id}/{HELDOUT_ARTIFACT}")
-    except (MlflowException, OSError) as error:
-        raise ModelUriError(
-            f"training run {ref.training_run_id} of {ref.uri!r} has no held-out split "
-            f"({HELDOUT_ARTIFACT}); evaluate models logged by the iris train step"
-        ) from error
+    text = models.training_artifact(ref, HELDOUT_ARTIFACT, "held-out split", PROJECT)
     return core.validate_frame(pd.read_csv(io.StringIO(text), dtype=str))
 
 
@@ -269,15 +259,7 @@ def log_evaluation(ref: ModelRef, heldout: pd.DataFrame) -> tuple[str, dict[str,
     import mlflow
 
     with mlflow.start_run() as run:
-        mlflow.set_tags(
-            {
-                contract.TRAINING_RUN_ID: ref.training_run_id,
-                contract.MODEL_URI: ref.uri,
-                contract.PROJECT: PROJECT,
-                contract.STEP: "evaluate",
-            }
-        )
-        log_new_params(run.info.run_id, {"model_uri": ref.uri})
+        models.tag_evaluation(PROJECT, ref, run.info.run_id)
         result = mlflow.models.evaluate(
             model=ref.uri,
             data=heldout,
