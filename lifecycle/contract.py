@@ -19,8 +19,9 @@ KEY_METRICS = "lifecycle.key_metrics"
 MODEL_URI = "lifecycle.model_uri"
 TRAINING_RUN_ID = "lifecycle.training_run_id"
 
-# On register runs: the version created (absent when the gate failed) and the champion
-# after the step ("none" when there is none).
+# On register runs: the registered model, the version created (absent when the gate
+# failed) and the champion after the step ("none" when there is none).
+REGISTERED_MODEL = "lifecycle.registered_model"
 REGISTERED_VERSION = "lifecycle.registered_version"
 CHAMPION_VERSION = "lifecycle.champion_version"
 

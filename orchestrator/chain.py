@@ -243,10 +243,10 @@ def _read_register_outcome(client: MlflowClient, run_id: str, result: core.Chain
     result.champion_version = None if champion in (None, "none") else champion
     if result.champion_version is None:
         result.champion_note = "missing"
-    if result.cache.get("register") == "hit" and tags.get("registered_model"):
+    if result.cache.get("register") == "hit" and tags.get(contract.REGISTERED_MODEL):
         # A reused register run tells what it decided then; the champion may have moved.
         result.champion_version, result.champion_note = _current_champion(
-            client, tags["registered_model"]
+            client, tags[contract.REGISTERED_MODEL]
         )
 
 

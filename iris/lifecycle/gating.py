@@ -102,7 +102,7 @@ def record_register(
             {
                 contract.TRAINING_RUN_ID: ref.training_run_id,
                 contract.MODEL_URI: ref.uri,
-                "registered_model": model_name,
+                contract.REGISTERED_MODEL: model_name,
                 contract.CHAMPION_VERSION: registration.champion_after or "none",
                 **contract.step_tags(project, "register"),
             }

@@ -217,6 +217,7 @@ def test_a_project_runs_its_lifecycle_as_the_contract_says(project: Project, sto
     for field in ("metric", "value", "threshold", "summary"):
         assert register_tags[contract.gate(field)], field
     assert contract.CHAMPION_VERSION in register_tags
+    assert register_tags[contract.REGISTERED_MODEL] == name
     if version == "none":
         assert contract.REGISTERED_VERSION not in register_tags
         return

@@ -36,7 +36,7 @@ REGISTER_TAGS = {
     "lifecycle.registered_version": "4",
     "lifecycle.champion_version": "4",
     "lifecycle.gate.summary": "gate PASSED: accuracy 0.9500 >= 0.9000",
-    "registered_model": "demo",
+    "lifecycle.registered_model": "demo",
 }
 
 
