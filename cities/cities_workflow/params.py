@@ -11,14 +11,7 @@ from typing import Any
 import numpy as np
 
 from cities_workflow.schema import FEATURES, MAX_RANDOM_STATE, MIN_COMPONENTS
-from lifecycle.errors import ParameterError
-
-
-def _require_int(name: str, value: object, minimum: int, maximum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ParameterError(name, value, "must be an integer")
-    if not minimum <= value <= maximum:
-        raise ParameterError(name, value, f"must be an integer from {minimum} to {maximum}")
+from lifecycle.errors import ParameterError, require_int
 
 
 def _require_fraction(name: str, value: object, *, low_open: bool) -> None:
@@ -39,13 +32,13 @@ class TrainParams:
     random_state: int = 42
 
     def __post_init__(self) -> None:
-        _require_int("n_components", self.n_components, MIN_COMPONENTS, len(FEATURES))
+        require_int("n_components", self.n_components, MIN_COMPONENTS, len(FEATURES))
         _require_fraction("diversity", self.diversity, low_open=False)
         if self.diversity == 1.0:
             raise ParameterError(
                 "diversity", self.diversity, "must be below 1 (1 would ignore relevance)"
             )
-        _require_int("random_state", self.random_state, 0, MAX_RANDOM_STATE)
+        require_int("random_state", self.random_state, 0, MAX_RANDOM_STATE)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -10,14 +10,7 @@ from typing import Any
 import numpy as np
 
 from gold_workflow.schema import MAX_HORIZON, MAX_RANDOM_STATE, MODEL_KINDS
-from lifecycle.errors import ParameterError
-
-
-def _require_int(name: str, value: object, minimum: int, maximum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ParameterError(name, value, "must be an integer")
-    if not minimum <= value <= maximum:
-        raise ParameterError(name, value, f"must be an integer from {minimum} to {maximum}")
+from lifecycle.errors import ParameterError, require_int
 
 
 def _require_float(name: str, value: object, low: float, high: float, *, high_open: bool) -> None:
@@ -48,14 +41,14 @@ class TrainParams:
     def __post_init__(self) -> None:
         if self.model not in MODEL_KINDS:
             raise ParameterError("model", self.model, f"must be one of {', '.join(MODEL_KINDS)}")
-        _require_int("horizon", self.horizon, 1, MAX_HORIZON)
+        require_int("horizon", self.horizon, 1, MAX_HORIZON)
         _require_float("backtest_fraction", self.backtest_fraction, 0.0, 1.0, high_open=True)
-        _require_int("refit_every", self.refit_every, 1, 10_000)
+        require_int("refit_every", self.refit_every, 1, 10_000)
         _require_float("alpha", self.alpha, 0.0, 1e6, high_open=False)
-        _require_int("n_estimators", self.n_estimators, 1, 5_000)
+        require_int("n_estimators", self.n_estimators, 1, 5_000)
         _require_float("learning_rate", self.learning_rate, 0.0, 1.0, high_open=False)
-        _require_int("max_depth", self.max_depth, 1, 20)
-        _require_int("random_state", self.random_state, 0, MAX_RANDOM_STATE)
+        require_int("max_depth", self.max_depth, 1, 20)
+        require_int("random_state", self.random_state, 0, MAX_RANDOM_STATE)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
