@@ -58,7 +58,8 @@ def resolve_model(model_uri: str) -> ModelRef:
 
 @dataclass(frozen=True)
 class TrainingRecord:
-    """What one training run produced, ready to be logged."""
+    """What one cities training run produced, ready to be logged: the recipe, the city
+    table it read, the fitted PCA, the catalog and the recommendations."""
 
     params: core.TrainParams
     data_path: Path

@@ -52,7 +52,8 @@ def resolve_model(model_uri: str) -> ModelRef:
 
 @dataclass(frozen=True)
 class TrainingRecord:
-    """What one training run produced, ready to be logged."""
+    """What one gold_prices training run produced, ready to be logged: the recipe, the
+    price file it read, the walk-forward backtest and its metrics."""
 
     params: core.TrainParams
     data_path: Path
