@@ -95,3 +95,29 @@ def test_the_readme_parameter_tables_match_the_mlproject(folder: Path) -> None:
         if not (entry == "main" and (("train", name) in documented))
     ]
     assert not missing, f"{folder.name}: parameters with no README row: {missing}"
+
+
+def markdown_files() -> list[Path]:
+    return sorted({*ROOT.glob("*.md"), *ROOT.glob("docs/*.md"), *ROOT.glob("*/README.md")})
+
+
+def github_anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as -."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+@pytest.mark.parametrize("page", markdown_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_relative_link_and_anchor_resolves(page: Path) -> None:
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text()):
+        if target.startswith(("http://", "https://", "mailto:")):
+            continue
+        path, _, anchor = target.partition("#")
+        destination = (page.parent / path).resolve() if path else page
+        if not destination.exists():
+            broken.append(target)
+        elif anchor and destination.suffix == ".md":
+            headings = re.findall(r"^#+ (.*)$", destination.read_text(), re.M)
+            if anchor not in {github_anchor(heading) for heading in headings}:
+                broken.append(target)
+    assert not broken, f"{page.relative_to(ROOT)}: broken links {broken}"
