@@ -1,4 +1,5 @@
-"""The cities entry points, ``train``, ``evaluate`` and ``register``, as one click group.
+"""The cities entry points, ``train``, ``evaluate``, ``register`` and ``score``, as one
+click group.
 
 Each command validates its options before any work, calls ``core`` for the modelling
 and ``tracking`` for MLflow, and prints one result line. Option names are the MLproject
@@ -12,6 +13,7 @@ import logging
 import click
 
 from cities_workflow import core, steps
+from cities_workflow.scoring import CitiesScorer
 from lifecycle.checks import checkpoint
 from lifecycle.command import (
     model_name_option,
@@ -21,6 +23,7 @@ from lifecycle.command import (
     step_group,
 )
 from lifecycle.command import validated as _validated
+from lifecycle.scoring import score_command
 from lifecycle.steps import register_line
 
 logger = logging.getLogger("cities_workflow")
@@ -30,6 +33,7 @@ DEFAULT_GATE = core.GateParams()
 
 
 cli = step_group("Train, evaluate and register the travel-city recommender.")
+cli.add_command(score_command("cities", CitiesScorer))
 
 
 @cli.command()

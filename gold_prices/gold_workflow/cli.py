@@ -1,4 +1,5 @@
-"""The gold_prices entry points, ``train``, ``evaluate`` and ``register``, as one click group.
+"""The gold_prices entry points, ``train``, ``evaluate``, ``register`` and ``score``, as one
+click group.
 
 Each command validates its options before any work, calls ``core`` for the modelling
 and ``tracking`` for MLflow, and prints one result line. Option names are the MLproject
@@ -12,6 +13,7 @@ import logging
 import click
 
 from gold_workflow import core, steps
+from gold_workflow.scoring import GoldScorer
 from lifecycle.checks import checkpoint
 from lifecycle.command import (
     model_name_option,
@@ -22,6 +24,7 @@ from lifecycle.command import (
 )
 from lifecycle.command import validated as _validated
 from lifecycle.promotion import format_value
+from lifecycle.scoring import score_command
 from lifecycle.steps import register_line
 
 logger = logging.getLogger("gold_workflow")
@@ -31,6 +34,7 @@ DEFAULT_GATE = core.GateParams()
 
 
 cli = step_group("Train, evaluate and register the gold price forecaster.")
+cli.add_command(score_command("gold_prices", GoldScorer))
 
 
 @cli.command()

@@ -24,12 +24,19 @@ def _rows(mask: pd.Series | np.ndarray, limit: int = 5) -> list[int]:
     return [int(i) + 1 for i in np.flatnonzero(np.asarray(mask))[:limit]]
 
 
-def parse_dates(values: pd.Series) -> pd.Series:
-    """Dates in the source format (``2025.06.05 00:00``) or ISO 8601 (``2025-06-05``)."""
+def parse_date_values(values: pd.Series) -> pd.Series:
+    """Dates in the source format (``2025.06.05 00:00``) or ISO 8601 (``2025-06-05``);
+    NaT where a value is neither."""
     text = values.astype("string").str.strip()
     parsed = pd.to_datetime(text, format=SOURCE_DATE_FORMAT, errors="coerce")
     iso = pd.to_datetime(text[parsed.isna()], format="ISO8601", errors="coerce")
-    parsed = parsed.fillna(iso)
+    return parsed.fillna(iso).astype("datetime64[ns]")
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    """Dates in the source format or ISO 8601; raises ``DataError`` naming the rows that
+    hold neither."""
+    parsed = parse_date_values(values)
     bad = parsed.isna()
     if bad.any():
         examples = ", ".join(repr(v) for v in values[bad].head(3).tolist())
@@ -37,7 +44,7 @@ def parse_dates(values: pd.Series) -> pd.Series:
             f"column {DATE!r} must hold dates like 2025.06.05 00:00 or 2025-06-05; "
             f"data row(s) {_rows(bad)} hold {examples}"
         )
-    return parsed.astype("datetime64[ns]")
+    return parsed
 
 
 def validate_prices(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""The iris entry points, ``train``, ``tune``, ``evaluate`` and ``register``, as one
+"""The iris entry points, ``train``, ``tune``, ``evaluate``, ``register`` and ``score``, as one
 click group.
 
 Each command parses and validates its options, calls ``core`` for the modelling and
@@ -14,6 +14,7 @@ import click
 
 from iris_workflow import core, steps, tuning
 from iris_workflow.data import DEFAULT_DATA_PATH
+from iris_workflow.scoring import IrisScorer
 from lifecycle.checks import checkpoint
 from lifecycle.command import (
     model_name_option,
@@ -23,6 +24,7 @@ from lifecycle.command import (
     step_group,
 )
 from lifecycle.command import validated as _validated
+from lifecycle.scoring import score_command
 from lifecycle.steps import register_line
 
 logger = logging.getLogger("iris_workflow")
@@ -61,6 +63,7 @@ def data_options(command):
 
 
 cli = step_group("Train, evaluate and register the iris classifier.")
+cli.add_command(score_command("iris", IrisScorer))
 
 
 @cli.command()

@@ -240,7 +240,8 @@ def _record_model(
         code_paths=models.code_paths(PACKAGE_DIR),
         signature=infer_signature(
             train[features],
-            pd.Series(classifier.predict(train[features]), name=core.TARGET, dtype=str),
+            # MLflow accepts a Series here; its annotation leaves it out.
+            pd.Series(classifier.predict(train[features]), name=core.TARGET, dtype=str),  # type: ignore[arg-type]
         ),
         input_example=train[features].head(3),
         pip_requirements=models.pip_requirements(INFERENCE_PACKAGES),

@@ -1,0 +1,674 @@
+# Generated from lifecycle/scoring.py by python -m lifecycle.sync; edit the source.
+"""Batch scoring, the same in every project: the ``score`` step's parameters, the fixed
+model version it scores with, the typing and checking of input rows, and the assembly
+of the output table. The pandas engine is here; the Spark engine (``lifecycle.spark``)
+calls the same functions on each partition, so both give the same rows and values.
+
+A project describes its model with a ``Scorer``: the typed input fields, the prediction
+columns it adds, its own per-row checks, and how a loaded model predicts a frame of
+clean rows. Series models (gold) also name the column that orders rows and how many
+earlier rows a prediction reads; their rows are scored in fixed chunks with that many
+rows of history before each, the same chunks in both engines.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from lifecycle.errors import DataError, ParameterError
+from lifecycle.tables import SOURCE_FILE, SOURCE_ROW
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    import click
+    import pandas as pd
+    import pyarrow as pa
+
+ENGINES = ("pandas", "spark")
+BAD_ROW_POLICIES = ("fail", "quarantine")
+WRITE_MODES = ("error", "overwrite")
+FIELD_TYPES = ("double", "long", "string")
+SPARK_MASTER = re.compile(r"^(local(\[(\*|[1-9][0-9]*)\])?|spark://\S+|yarn|k8s://\S+)$")
+REJECTED_SUFFIX = "-rejected"
+REASON = "reason"
+POSITION = "_position"
+PROBLEM = "_problem"
+ORDER = "_order"
+METADATA = ("model_name", "model_version", "model_run_id", "scored_at")
+EXAMPLES = 5
+OUTPUT_TAG = "lifecycle.output"
+REJECTED_OUTPUT_TAG = "lifecycle.rejected_output"
+
+
+@dataclass(frozen=True)
+class ScoreParams:
+    """The ``score`` entry point's parameters, validated."""
+
+    input: str
+    output: str
+    model_uri: str
+    engine: str = "pandas"
+    spark_master: str = "local[*]"
+    on_bad_rows: str = "fail"
+    mode: str = "error"
+
+    def __post_init__(self) -> None:
+        for name in ("input", "output"):
+            if not str(getattr(self, name)).strip():
+                raise ParameterError(name, getattr(self, name), "give a path or s3:// URI")
+        if self.input.rstrip("/") == self.output.rstrip("/"):
+            raise ParameterError("output", self.output, "must differ from input")
+        if not self.model_uri.startswith(("models:/", "runs:/")):
+            raise ParameterError(
+                "model_uri",
+                self.model_uri,
+                "use models:/<name>@<alias>, models:/<name>/<version> or runs:/<run_id>/model",
+            )
+        choices = {"engine": ENGINES, "on_bad_rows": BAD_ROW_POLICIES, "mode": WRITE_MODES}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ParameterError(name, getattr(self, name), f"one of {', '.join(allowed)}")
+        if not SPARK_MASTER.fullmatch(self.spark_master):
+            raise ParameterError(
+                "spark_master",
+                self.spark_master,
+                "a Spark master URL: local[*], local[N], spark://host:port, yarn or k8s://…",
+            )
+
+
+@dataclass(frozen=True)
+class Field:
+    """A typed input or prediction column."""
+
+    name: str
+    type: str  # double | long | string
+    required: bool = True
+
+
+class Scorer(Protocol):
+    """What a project tells the score step about its model."""
+
+    project: str
+    inputs: tuple[Field, ...]
+    predictions: tuple[Field, ...]
+    # Series models: the column that orders rows, the earlier rows each prediction reads,
+    # and the rows scored per chunk. ``None`` for models that score rows one by one.
+    series_order: str | None
+    history_rows: int
+    chunk_rows: int
+    # Row-aligned models with one prediction column: its Spark type, for spark_udf.
+    spark_result_type: str | None
+
+    def row_problems(self, model: Any, typed: pd.DataFrame) -> pd.Series:
+        """Per row: None, or why the model cannot score it (the project's own checks,
+        which may read the loaded model: the cities catalog's regions)."""
+        ...
+
+    def order_key(self, typed: pd.DataFrame) -> pd.Series:
+        """Series models: each clean row's position in time, as int64."""
+        ...
+
+    def load(self, model_path: str) -> Any:
+        """The model as ``predict`` takes it, loaded from a local copy."""
+        ...
+
+    def predict(self, model: Any, typed: pd.DataFrame) -> pd.DataFrame:
+        """Predictions for clean rows: ``_position`` (the row's position in ``typed``)
+        and the prediction columns; a row may give several output rows, or none."""
+        ...
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """The fixed model a score job uses, whatever an alias does during the job."""
+
+    requested_uri: str
+    uri: str  # models:/<name>/<version>, or the runs:/ / models:/m- URI given
+    run_id: str
+    name: str | None = None
+    version: int | None = None
+
+
+def resolve_version(model_uri: str) -> ResolvedModel:
+    """Resolve ``model_uri`` once, to a fixed version. A missing model or alias is a
+    ``ModelUriError``; any other registry error (403, 5xx) is raised as it is."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from lifecycle.models import ModelUriError, resolve_model
+    from lifecycle.registry import is_missing
+
+    client = mlflow.MlflowClient()
+    match = re.fullmatch(r"models:/([^/@]+)(?:@([^/]+)|/([0-9]+))?", model_uri)
+    if match and not model_uri.startswith("models:/m-"):
+        name, alias, number = match.groups()
+        if alias is None and number is None:
+            raise ModelUriError(
+                f"model_uri {model_uri!r} names no version: add @<alias> or /<version>"
+            )
+        try:
+            version = (
+                client.get_model_version_by_alias(name, alias)
+                if alias is not None
+                else client.get_model_version(name, str(number))
+            )
+        except MlflowException as error:
+            if is_missing(error):
+                what = f"alias {alias!r}" if alias is not None else f"version {number}"
+                raise ModelUriError(
+                    f"model_uri {model_uri!r}: registered model {name!r} has no {what}"
+                ) from error
+            raise
+        return ResolvedModel(
+            requested_uri=model_uri,
+            uri=f"models:/{name}/{version.version}",
+            run_id=str(version.run_id or ""),
+            name=name,
+            version=int(version.version),
+        )
+    ref = resolve_model(model_uri)
+    return ResolvedModel(requested_uri=model_uri, uri=model_uri, run_id=ref.training_run_id)
+
+
+def check_columns(columns: Sequence[str], scorer: Scorer) -> None:
+    """Refuse, before any row is read, an input without a required field or with a column
+    whose name the output uses for something else."""
+    present = set(columns)
+    missing = [f.name for f in scorer.inputs if f.required and f.name not in present]
+    if missing:
+        expected = ", ".join(f.name for f in scorer.inputs if f.required)
+        raise DataError(f"the input has no column(s) {', '.join(missing)}; expected {expected}")
+    added = [f.name for f in scorer.predictions] + list(METADATA)
+    clashes = [name for name in added if name in present]
+    if clashes:
+        raise DataError(
+            f"the input has column(s) {', '.join(clashes)}, which scoring adds to the output; "
+            f"rename or drop them"
+        )
+
+
+def _plain(value: object) -> object:
+    """A numpy scalar as the Python value it holds, so messages show ``12.5``."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) else value
+
+
+def _convert(values: pd.Series, spec: Field) -> tuple[pd.Series, pd.Series]:
+    """``values`` as ``spec.type``, and the reason for each value that is not one."""
+    import numpy as np
+    import pandas as pd
+
+    missing = values.isna()
+    reasons = pd.Series([None] * len(values), index=values.index, dtype=object)
+    converted: pd.Series
+    if spec.type == "string":
+        converted = values.astype("string")
+        if values.dtype == object:
+            not_text = ~missing & ~values.map(lambda v: isinstance(v, str), na_action="ignore")
+            reasons[not_text.fillna(False).astype(bool)] = f"{spec.name} is not text"
+    else:
+        is_bool = values.dtype == bool or (
+            values.dtype == object and bool(values.map(lambda v: isinstance(v, bool)).any())
+        )
+        numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+        if is_bool:
+            flags = values.map(lambda v: isinstance(v, bool | np.bool_))
+            numbers[flags.astype(bool)] = np.nan
+        not_number = ~missing & numbers.isna()
+        for row in np.flatnonzero(not_number.to_numpy()):
+            reasons.iloc[int(row)] = f"{spec.name} {_plain(values.iloc[row])!r} is not a number"
+        if spec.type == "long":
+            fractional = numbers.notna() & (numbers != np.floor(numbers))
+            for row in np.flatnonzero(fractional.to_numpy()):
+                reasons.iloc[int(row)] = f"{spec.name} {numbers.iloc[row]:g} is not a whole number"
+            whole = numbers.where(~fractional)
+            converted = whole.round().astype("Int64")
+        else:
+            converted = numbers
+    if spec.required:
+        reasons[missing & reasons.isna()] = f"{spec.name} is missing"
+    return converted, reasons
+
+
+def type_fields(frame: pd.DataFrame, scorer: Scorer) -> tuple[pd.DataFrame, pd.Series]:
+    """The frame with the model's input fields typed (absent optional ones as nulls), and
+    per row the first value that does not convert (None when all do)."""
+    import pandas as pd
+
+    typed = frame.copy()
+    reasons = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    for spec in scorer.inputs:
+        if spec.name not in frame.columns:
+            typed[spec.name] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+        converted, problems = _convert(typed[spec.name], spec)
+        typed[spec.name] = converted
+        reasons = reasons.where(reasons.notna(), problems)
+    return typed, reasons
+
+
+def check_rows(frame: pd.DataFrame, scorer: Scorer, model: Any) -> pd.Series:
+    """Per input row: None, or why it cannot be scored (a value of the wrong type, a
+    missing value, or the project's own checks). Row-local: a row's answer depends on that
+    row alone, so partitions can be checked apart."""
+    typed, reasons = type_fields(frame, scorer)
+    clean = reasons.isna()
+    if clean.any():
+        reasons[clean] = scorer.row_problems(model, typed[clean]).to_numpy()
+    return reasons.astype(object).where(reasons.notna(), None)
+
+
+def typed_rows(frame: pd.DataFrame, scorer: Scorer) -> pd.DataFrame:
+    """Rows that passed ``check_rows``, typed, with a series model's order key."""
+    typed, _ = type_fields(frame, scorer)
+    if scorer.series_order is not None:
+        typed[ORDER] = scorer.order_key(typed).astype("int64").to_numpy()
+    return typed
+
+
+def describe_problems(rows: pd.DataFrame, limit: int = EXAMPLES) -> list[str]:
+    """``file row N: reason`` lines for the first ``limit`` rejected rows."""
+    return [
+        f"{row[SOURCE_FILE]} row {int(row[SOURCE_ROW])}: {row[REASON]}"
+        for _, row in rows.head(limit).iterrows()
+    ]
+
+
+def chunk_bounds(rows: int, chunk_rows: int, history_rows: int) -> list[tuple[int, int, int]]:
+    """(read_from, first, stop) per chunk: rows ``first..stop-1`` are predicted from a
+    window that starts ``history_rows`` earlier (or at 0)."""
+    return [
+        (max(0, first - history_rows), first, min(first + chunk_rows, rows))
+        for first in range(0, rows, chunk_rows)
+    ]
+
+
+def predict_rows(scorer: Scorer, model: Any, typed: pd.DataFrame) -> pd.DataFrame:
+    """Predictions for clean rows (series rows sorted by their order), chunked for series
+    models exactly as the Spark engine chunks them."""
+    import pandas as pd
+
+    if scorer.series_order is None:
+        return scorer.predict(model, typed.reset_index(drop=True))
+    parts = []
+    for read_from, first, stop in chunk_bounds(len(typed), scorer.chunk_rows, scorer.history_rows):
+        part = predict_window(scorer, model, typed.iloc[read_from:stop], first - read_from)
+        part[POSITION] += read_from
+        parts.append(part)
+    if not parts:
+        return scorer.predict(model, typed.iloc[0:0])
+    return pd.concat(parts, ignore_index=True)
+
+
+def predict_window(scorer: Scorer, model: Any, window: pd.DataFrame, skip: int) -> pd.DataFrame:
+    """A series model's predictions for a window, without its first ``skip`` history rows."""
+    part = scorer.predict(model, window.reset_index(drop=True))
+    return part[part[POSITION] >= skip].reset_index(drop=True)
+
+
+def assemble(
+    records: pd.DataFrame,
+    predictions: pd.DataFrame,
+    scorer: Scorer,
+    metadata: dict[str, Any],
+) -> pd.DataFrame:
+    """Output rows: each prediction beside the input row it came from, then the metadata."""
+    import pandas as pd
+
+    positions = predictions[POSITION].to_numpy()
+    internal = [SOURCE_FILE, SOURCE_ROW, ORDER]
+    left = records.drop(columns=[c for c in internal if c in records.columns])
+    left = left.iloc[positions].reset_index(drop=True)
+    right = predictions[[f.name for f in scorer.predictions]].reset_index(drop=True)
+    out = pd.concat([left, right], axis=1)
+    for name in METADATA:
+        out[name] = metadata[name]
+    return out
+
+
+def metadata_of(model: ResolvedModel, scored_at: pd.Timestamp) -> dict[str, Any]:
+    """The metadata columns every output row carries."""
+    return {
+        "model_name": model.name,
+        "model_version": model.version,
+        "model_run_id": model.run_id,
+        "scored_at": scored_at,
+    }
+
+
+def output_schema(records: pa.Schema, scorer: Scorer) -> pa.Schema:
+    """The scored output's Arrow schema: the typed input columns, the predictions and the
+    metadata."""
+    import pyarrow as pa
+
+    types = {"double": pa.float64(), "long": pa.int64(), "string": pa.string()}
+    fields = [f for f in records if f.name not in (SOURCE_FILE, SOURCE_ROW)]
+    by_name = {spec.name: spec for spec in scorer.inputs}
+    typed_fields = [
+        pa.field(f.name, types[by_name[f.name].type]) if f.name in by_name else f for f in fields
+    ]
+    return pa.schema(
+        [
+            *typed_fields,
+            *(pa.field(f.name, types[f.type]) for f in scorer.predictions),
+            pa.field("model_name", pa.string()),
+            pa.field("model_version", pa.int64()),
+            pa.field("model_run_id", pa.string()),
+            pa.field("scored_at", pa.timestamp("us", tz="UTC")),
+        ]
+    )
+
+
+def typed_schema(raw: pa.Schema, scorer: Scorer) -> pa.Schema:
+    """The schema of checked rows: the raw input's columns with the fields typed, every
+    field present."""
+    import pyarrow as pa
+
+    types = {"double": pa.float64(), "long": pa.int64(), "string": pa.string()}
+    by_name = {spec.name: spec for spec in scorer.inputs}
+    fields = [
+        pa.field(f.name, types[by_name[f.name].type]) if f.name in by_name else f for f in raw
+    ]
+    present = {f.name for f in raw}
+    extra = [pa.field(s.name, types[s.type]) for s in scorer.inputs if s.name not in present]
+    return pa.schema(fields + extra)
+
+
+def rejected_schema(raw: pa.Schema) -> pa.Schema:
+    """The rejected output's schema: the input as read, its origin, and the reason."""
+    import pyarrow as pa
+
+    return raw.append(pa.field(REASON, pa.string()))
+
+
+@dataclass
+class Outcome:
+    """What a score job did: rows read, rejected, scored, and output rows written."""
+
+    rows_in: int = 0
+    rows_rejected: int = 0
+    rows_scored: int = 0
+    rows_out: int = 0
+    examples: list[str] = field(default_factory=list)
+
+
+class RowsRejectedError(DataError):
+    """Bad rows under ``on_bad_rows=fail``: the job stops before writing anything."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+        shown = "; ".join(outcome.examples)
+        super().__init__(
+            f"{outcome.rows_rejected} of {outcome.rows_in} input row(s) cannot be scored "
+            f"({shown}); nothing was written. Fix them, or pass -P on_bad_rows=quarantine "
+            f"to score the rest and write these to the rejected output"
+        )
+
+
+def repeated_values(rows: pd.DataFrame, column: str) -> list[str]:
+    """The values of ``column`` at the points in time that occur more than once."""
+    repeated = rows[rows[ORDER].duplicated(keep=False)]
+    return sorted({str(value) for value in repeated[column]})
+
+
+def duplicate_order_problem(values: list[str], column: str) -> str:
+    """A series model needs each point in time once; the message names the repeats."""
+    shown = ", ".join(values[:EXAMPLES])
+    return f"{column} repeats ({shown}): a series needs each {column} once; nothing was written"
+
+
+def to_arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    """A frame as an Arrow table of exactly ``schema``."""
+    import pandas as pd
+    import pyarrow as pa
+
+    arrays = []
+    for spec in schema:
+        column = frame[spec.name]
+        if isinstance(column.dtype, pd.DatetimeTZDtype):
+            utc = column.dt.tz_convert(None).to_numpy()
+            arrays.append(pa.array(utc, pa.timestamp(spec.type.unit)).cast(spec.type))
+        else:
+            arrays.append(pa.Array.from_pandas(column, type=spec.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def score_pandas(
+    scorer: Scorer,
+    model_path: str,
+    files: Any,
+    outputs: tuple[Any, Any],
+    params: ScoreParams,
+    metadata: dict[str, Any],
+) -> Outcome:
+    """The pandas engine: read the whole input, check, score in-process, write one part."""
+    from lifecycle import tables
+
+    output, rejected_output = outputs
+    raw_table = tables.read_all(files)
+    raw = raw_table.to_pandas()
+    if raw.empty:
+        raise DataError(f"input {files.location.uri!r} holds no rows")
+    check_columns(list(raw.columns), scorer)
+    model = scorer.load(model_path)
+    problems = check_rows(raw, scorer, model)
+    bad = problems.notna().to_numpy()
+    outcome = Outcome(rows_in=len(raw), rows_rejected=int(bad.sum()))
+    rejected = raw[bad].copy()
+    rejected[REASON] = problems[bad].astype(str).to_numpy()
+    outcome.examples = describe_problems(rejected)
+    if outcome.rows_rejected and params.on_bad_rows == "fail":
+        raise RowsRejectedError(outcome)
+    good = typed_rows(raw[~bad], scorer)
+    if scorer.series_order is not None:
+        repeats = repeated_values(good, scorer.series_order)
+        if repeats:
+            raise DataError(duplicate_order_problem(repeats, scorer.series_order))
+        good = good.sort_values(ORDER, kind="stable")
+    good = good.reset_index(drop=True)
+    predictions = predict_rows(scorer, model, good)
+    scored = assemble(good, predictions, scorer, metadata)
+    outcome.rows_scored = len(good)
+    outcome.rows_out = len(scored)
+    if params.mode == "overwrite":
+        tables.remove(output)
+        tables.remove(rejected_output)
+    schema = output_schema(typed_schema(raw_table.schema, scorer), scorer)
+    tables.write_part(to_arrow(scored, schema), output)
+    if outcome.rows_rejected:
+        tables.write_part(to_arrow(rejected, rejected_schema(raw_table.schema)), rejected_output)
+        tables.mark_complete(rejected_output)
+    tables.mark_complete(output)
+    return outcome
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """A score run: the fixed model it used, what it did and where it wrote."""
+
+    run_id: str
+    model: ResolvedModel
+    outcome: Outcome
+    output: str
+    rejected_output: str | None
+
+
+def log_outcome(outcome: Outcome) -> None:
+    """The row counts, on the active run."""
+    import mlflow
+
+    mlflow.log_metrics(
+        {
+            "rows_in": float(outcome.rows_in),
+            "rows_rejected": float(outcome.rows_rejected),
+            "rows_scored": float(outcome.rows_scored),
+            "rows_out": float(outcome.rows_out),
+        }
+    )
+
+
+def score(params: ScoreParams, scorer: Scorer) -> ScoreResult:
+    """Score ``params.input`` with one fixed model version and write ``params.output``.
+
+    Order of work: the input is listed and the outputs checked (an existing output is kept
+    unless ``mode=overwrite``), the model URI is resolved once, and only then are rows
+    read. Bad rows stop the job before anything is written, or with
+    ``on_bad_rows=quarantine`` go to ``<output>-rejected`` with the reason. The run
+    records the input (``log_input``), the fixed version, the counts and the outputs."""
+    import tempfile
+
+    import mlflow
+    import pandas as pd
+    from mlflow.data.dataset_source_registry import resolve_dataset_source
+    from mlflow.data.meta_dataset import MetaDataset
+
+    from lifecycle import contract, tables
+    from lifecycle.models import log_new_params
+
+    with mlflow.start_run() as run:
+        mlflow.set_tags(contract.step_tags(scorer.project, "score"))
+        log_new_params(
+            run.info.run_id,
+            {
+                "input": params.input,
+                "output": params.output,
+                "model_uri": params.model_uri,
+                "engine": params.engine,
+                "spark_master": params.spark_master,
+                "on_bad_rows": params.on_bad_rows,
+                "mode": params.mode,
+            },
+        )
+        files = tables.list_input(params.input)
+        output = tables.locate(params.output)
+        rejected_output = output.sibling(REJECTED_SUFFIX)
+        if params.mode == "error":
+            for location in (output, rejected_output):
+                if tables.exists(location):
+                    raise DataError(
+                        f"output {location.uri!r} already exists; nothing was written. Pass "
+                        f"-P mode=overwrite to replace it, or choose another output"
+                    )
+        model = resolve_version(params.model_uri)
+        mlflow.set_tags(
+            {
+                contract.MODEL_URI: model.uri,
+                contract.TRAINING_RUN_ID: model.run_id,
+                **({contract.REGISTERED_MODEL: model.name} if model.name else {}),
+                **(
+                    {contract.REGISTERED_VERSION: str(model.version)}
+                    if model.version is not None
+                    else {}
+                ),
+            }
+        )
+        dataset = MetaDataset(  # type: ignore[abstract]  # MLflow's own class, usable as is
+            source=resolve_dataset_source(files.location.uri),
+            name=f"{scorer.project}-score-input",
+            digest=files.digest(),
+        )
+        mlflow.log_input(dataset, context="scoring")
+        metadata = metadata_of(model, pd.Timestamp.now(tz="UTC").floor("us"))
+        with tempfile.TemporaryDirectory(prefix="score-model-") as scratch:
+            model_path = mlflow.artifacts.download_artifacts(model.uri, dst_path=scratch)
+            try:
+                if params.engine == "spark":
+                    from lifecycle.spark import score_spark
+
+                    outcome = score_spark(
+                        scorer, model_path, files, (output, rejected_output), params, metadata
+                    )
+                else:
+                    outcome = score_pandas(
+                        scorer, model_path, files, (output, rejected_output), params, metadata
+                    )
+            except RowsRejectedError as error:
+                log_outcome(error.outcome)
+                raise
+        log_outcome(outcome)
+        mlflow.set_tags(
+            {
+                OUTPUT_TAG: output.uri,
+                REJECTED_OUTPUT_TAG: rejected_output.uri if outcome.rows_rejected else "none",
+            }
+        )
+    return ScoreResult(
+        run.info.run_id,
+        model,
+        outcome,
+        output.uri,
+        rejected_output.uri if outcome.rows_rejected else None,
+    )
+
+
+def score_line(project: str, result: ScoreResult) -> str:
+    """The line the score command prints."""
+    outcome = result.outcome
+    return (
+        f"{project} score: run_id={result.run_id} model_uri={result.model.uri} "
+        f"rows_in={outcome.rows_in} rows_scored={outcome.rows_scored} "
+        f"rows_rejected={outcome.rows_rejected} rows_out={outcome.rows_out} "
+        f"output={result.output} rejected_output={result.rejected_output or 'none'}"
+    )
+
+
+def score_command(project: str, make_scorer: Callable[[], Scorer]) -> click.Command:
+    """The ``score`` click command of a project; its options are the MLproject's ``score``
+    parameters in kebab case."""
+    import click
+
+    from lifecycle.checks import checkpoint
+    from lifecycle.command import StepError, validated
+
+    @click.command(name="score")
+    @click.option("--input", "input_", required=True, help="Parquet or CSV file or directory.")
+    @click.option("--output", required=True, help="Parquet output directory (path or s3://).")
+    @click.option(
+        "--model-uri",
+        default=f"models:/{project}@champion",
+        show_default=True,
+        help="Model to score with; an alias is resolved once, before scoring.",
+    )
+    @click.option("--engine", default="pandas", show_default=True, help="pandas or spark.")
+    @click.option("--spark-master", default="local[*]", show_default=True, help="Spark master URL.")
+    @click.option("--on-bad-rows", default="fail", show_default=True, help="fail or quarantine.")
+    @click.option("--mode", default="error", show_default=True, help="error or overwrite.")
+    def command(
+        input_: str,
+        output: str,
+        model_uri: str,
+        engine: str,
+        spark_master: str,
+        on_bad_rows: str,
+        mode: str,
+    ) -> None:
+        """Score a table with one fixed model version and write Parquet with the metadata."""
+        params = validated(
+            ScoreParams,
+            input=input_,
+            output=output,
+            model_uri=model_uri,
+            engine=engine,
+            spark_master=spark_master,
+            on_bad_rows=on_bad_rows,
+            mode=mode,
+        )
+        if engine == "spark":
+            from lifecycle.spark import SparkUnavailableError, require_java
+
+            try:
+                require_java()
+            except SparkUnavailableError as error:
+                raise StepError(str(error)) from error
+        checkpoint()
+        from lifecycle.models import ModelUriError
+
+        try:
+            result = score(params, make_scorer())
+        except (DataError, ModelUriError) as error:
+            raise StepError(str(error)) from error
+        click.echo(score_line(project, result))
+
+    return command

@@ -1,0 +1,64 @@
+"""How the score step runs the iris classifier: its four typed input fields, the
+``predicted_species`` column it adds, the plausibility check each row must pass (the
+served model's own), and MLflow's pyfunc to predict (``spark_udf`` under Spark)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from iris_workflow.core import FEATURES, PLAUSIBLE_CM
+from lifecycle.scoring import Field
+
+PREDICTION = "predicted_species"
+
+
+def row_problems(typed: pd.DataFrame) -> pd.Series:
+    """Per row: None, or the first feature that is not finite or not plausible (cm)."""
+    low, high = PLAUSIBLE_CM
+    reasons = pd.Series([None] * len(typed), index=typed.index, dtype=object)
+    for column in FEATURES:
+        values = typed[column].to_numpy(dtype="float64")
+        infinite = ~np.isfinite(values)
+        outside = np.isfinite(values) & ((values < low) | (values > high))
+        for row in np.flatnonzero(infinite):
+            if reasons.iloc[row] is None:
+                reasons.iloc[int(row)] = f"{column} must be a finite number, got {values[row]}"
+        for row in np.flatnonzero(outside):
+            if reasons.iloc[row] is None:
+                reasons.iloc[int(row)] = (
+                    f"{column} is {values[row]:.4g}, outside the plausible range "
+                    f"{low:g} to {high:g} cm"
+                )
+    return reasons
+
+
+class IrisScorer:
+    """The iris classifier as the score step sees it."""
+
+    project = "iris"
+    inputs: tuple[Field, ...] = tuple(Field(name, "double") for name in FEATURES)
+    predictions: tuple[Field, ...] = (Field(PREDICTION, "string"),)
+    series_order: str | None = None
+    history_rows = 0
+    chunk_rows = 0
+    spark_result_type: str | None = "string"
+
+    def row_problems(self, model: Any, typed: pd.DataFrame) -> pd.Series:
+        return row_problems(typed)
+
+    def order_key(self, typed: pd.DataFrame) -> pd.Series:
+        raise NotImplementedError("iris rows are not a series")
+
+    def load(self, model_path: str) -> Any:
+        import mlflow.pyfunc
+
+        return mlflow.pyfunc.load_model(model_path)
+
+    def predict(self, model: Any, typed: pd.DataFrame) -> pd.DataFrame:
+        species = model.predict(typed[list(FEATURES)])
+        return pd.DataFrame(
+            {"_position": np.arange(len(typed)), PREDICTION: np.asarray(species, dtype=object)}
+        )
