@@ -12,6 +12,7 @@ rows of history before each, the same chunks in both engines.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -517,6 +518,7 @@ def score(params: ScoreParams, scorer: Scorer) -> ScoreResult:
     ``on_bad_rows=quarantine`` go to ``<output>-rejected`` with the reason. The run
     records the input (``log_input``), the fixed version, the counts and the outputs."""
     import tempfile
+    import warnings
 
     import mlflow
     import pandas as pd
@@ -563,13 +565,18 @@ def score(params: ScoreParams, scorer: Scorer) -> ScoreResult:
                 ),
             }
         )
+        with warnings.catch_warnings():
+            # MLflow registers its local source twice and warns that it cannot choose.
+            warnings.filterwarnings("ignore", "The specified dataset source can be interpreted")
+            source = resolve_dataset_source(files.location.uri)
         dataset = MetaDataset(  # type: ignore[abstract]  # MLflow's own class, usable as is
-            source=resolve_dataset_source(files.location.uri),
+            source=source,
             name=f"{scorer.project}-score-input",
             digest=files.digest(),
         )
         mlflow.log_input(dataset, context="scoring")
         metadata = metadata_of(model, pd.Timestamp.now(tz="UTC").floor("us"))
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         with tempfile.TemporaryDirectory(prefix="score-model-") as scratch:
             model_path = mlflow.artifacts.download_artifacts(model.uri, dst_path=scratch)
             try:

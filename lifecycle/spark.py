@@ -16,12 +16,14 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import math
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,7 +128,8 @@ def ship_packages(spark: SparkSession, *modules: str) -> None:
     wanted = [m for m in ("lifecycle", *modules) if m not in shipped]
     if not wanted:
         return
-    target = Path(tempfile.mkdtemp(prefix="lifecycle-spark-")) / "packages.zip"
+    # Spark refuses a second file of the same name, so each zip is named by its packages.
+    target = Path(tempfile.mkdtemp(prefix="lifecycle-spark-")) / f"{'-'.join(wanted)}.zip"
     with zipfile.ZipFile(target, "w") as archive:
         for name in wanted:
             package_dir = Path(importlib.import_module(name).__file__ or "").parent
@@ -265,6 +268,19 @@ def write(frame: DataFrame, location: tables.Location, schema: pa.Schema) -> Non
 # --- scoring ---------------------------------------------------------------------------
 
 
+def ship_model(spark: SparkSession, model_path: str) -> str:
+    """Send the model's files to the executors as an archive the driver serves (so no
+    shared filesystem is needed); returns the name ``SparkFiles.get`` unpacks it under."""
+    name = f"model-{uuid.uuid4().hex[:12]}.zip"
+    archive = Path(tempfile.mkdtemp(prefix="lifecycle-model-")) / name
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for source in sorted(Path(model_path).rglob("*")):
+            if source.is_file():
+                bundle.write(source, str(source.relative_to(model_path)))
+    spark.sparkContext.addArchive(str(archive))
+    return name
+
+
 def _for_spark(frame: pd.DataFrame) -> pd.DataFrame:
     """A frame PySpark can turn into Arrow: pandas 3's Arrow-backed text columns as
     Python objects (PySpark 4 sends them as chunked arrays and fails)."""
@@ -301,8 +317,7 @@ def score_spark(
     raw_schema = tables.input_schema(files)
     scoring.check_columns(raw_schema.names, scorer)
     raw = read(spark, files, raw_schema)
-    spark.sparkContext.addFile(model_path, recursive=True)
-    model_name = os.path.basename(model_path.rstrip("/"))
+    model_name = ship_model(spark, model_path)
 
     def check(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         model = _model(scorer, model_name)
@@ -440,7 +455,10 @@ def _score_series(
     halo = ordered.filter((sf.col("_pos") % chunk) >= chunk - history).withColumn(
         "_chunk", sf.floor(sf.col("_pos") / chunk) + 1
     )
-    windows = own.unionByName(halo)
+    # One partition per chunk, by number: Spark's adaptive execution would otherwise
+    # merge the chunks of a small table into one task, though each is costly to score.
+    chunks = int(math.ceil(ordered.count() / chunk))
+    windows = own.unionByName(halo).repartition(max(chunks, 1), "_chunk")
 
     def predict(frame: pd.DataFrame) -> pd.DataFrame:
         model = _model(scorer, model_name)

@@ -151,7 +151,7 @@ def test_a_project_runs_its_lifecycle_as_the_contract_says(project: Project, sto
 
     trained = project.invoke("train")
     assert trained.exit_code == 0, trained.output
-    line = re.search(rf"^{name} train: run_id=({RUN_ID}) model_uri=(\S+)", trained.output, re.M)
+    line = re.search(rf"^{name} train: run_id=({RUN_ID}) model_uri=(\S+)", trained.stdout, re.M)
     assert line, trained.output
     train_id, model_uri = line.groups()
     assert model_uri == f"runs:/{train_id}/model"
@@ -190,7 +190,7 @@ def test_a_project_runs_its_lifecycle_as_the_contract_says(project: Project, sto
     assert evaluated.exit_code == 0, evaluated.output
     line = re.search(
         rf"^{name} evaluate: run_id=({RUN_ID}) training_run_id={train_id}\b",
-        evaluated.output,
+        evaluated.stdout,
         re.M,
     )
     assert line, evaluated.output
@@ -204,7 +204,7 @@ def test_a_project_runs_its_lifecycle_as_the_contract_says(project: Project, sto
     assert registered.exit_code == 0, registered.output
     line = re.search(
         rf"^{name} register: run_id=({RUN_ID}) version=(\d+|none) gate (PASSED|FAILED)",
-        registered.output,
+        registered.stdout,
         re.M,
     )
     assert line, registered.output
