@@ -457,7 +457,7 @@ def _score_series(
     )
     # One partition per chunk, by number: Spark's adaptive execution would otherwise
     # merge the chunks of a small table into one task, though each is costly to score.
-    chunks = int(math.ceil(ordered.count() / chunk))
+    chunks = math.ceil(ordered.count() / chunk)
     windows = own.unionByName(halo).repartition(max(chunks, 1), "_chunk")
 
     def predict(frame: pd.DataFrame) -> pd.DataFrame:
