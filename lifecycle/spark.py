@@ -27,13 +27,16 @@ import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lifecycle import scoring, tables
 from lifecycle.errors import DataError
 
+T = TypeVar("T")
+R = TypeVar("R")
+
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator, Sequence
 
     import pandas as pd
     import pyarrow as pa
@@ -137,6 +140,24 @@ def ship_packages(spark: SparkSession, *modules: str) -> None:
                 archive.write(source, str(Path(name) / source.relative_to(package_dir)))
     context.addPyFile(str(target))
     context._lifecycle_shipped = shipped | set(wanted)  # type: ignore[attr-defined]
+
+
+def parallel_map(
+    master: str,
+    app_name: str,
+    function: Callable[[T], R],
+    items: Sequence[T],
+    packages: tuple[str, ...] = (),
+) -> list[R]:
+    """``[function(item) for item in items]``, computed by Spark tasks on ``master`` and
+    returned in the order of ``items``. ``function`` and the items must pickle."""
+    spark = session(master, app_name)
+    ship_packages(spark, *packages)
+    context = spark.sparkContext
+    slices = max(1, min(len(items), context.defaultParallelism * 4))
+    indexed = context.parallelize(list(enumerate(items)), slices)
+    results = indexed.map(lambda pair: (pair[0], function(pair[1]))).collect()
+    return [result for _, result in sorted(results, key=lambda pair: pair[0])]
 
 
 # --- the data source: files read and written through lifecycle.tables -----------------

@@ -83,6 +83,18 @@ def require_model_name(model_name: str) -> None:
         )
 
 
+def require_engine(engine: str) -> None:
+    """``engine=spark`` needs Java 17 or newer: without it, fail at once, saying so."""
+    if engine != "spark":
+        return
+    from lifecycle.spark import SparkUnavailableError, require_java
+
+    try:
+        require_java()
+    except SparkUnavailableError as error:
+        raise StepError(str(error)) from error
+
+
 def run(group: click.Group) -> None:
     """Console entry: run ``group``, and tag the step's MLflow run when it fails."""
     try:

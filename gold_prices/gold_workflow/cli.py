@@ -12,12 +12,13 @@ import logging
 
 import click
 
-from gold_workflow import core, steps
+from gold_workflow import core, search, steps
 from gold_workflow.scoring import GoldScorer
 from lifecycle.checks import checkpoint
 from lifecycle.command import (
     model_name_option,
     model_uri_option,
+    require_engine,
     require_model_name,
     run,
     step_group,
@@ -31,6 +32,24 @@ logger = logging.getLogger("gold_workflow")
 
 DEFAULTS = core.TrainParams()
 DEFAULT_GATE = core.GateParams()
+
+
+def data_options(command):
+    """The options ``train`` and ``tune`` share: the price file and the datasets mirror."""
+    command = click.option(
+        "--datasets-mirror",
+        type=str,
+        default="",
+        help="Directory holding gold_prices/XAU_1d_data.csv, for machines without internet; "
+        "empty means $DATASETS_MIRROR.",
+    )(command)
+    return click.option(
+        "--data-path",
+        type=str,
+        default="",
+        help="';'-separated OHLC file; empty means the pinned, sha256-verified copy. "
+        "Relative paths are resolved against the repository root.",
+    )(command)
 
 
 cli = step_group("Train, evaluate and register the gold price forecaster.")
@@ -101,20 +120,7 @@ cli.add_command(score_command("gold_prices", GoldScorer))
     show_default=True,
     help="Seed (ridge solver, gradient_boosting).",
 )
-@click.option(
-    "--data-path",
-    type=str,
-    default="",
-    help="';'-separated OHLC file; empty means the pinned, sha256-verified copy. "
-    "Relative paths are resolved against the repository root.",
-)
-@click.option(
-    "--datasets-mirror",
-    type=str,
-    default="",
-    help="Directory holding gold_prices/XAU_1d_data.csv, for machines without internet; "
-    "empty means $DATASETS_MIRROR.",
-)
+@data_options
 def train(
     model: str,
     horizon: int,
@@ -148,6 +154,103 @@ def train(
         f"gold_prices train: run_id={result.run_id} model_uri={result.model_uri} "
         f"backtest_mase={format_value(metrics['backtest_mase'])} (the model {result.verdict}) "
         f"mae={metrics['backtest_mae']:.2f} naive_mae={metrics['naive_mae']:.2f}"
+    )
+
+
+@cli.command()
+@click.option(
+    "--trials", type=int, default=16, show_default=True, help="Configurations to try now."
+)
+@click.option("--engine", default="local", show_default=True, help="local or spark.")
+@click.option("--spark-master", default="local[*]", show_default=True, help="Spark master URL.")
+@click.option("--study-name", default="", help="Study to create or resume; empty names a new one.")
+@click.option(
+    "--models", default=search.DEFAULT_MODELS, show_default=True, help="Model kinds to try."
+)
+@click.option(
+    "--alpha-grid", default=search.DEFAULT_ALPHA_GRID, show_default=True, help="ridge alphas."
+)
+@click.option(
+    "--n-estimators-grid",
+    default=search.DEFAULT_N_ESTIMATORS_GRID,
+    show_default=True,
+    help="gradient_boosting iterations.",
+)
+@click.option(
+    "--learning-rate-grid",
+    default=search.DEFAULT_LEARNING_RATE_GRID,
+    show_default=True,
+    help="gradient_boosting shrinkages.",
+)
+@click.option(
+    "--max-depth-grid",
+    default=search.DEFAULT_MAX_DEPTH_GRID,
+    show_default=True,
+    help="gradient_boosting tree depths.",
+)
+@click.option("--horizon", type=int, default=DEFAULTS.horizon, show_default=True)
+@click.option(
+    "--backtest-fraction", type=float, default=DEFAULTS.backtest_fraction, show_default=True
+)
+@click.option("--refit-every", type=int, default=DEFAULTS.refit_every, show_default=True)
+@click.option("--random-state", type=int, default=DEFAULTS.random_state, show_default=True)
+@data_options
+def tune(
+    trials: int,
+    engine: str,
+    spark_master: str,
+    study_name: str,
+    models: str,
+    alpha_grid: str,
+    n_estimators_grid: str,
+    learning_rate_grid: str,
+    max_depth_grid: str,
+    horizon: int,
+    backtest_fraction: float,
+    refit_every: int,
+    random_state: int,
+    data_path: str,
+    datasets_mirror: str,
+) -> None:
+    """Search the grid with an Optuna study (resumable by name), scored by the backtest
+    MASE; log the best configuration as train logs a model."""
+    base = _validated(
+        core.TrainParams,
+        horizon=horizon,
+        backtest_fraction=backtest_fraction,
+        refit_every=refit_every,
+        random_state=random_state,
+    )
+    space = _validated(
+        search.SearchSpace,
+        base=base,
+        models=tuple(m.strip() for m in models.split(",") if m.strip()),
+        alphas=_validated(search.parse_values, "alpha_grid", alpha_grid, float),
+        n_estimators=_validated(search.parse_values, "n_estimators_grid", n_estimators_grid, int),
+        learning_rates=_validated(
+            search.parse_values, "learning_rate_grid", learning_rate_grid, float
+        ),
+        max_depths=_validated(search.parse_values, "max_depth_grid", max_depth_grid, int),
+    )
+    job = _validated(
+        search.TuneParams,
+        space=space,
+        trials=trials,
+        engine=engine,
+        spark_master=spark_master,
+        study_name=study_name,
+    )
+    require_engine(engine)
+    checkpoint()
+    result = steps.tune(job, data_path, datasets_mirror)
+    best = result.best
+    click.echo(
+        f"gold_prices tune: run_id={result.run_id} model_uri={result.model_uri} "
+        f"study={result.study_name} study_run_id={result.study_run_id} "
+        f"trials_run={result.trials_run} trials_completed={result.trials_completed} "
+        f"best model={best.model} alpha={best.alpha:g} n_estimators={best.n_estimators} "
+        f"learning_rate={best.learning_rate:g} max_depth={best.max_depth} "
+        f"backtest_mase={format_value(result.metrics['backtest_mase'])}"
     )
 
 

@@ -6,9 +6,12 @@ these calls and prints the results; other callers (the benchmarks) call them dir
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from gold_workflow import core
+import pandas as pd
+
+from gold_workflow import core, search
 from lifecycle import steps as step_kit
 from lifecycle.command import StepError, validated
 from lifecycle.models import ModelUriError
@@ -28,11 +31,21 @@ class GoldTrainResult(TrainResult):
     verdict: str = ""
 
 
-def train(
-    params: core.TrainParams = DEFAULT_PARAMS, data_path: str = "", datasets_mirror: str = ""
-) -> GoldTrainResult:
-    """Backtest the forecaster walk-forward, fit it on all history and log it."""
-    from gold_workflow.data import locate, read_gold_csv, sha256_of
+@dataclass(frozen=True)
+class History:
+    """The price history a training or tuning run reads, with its features and split."""
+
+    source: Any
+    prices: pd.DataFrame
+    dropped: str | None
+    features: pd.DataFrame
+    target: pd.Series
+    split: core.TimeSplit
+
+
+def read_history(params: core.TrainParams, data_path: str, datasets_mirror: str) -> History:
+    """Read and validate the prices, build the features, target and time split."""
+    from gold_workflow.data import locate, read_gold_csv
 
     try:
         source = locate(data_path, datasets_mirror)
@@ -44,29 +57,116 @@ def train(
         raise StepError(str(error)) from error
     if dropped:
         logger.info("dropped the partial last bar of %s", dropped)
-    backtest = core.walk_forward(params, features, target, split)
-    metrics = core.backtest_metrics(backtest.forecasts)
-    final_model = core.fit_final(params, features, target)
+    return History(source, prices, dropped, features, target, split)
 
+
+def _record(params: core.TrainParams, history: History) -> tuple[Any, Any]:
+    """Backtest and fit one configuration: its training record and final model."""
     from gold_workflow import tracking
+    from gold_workflow.data import sha256_of
 
+    backtest = core.walk_forward(params, history.features, history.target, history.split)
     record = tracking.TrainingRecord(
         params=params,
-        data_path=source.path,
-        data_sha256=sha256_of(source.path),
-        pinned=source.pinned,
-        prices=prices,
-        dropped_partial_bar=dropped,
+        data_path=history.source.path,
+        data_sha256=sha256_of(history.source.path),
+        pinned=history.source.pinned,
+        prices=history.prices,
+        dropped_partial_bar=history.dropped,
         backtest=backtest,
-        metrics=metrics,
-        n_final_rows=len(split.usable),
+        metrics=core.backtest_metrics(backtest.forecasts),
+        n_final_rows=len(history.split.usable),
     )
+    return record, core.fit_final(params, history.features, history.target)
+
+
+def train(
+    params: core.TrainParams = DEFAULT_PARAMS, data_path: str = "", datasets_mirror: str = ""
+) -> GoldTrainResult:
+    """Backtest the forecaster walk-forward, fit it on all history and log it."""
+    from gold_workflow import tracking
+
+    record, final_model = _record(params, read_history(params, data_path, datasets_mirror))
     run_id = tracking.log_training(record, final_model)
     return GoldTrainResult(
         run_id,
         f"runs:/{run_id}/{tracking.MODEL_ARTIFACT}",
-        metrics,
-        core.verdict_against_naive(metrics["backtest_mase"]),
+        record.metrics,
+        core.verdict_against_naive(record.metrics["backtest_mase"]),
+    )
+
+
+@dataclass(frozen=True)
+class GoldTuneResult(GoldTrainResult):
+    """A tuning run: the study it ran or resumed and the configuration it chose."""
+
+    study_name: str = field(kw_only=True)
+    study_run_id: str = field(kw_only=True)
+    trials_run: int = field(kw_only=True)
+    trials_completed: int = field(kw_only=True)
+    best: core.TrainParams = field(kw_only=True)
+
+
+def tune(job: search.TuneParams, data_path: str = "", datasets_mirror: str = "") -> GoldTuneResult:
+    """Run (or resume) an Optuna study over the grid, scored by the backtest MASE; the
+    best configuration is logged on the tune run exactly as ``train`` logs a model."""
+    import mlflow
+
+    from gold_workflow import study, tracking
+    from lifecycle import contract
+    from lifecycle.models import log_new_params
+
+    configurations = job.space.configurations()
+    history = read_history(job.space.base, data_path, datasets_mirror)
+    objective = study.Objective(configurations, history.features, history.target, history.split)
+    with mlflow.start_run() as run:
+        run_id = run.info.run_id
+        mlflow.set_tags(contract.step_tags(PROJECT, "tune"))
+        log_new_params(
+            run_id,
+            {
+                "trials": job.trials,
+                "engine": job.engine,
+                "spark_master": job.spark_master,
+                "grid_size": len(configurations),
+            },
+        )
+        try:
+            outcome = study.run_study(job, objective, run_id, run.info.experiment_id)
+        except study.StudyMismatchError as error:
+            raise StepError(str(error)) from error
+        best_index, _ = search.best_trial([(i, v) for i, v, _ in outcome.completed])
+        best = configurations[best_index]
+        record, final_model = _record(best, history)
+        best_trial = next(r for i, _, r in outcome.completed if i == best_index)
+        tracking.record_model(
+            run_id,
+            record,
+            final_model,
+            step="tune",
+            tags={
+                study.STUDY_TAG: outcome.name,
+                study.STUDY_RUN_TAG: outcome.study_run_id,
+                "best_trial_run_id": best_trial,
+                "tuning.selection": "backtest_mase",
+            },
+        )
+        mlflow.log_metrics(
+            {
+                "trials_run": float(outcome.trials_run),
+                "trials_completed": float(len(outcome.completed)),
+            }
+        )
+    return GoldTuneResult(
+        run_id,
+        f"runs:/{run_id}/{tracking.MODEL_ARTIFACT}",
+        record.metrics,
+        core.verdict_against_naive(record.metrics["backtest_mase"]),
+        study_name=outcome.name,
+        study_run_id=outcome.study_run_id,
+        trials_run=outcome.trials_run,
+        trials_completed=len(outcome.completed),
+        best=best,
     )
 
 

@@ -69,73 +69,83 @@ class TrainingRecord:
 def log_training(record: TrainingRecord, final_model: object) -> str:
     """Record one training run and return its run id."""
     import mlflow
+
+    with mlflow.start_run() as run:
+        record_model(run.info.run_id, record, final_model)
+    return run.info.run_id
+
+
+def record_model(
+    run_id: str,
+    record: TrainingRecord,
+    final_model: object,
+    step: str = "train",
+    tags: dict[str, str] | None = None,
+) -> None:
+    """On the active run: the recipe, the data, the backtest with its metrics, forecasts
+    and plots, and the served model; a tune run logs its best configuration this way."""
+    import mlflow
     from mlflow.data.pandas_dataset import from_pandas
 
     from gold_workflow.plots import forecast_figure, residual_figure
 
     params = record.params
     prices = record.prices
-    with mlflow.start_run() as run:
-        run_id = run.info.run_id
-        log_new_params(
-            run_id,
-            {
-                **params.as_dict(),
-                "data_path": str(record.data_path),
+    log_new_params(
+        run_id,
+        {
+            **params.as_dict(),
+            "data_path": str(record.data_path),
+        },
+    )
+    # MLflow would store an infinite metric as the largest float (a 309-digit
+    # number); a MASE without a finite value is a tag that says so instead.
+    finite = {key: value for key, value in record.metrics.items() if math.isfinite(value)}
+    mlflow.log_metrics(
+        {
+            **finite,
+            "backtest_rows": float(len(record.backtest.forecasts)),
+            "backtest_refits": float(record.backtest.refits),
+            "final_training_rows": float(record.n_final_rows),
+        }
+    )
+    mase = record.metrics["backtest_mase"]
+    verdict = f"backtest MASE {format_value(mase)}: the model {core.verdict_against_naive(mase)}"
+    mlflow.set_tags(
+        {
+            "data_sha256": record.data_sha256,
+            "data_pinned": str(record.pinned).lower(),
+            "data_first_date": prices[core.DATE].iloc[0].strftime("%Y-%m-%d"),
+            "data_last_date": prices[core.DATE].iloc[-1].strftime("%Y-%m-%d"),
+            "data_dropped_partial_bar": record.dropped_partial_bar or "none",
+            "backtest_start": record.backtest.forecasts[core.DATE].iloc[0].strftime("%Y-%m-%d"),
+            "beats_naive": str(mase < 1.0).lower(),
+            "verdict": verdict,
+            contract.PROJECT: PROJECT,
+            contract.STEP: step,
+            contract.KEY_METRICS: ",".join(KEY_METRICS),
+            **(tags or {}),
+            **{
+                f"{key}_value": format_value(value)
+                for key, value in record.metrics.items()
+                if not math.isfinite(value)
             },
-        )
-        # MLflow would store an infinite metric as the largest float (a 309-digit
-        # number); a MASE without a finite value is a tag that says so instead.
-        finite = {key: value for key, value in record.metrics.items() if math.isfinite(value)}
-        mlflow.log_metrics(
-            {
-                **finite,
-                "backtest_rows": float(len(record.backtest.forecasts)),
-                "backtest_refits": float(record.backtest.refits),
-                "final_training_rows": float(record.n_final_rows),
-            }
-        )
-        mase = record.metrics["backtest_mase"]
-        verdict = (
-            f"backtest MASE {format_value(mase)}: the model {core.verdict_against_naive(mase)}"
-        )
-        mlflow.set_tags(
-            {
-                "data_sha256": record.data_sha256,
-                "data_pinned": str(record.pinned).lower(),
-                "data_first_date": prices[core.DATE].iloc[0].strftime("%Y-%m-%d"),
-                "data_last_date": prices[core.DATE].iloc[-1].strftime("%Y-%m-%d"),
-                "data_dropped_partial_bar": record.dropped_partial_bar or "none",
-                "backtest_start": record.backtest.forecasts[core.DATE].iloc[0].strftime("%Y-%m-%d"),
-                "beats_naive": str(mase < 1.0).lower(),
-                "verdict": verdict,
-                contract.PROJECT: PROJECT,
-                contract.STEP: "train",
-                contract.KEY_METRICS: ",".join(KEY_METRICS),
-                **{
-                    f"{key}_value": format_value(value)
-                    for key, value in record.metrics.items()
-                    if not math.isfinite(value)
-                },
-            }
-        )
-        with warnings.catch_warnings():
-            # MLflow finds two equivalent sources for a local file and warns that it
-            # picked one of them; either records the same path.
-            warnings.filterwarnings("ignore", message="The specified dataset source")
-            dataset = from_pandas(prices, source=str(record.data_path), name="gold_prices")
-        mlflow.log_input(dataset, context="training")
-        forecasts = record.backtest.forecasts.copy()
-        for column in (core.DATE, "target_date"):
-            forecasts[column] = forecasts[column].dt.strftime("%Y-%m-%d")
-        mlflow.log_text(forecasts.to_csv(index=False), FORECASTS_ARTIFACT)
-        title = f"{params.model}, horizon {params.horizon}: backtest MASE {format_value(mase)}"
-        log_figure(
-            forecast_figure(record.backtest.forecasts, title), "plots/forecast_vs_actual.png"
-        )
-        log_figure(residual_figure(record.backtest.forecasts, title), "plots/residuals.png")
-        log_forecaster(final_model, params.horizon, prices)
-    return run_id
+        }
+    )
+    with warnings.catch_warnings():
+        # MLflow finds two equivalent sources for a local file and warns that it
+        # picked one of them; either records the same path.
+        warnings.filterwarnings("ignore", message="The specified dataset source")
+        dataset = from_pandas(prices, source=str(record.data_path), name="gold_prices")
+    mlflow.log_input(dataset, context="training")
+    forecasts = record.backtest.forecasts.copy()
+    for column in (core.DATE, "target_date"):
+        forecasts[column] = forecasts[column].dt.strftime("%Y-%m-%d")
+    mlflow.log_text(forecasts.to_csv(index=False), FORECASTS_ARTIFACT)
+    title = f"{params.model}, horizon {params.horizon}: backtest MASE {format_value(mase)}"
+    log_figure(forecast_figure(record.backtest.forecasts, title), "plots/forecast_vs_actual.png")
+    log_figure(residual_figure(record.backtest.forecasts, title), "plots/residuals.png")
+    log_forecaster(final_model, params.horizon, prices)
 
 
 def log_forecaster(final_model: object, horizon: int, prices: pd.DataFrame) -> None:

@@ -627,7 +627,7 @@ def score_command(project: str, make_scorer: Callable[[], Scorer]) -> click.Comm
     import click
 
     from lifecycle.checks import checkpoint
-    from lifecycle.command import StepError, validated
+    from lifecycle.command import StepError, require_engine, validated
 
     @click.command(name="score")
     @click.option("--input", "input_", required=True, help="Parquet or CSV file or directory.")
@@ -662,13 +662,7 @@ def score_command(project: str, make_scorer: Callable[[], Scorer]) -> click.Comm
             on_bad_rows=on_bad_rows,
             mode=mode,
         )
-        if engine == "spark":
-            from lifecycle.spark import SparkUnavailableError, require_java
-
-            try:
-                require_java()
-            except SparkUnavailableError as error:
-                raise StepError(str(error)) from error
+        require_engine(engine)
         checkpoint()
         from lifecycle.models import ModelUriError
 

@@ -19,6 +19,7 @@ from lifecycle.checks import checkpoint
 from lifecycle.command import (
     model_name_option,
     model_uri_option,
+    require_engine,
     require_model_name,
     run,
     step_group,
@@ -155,11 +156,15 @@ def train(
     show_default=True,
     help=f"Cross-validation folds on the training split, 2 to {tuning.MAX_CV_FOLDS}.",
 )
+@click.option("--engine", default="local", show_default=True, help="local, or spark (Java 17+).")
+@click.option("--spark-master", default="local[*]", show_default=True, help="Spark master URL.")
 @data_options
 def tune(
     max_leaf_nodes_grid: str,
     max_depth_grid: str,
     cv_folds: int,
+    engine: str,
+    spark_master: str,
     test_size: float,
     random_state: int,
     data_path: str,
@@ -172,8 +177,11 @@ def tune(
         cv_folds=cv_folds,
         test_size=test_size,
         random_state=random_state,
+        engine=engine,
+        spark_master=spark_master,
     )
     _validated(core.TrainParams, test_size=test_size, random_state=random_state)
+    require_engine(engine)
     checkpoint()
     result = steps.tune(grid, data_path)
     best = result.best

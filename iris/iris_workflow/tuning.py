@@ -24,6 +24,7 @@ DEFAULT_MAX_DEPTH_GRID = "1..10"
 MAX_GRID_VALUE = 10_000
 MAX_CONFIGURATIONS = 100_000
 MAX_CV_FOLDS = 20
+ENGINES = ("local", "spark")
 _RANGE = re.compile(r"^(-?\d+)\s*\.\.\s*(-?\d+)$")
 
 
@@ -71,6 +72,8 @@ class TuneParams:
     cv_folds: int = 5
     test_size: float = 0.3
     random_state: int = 42
+    engine: str = "local"  # local: this process; spark: Spark tasks on spark_master
+    spark_master: str = "local[*]"
 
     def __post_init__(self) -> None:
         both = ("max_leaf_nodes_grid", "max_depth_grid")
@@ -101,6 +104,15 @@ class TuneParams:
         ):
             raise ParameterError(
                 "random_state", self.random_state, f"must be an integer in [0, {MAX_RANDOM_STATE}]"
+            )
+
+        if self.engine not in ENGINES:
+            raise ParameterError("engine", self.engine, f"one of {', '.join(ENGINES)}")
+        from lifecycle.scoring import SPARK_MASTER
+
+        if not SPARK_MASTER.fullmatch(self.spark_master):
+            raise ParameterError(
+                "spark_master", self.spark_master, "local[*], local[N], spark://…, yarn or k8s://…"
             )
 
     @property
@@ -141,42 +153,81 @@ def stratified_folds(labels: np.ndarray, folds: int, random_state: int) -> list[
     return [validation for _, validation in splitter.split(np.zeros(len(labels)), labels)]
 
 
-def score_grid(params: TuneParams, train: pd.DataFrame, test: pd.DataFrame) -> list[ConfigResult]:
-    """Score every configuration of the grid; the same folds for each, seeds explicit."""
-    from sklearn.tree import DecisionTreeClassifier
+@dataclass(frozen=True)
+class GridData:
+    """What scoring a configuration needs: the splits as arrays and the CV folds."""
 
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    masks: list[np.ndarray]  # per fold: True for the rows the fold trains on
+    random_state: int
+
+
+def grid_data(params: TuneParams, train: pd.DataFrame, test: pd.DataFrame) -> GridData:
+    """The arrays and the folds every configuration is scored on (the same for each)."""
     features = list(FEATURES)
-    x_train = train[features].to_numpy()
     y_train = train[TARGET].to_numpy()
-    x_test = test[features].to_numpy()
-    y_test = test[TARGET].to_numpy()
-    validation_sets = stratified_folds(y_train, params.cv_folds, params.random_state)
     masks = []
-    for validation in validation_sets:
+    for validation in stratified_folds(y_train, params.cv_folds, params.random_state):
         mask = np.ones(len(y_train), dtype=bool)
         mask[validation] = False
         masks.append(mask)
-    results = []
-    for leaves, depth in params.configurations():
-        fold_scores = []
-        for mask in masks:
-            tree = DecisionTreeClassifier(
-                max_leaf_nodes=leaves, max_depth=depth, random_state=params.random_state
-            ).fit(x_train[mask], y_train[mask])
-            fold_scores.append(float(np.mean(tree.predict(x_train[~mask]) == y_train[~mask])))
-        tree = DecisionTreeClassifier(
-            max_leaf_nodes=leaves, max_depth=depth, random_state=params.random_state
-        ).fit(x_train, y_train)
-        results.append(
-            ConfigResult(
-                max_leaf_nodes=leaves,
-                max_depth=depth,
-                cv_accuracy=float(np.mean(fold_scores)),
-                cv_accuracy_std=float(np.std(fold_scores)),
-                test_accuracy=float(np.mean(tree.predict(x_test) == y_test)),
-            )
+    return GridData(
+        train[features].to_numpy(),
+        y_train,
+        test[features].to_numpy(),
+        test[TARGET].to_numpy(),
+        masks,
+        params.random_state,
+    )
+
+
+def score_configuration(data: GridData, configuration: tuple[int, int]) -> ConfigResult:
+    """One configuration's cross-validated and held-out accuracy; seeds explicit."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    leaves, depth = configuration
+
+    def tree() -> DecisionTreeClassifier:
+        return DecisionTreeClassifier(
+            max_leaf_nodes=leaves, max_depth=depth, random_state=data.random_state
         )
-    return results
+
+    fold_scores = []
+    for mask in data.masks:
+        fitted = tree().fit(data.x_train[mask], data.y_train[mask])
+        fold_scores.append(
+            float(np.mean(fitted.predict(data.x_train[~mask]) == data.y_train[~mask]))
+        )
+    fitted = tree().fit(data.x_train, data.y_train)
+    return ConfigResult(
+        max_leaf_nodes=leaves,
+        max_depth=depth,
+        cv_accuracy=float(np.mean(fold_scores)),
+        cv_accuracy_std=float(np.std(fold_scores)),
+        test_accuracy=float(np.mean(fitted.predict(data.x_test) == data.y_test)),
+    )
+
+
+def score_grid(params: TuneParams, train: pd.DataFrame, test: pd.DataFrame) -> list[ConfigResult]:
+    """Score every configuration of the grid, in grid order: in this process, or as
+    Spark tasks (``engine=spark``), which give the same results."""
+    data = grid_data(params, train, test)
+    if params.engine == "spark":
+        from functools import partial
+
+        from lifecycle.spark import parallel_map
+
+        return parallel_map(
+            params.spark_master,
+            "iris-tune",
+            partial(score_configuration, data),
+            params.configurations(),
+            packages=("iris_workflow",),
+        )
+    return [score_configuration(data, configuration) for configuration in params.configurations()]
 
 
 def best_config(results: list[ConfigResult]) -> ConfigResult:
