@@ -46,6 +46,10 @@ class TuneRunStorage(MlflowStorage):
         self._tune_run_id = tune_run_id
 
     def create_new_study(self, directions: Any, study_name: str | None = None) -> Any:
+        from optuna.exceptions import DuplicatedStudyError
+
+        if study_name and self.get_study_id_by_name_if_exists(study_name):
+            raise DuplicatedStudyError(f"study {study_name!r} exists")
         self._mlflow_client.set_tag(self._tune_run_id, "mlflow.runName", study_name or "")
         self._mlflow_client.set_tag(
             self._tune_run_id,
@@ -191,6 +195,10 @@ def run_study(
                 mlflow_tracking_uri=mlflow.get_tracking_uri(),
                 direction=None if existing else "minimize",
             ).optimize(objective, n_trials=budget)
+        elif existing:
+            optuna.load_study(
+                study_name=name, storage=storage, sampler=sampler, pruner=NopPruner()
+            ).optimize(objective, n_trials=budget)
         else:
             optuna.create_study(
                 study_name=name,
@@ -198,7 +206,6 @@ def run_study(
                 sampler=sampler,
                 pruner=NopPruner(),
                 direction="minimize",
-                load_if_exists=True,
             ).optimize(objective, n_trials=budget)
         if not existing:
             created = optuna.load_study(study_name=name, storage=storage)

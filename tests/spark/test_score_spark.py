@@ -272,3 +272,19 @@ def test_a_version_pinned_uri_and_a_missing_alias(champions: Champions, tmp_path
     assert result.model.version == version
     with pytest.raises(ModelUriError, match="has no alias 'staging'"):
         run_score(champions, "iris", source, tmp_path / "b", model_uri="models:/iris@staging")
+
+
+def test_iris_tuning_on_spark_scores_the_grid_exactly_as_locally(spark_session) -> None:
+    from dataclasses import replace
+
+    from iris_workflow import core, tuning
+
+    frame = pd.read_csv(Path(__file__).resolve().parents[2] / "datasets" / "iris.csv")
+    train, test = core.split_frame(frame, 0.3, 42)
+    grid = tuning.TuneParams(max_leaf_nodes=(2, 3, 5, 8), max_depth=(1, 2, 4), cv_folds=4)
+    local = tuning.score_grid(grid, train, test)
+    on_spark = tuning.score_grid(
+        replace(grid, engine="spark", spark_master="local[2]"), train, test
+    )
+    assert on_spark == local
+    assert [(r.max_leaf_nodes, r.max_depth) for r in on_spark] == grid.configurations()

@@ -159,3 +159,63 @@ def test_spark_without_java_fails_at_once(postgres_server: TeamServer, tmp_path:
     assert result.returncode == 1
     assert "engine=spark needs Java 17 or newer" in result.stderr
     assert "openjdk-17-jre-headless" in result.stderr
+
+
+GOLD_GRID = [
+    "--models",
+    "linear_regression,ridge",
+    "--alpha-grid",
+    "0.1,10,1000",
+    "--refit-every",
+    "252",
+]
+
+
+def test_a_gold_study_on_spark_runs_resumes_and_hands_its_best_model_to_register(
+    postgres_server: TeamServer, datasets_mirror: Path
+) -> None:
+    """On Spark local[2] against the PostgreSQL store: two trials, then a resume adding
+    the other two, all children of the first tune run; the best configuration equals the
+    local engine's on the same grid and seed; register takes runs:/<tune>/model."""
+    env = postgres_server.env(
+        "alice", MLFLOW_EXPERIMENT_NAME=EXPERIMENT, DATASETS_MIRROR=str(datasets_mirror)
+    )
+    spark_args = ["--engine", "spark", "--spark-master", "local[2]", "--study-name", "gold-spark"]
+    first = step("gold_prices", ["tune", *GOLD_GRID, "--trials", "2", *spark_args], env)
+    assert first.returncode == 0, first.stderr[-4000:]
+    first_run = re.search(r"run_id=(\w+)", first.stdout).group(1)
+    assert "trials_run=2 trials_completed=2" in first.stdout
+    resumed = step("gold_prices", ["tune", *GOLD_GRID, "--trials", "8", *spark_args], env)
+    assert resumed.returncode == 0, resumed.stderr[-4000:]
+    assert f"study_run_id={first_run}" in resumed.stdout
+    assert "trials_completed=4" in resumed.stdout
+    local = step(
+        "gold_prices", ["tune", *GOLD_GRID, "--trials", "4", "--study-name", "gold-local"], env
+    )
+    assert local.returncode == 0, local.stderr[-4000:]
+
+    def best(output: str) -> str:
+        return re.search(r"best (model=.*) backtest_mase=(\S+)", output).group(0)
+
+    assert best(resumed.stdout) == best(local.stdout)
+
+    client = postgres_server.client("alice")
+    experiment = client.get_experiment_by_name(EXPERIMENT)
+    children = client.search_runs(
+        [experiment.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{first_run}'"
+    )
+    assert len(children) == 4
+    assert {c.info.status for c in children} == {"FINISHED"}
+    keys = sorted((c.data.params["model"], c.data.params["alpha"]) for c in children)
+    assert keys == [
+        ("linear_regression", "1.0"),
+        ("ridge", "0.1"),
+        ("ridge", "10.0"),
+        ("ridge", "1000.0"),
+    ]
+    model_uri = re.search(r"model_uri=(\S+)", resumed.stdout).group(1)
+    registered = step(
+        "gold_prices", ["register", "--model-uri", model_uri, "--model-name", "gold-tuned"], env
+    )
+    assert registered.returncode == 0, registered.stderr[-3000:]
+    assert "version=1" in registered.stdout
