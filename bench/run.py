@@ -35,6 +35,7 @@ from bench.measure import (
     ratio_row,
     run_measured,
 )
+from bench.scaling import FULL_SCALE, QUICK_SCALE, measure_scale
 from deploy import processes
 
 logger = logging.getLogger("bench")
@@ -343,12 +344,31 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--json", type=Path, help="also write the raw figures to this file")
     parser.add_argument("--keep", action="store_true", help="keep the scratch stores and logs")
+    parser.add_argument(
+        "--part",
+        choices=("all", "lifecycle", "scale"),
+        default="all",
+        help="lifecycle: the orchestrator, tuning and serving figures; scale: batch "
+        "scoring, Spark and the gold study (bench/scaling.py)",
+    )
     options = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     plan = QUICK if options.quick else FULL
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
-        rows, figures = measure_all(plan, workdir)
+        rows: list[Row] = []
+        figures: dict[str, object] = {}
+        if options.part in ("all", "lifecycle"):
+            rows, figures = measure_all(plan, workdir)
+        if options.part in ("all", "scale"):
+            (workdir / "scale").mkdir()
+            scale_rows, scale_figures = measure_scale(
+                QUICK_SCALE if options.quick else FULL_SCALE,
+                Stores(workdir / "scale", base_environment()).fresh("scale"),
+                workdir / "scale",
+            )
+            rows += scale_rows
+            figures["scale"] = scale_figures
     finally:
         if options.keep:
             logger.info("scratch stores kept in %s", workdir)
@@ -362,7 +382,10 @@ def main(argv: list[str] | None = None) -> None:
     sys.stdout.write(report)
     if options.json:
         options.json.write_text(
-            json.dumps({"plan": asdict(plan), "figures": figures, "table": report}, indent=2) + "\n"
+            json.dumps(
+                {"plan": asdict(plan), "figures": figures, "table": report}, indent=2, default=str
+            )
+            + "\n"
         )
 
 

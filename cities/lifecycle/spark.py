@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 import zipfile
 from dataclasses import dataclass
@@ -338,8 +339,9 @@ def score_spark(
     ship_packages(spark, type(scorer).__module__.split(".")[0])
     raw_schema = tables.input_schema(files)
     scoring.check_columns(raw_schema.names, scorer)
-    raw = read(spark, files, raw_schema)
     model_name = ship_model(spark, model_path)
+    started = time.perf_counter()
+    raw = read(spark, files, raw_schema)
 
     def check(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         model = _model(scorer, model_name)
@@ -388,6 +390,7 @@ def score_spark(
         if outcome.rows_rejected:
             write(rejected, rejected_output, scoring.rejected_schema(raw_schema))
         scored.unpersist()
+        outcome.seconds = time.perf_counter() - started
         return outcome
     finally:
         checked.unpersist()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -392,6 +393,9 @@ class Outcome:
     rows_rejected: int = 0
     rows_scored: int = 0
     rows_out: int = 0
+    # The engine's wall time to read, check, predict and write, after its start-up (the
+    # model loaded in this process; the Spark session up, the model and code shipped).
+    seconds: float = 0.0
     examples: list[str] = field(default_factory=list)
 
 
@@ -448,12 +452,13 @@ def score_pandas(
     from lifecycle import tables
 
     output, rejected_output = outputs
+    model = scorer.load(model_path)
+    started = time.perf_counter()
     raw_table = tables.read_all(files)
     raw = raw_table.to_pandas()
     if raw.empty:
         raise DataError(f"input {files.location.uri!r} holds no rows")
     check_columns(list(raw.columns), scorer)
-    model = scorer.load(model_path)
     problems = check_rows(raw, scorer, model)
     bad = problems.notna().to_numpy()
     outcome = Outcome(rows_in=len(raw), rows_rejected=int(bad.sum()))
@@ -482,6 +487,7 @@ def score_pandas(
         tables.write_part(to_arrow(rejected, rejected_schema(raw_table.schema)), rejected_output)
         tables.mark_complete(rejected_output)
     tables.mark_complete(output)
+    outcome.seconds = time.perf_counter() - started
     return outcome
 
 
@@ -506,6 +512,7 @@ def log_outcome(outcome: Outcome) -> None:
             "rows_rejected": float(outcome.rows_rejected),
             "rows_scored": float(outcome.rows_scored),
             "rows_out": float(outcome.rows_out),
+            "score_seconds": outcome.seconds,
         }
     )
 
