@@ -9,15 +9,25 @@ NAMESPACE = "lifecycle."
 
 # On every step run.
 PROJECT = "lifecycle.project"  # the project folder's name; also on registered models
-STEP = "lifecycle.step"  # train | tune | tune.configuration | evaluate | register
+STEP = (
+    "lifecycle.step"  # train | tune | tune.configuration | tune.trial | evaluate | register | score
+)
 FAILURE_REASON = "lifecycle.failure_reason"  # on a FAILED run: one or two plain lines
 
 # On train (and tune) runs: the metrics a summary shows, comma-separated.
 KEY_METRICS = "lifecycle.key_metrics"
 
-# On evaluate and register runs: the model they took and the run that trained it.
+# On evaluate, register and score runs: the model they took and the run that trained it.
 MODEL_URI = "lifecycle.model_uri"
 TRAINING_RUN_ID = "lifecycle.training_run_id"
+
+# On score runs: where the scored rows and the rejected rows were written.
+OUTPUT = "lifecycle.output"
+REJECTED_OUTPUT = "lifecycle.rejected_output"
+
+# On gold tune runs: the Optuna study and the run holding it (its trials' parent).
+STUDY = "lifecycle.study"
+STUDY_RUN_ID = "lifecycle.study_run_id"
 
 # On register runs: the registered model, the version created (absent when the gate
 # failed) and the champion after the step ("none" when there is none).

@@ -29,7 +29,7 @@ NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 RESERVED = frozenset(
     {"bench", "datasets", "deploy", "docs", "lifecycle", "orchestrator", "tests", "mlruns"}
 )
-PACKAGES = ("mlflow", "scikit-learn", "pandas", "numpy", "click")
+PACKAGES = ("mlflow", "scikit-learn", "pandas", "numpy", "click", "pyarrow", "pyspark")
 
 
 class ScaffoldError(ValueError):

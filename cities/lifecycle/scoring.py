@@ -41,8 +41,6 @@ PROBLEM = "_problem"
 ORDER = "_order"
 METADATA = ("model_name", "model_version", "model_run_id", "scored_at")
 EXAMPLES = 5
-OUTPUT_TAG = "lifecycle.output"
-REJECTED_OUTPUT_TAG = "lifecycle.rejected_output"
 
 
 @dataclass(frozen=True)
@@ -604,8 +602,8 @@ def score(params: ScoreParams, scorer: Scorer) -> ScoreResult:
         log_outcome(outcome)
         mlflow.set_tags(
             {
-                OUTPUT_TAG: output.uri,
-                REJECTED_OUTPUT_TAG: rejected_output.uri if outcome.rows_rejected else "none",
+                contract.OUTPUT: output.uri,
+                contract.REJECTED_OUTPUT: rejected_output.uri if outcome.rows_rejected else "none",
             }
         )
     return ScoreResult(

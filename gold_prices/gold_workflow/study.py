@@ -32,8 +32,8 @@ logger = logging.getLogger(__name__)
 CONFIG = "config"  # the one Optuna parameter: a configuration's key (``config_key``)
 GRID_ATTR = "grid_sha256"  # on the study: which grid it searches
 MAX_ROUNDS = 5  # parallel trials may pick one configuration twice; rounds fill the gaps
-STUDY_TAG = "lifecycle.study"
-STUDY_RUN_TAG = "lifecycle.study_run_id"
+STUDY_TAG = contract.STUDY
+STUDY_RUN_TAG = contract.STUDY_RUN_ID
 
 
 class TuneRunStorage(MlflowStorage):

@@ -129,12 +129,23 @@ def test_discovery_finds_every_project() -> None:
 
 def test_the_entry_points_are_the_contracts(project: Project) -> None:
     points = entry_points(project.folder)
-    assert {"main", "train", "evaluate", "register"} <= set(points)
+    assert {"main", "train", "evaluate", "register", "score"} <= set(points)
     assert points["main"] == points["train"]
     assert set(points["evaluate"]["parameters"]) == {"model_uri"}
     register = points["register"]["parameters"]
     assert {"model_uri", "model_name"} <= set(register)
     assert register["model_name"]["default"] == project.name
+    score = points["score"]["parameters"]
+    assert set(score) == {
+        "input",
+        "output",
+        "model_uri",
+        "engine",
+        "spark_master",
+        "on_bad_rows",
+        "mode",
+    }
+    assert score["model_uri"]["default"] == f"models:/{project.name}@champion"
     for name, point in points.items():
         tokens = shlex.split(point["command"])
         assert tokens[:4] == ["python", "-m", project.package, name if name != "main" else "train"]
@@ -229,6 +240,33 @@ def test_a_project_runs_its_lifecycle_as_the_contract_says(project: Project, sto
     assert client.get_registered_model(name).tags[contract.PROJECT] == name
     champion = client.get_model_version_by_alias(name, "champion")
     assert str(champion.version) == register_tags[contract.CHAMPION_VERSION] == version
+
+    # score: the model's own input example, scored by the champion alias.
+    example = mlflow.models.Model.load(model_uri).load_input_example(
+        mlflow.artifacts.download_artifacts(model_uri)
+    )
+    source = store.root / "score-input.parquet"
+    example.to_parquet(source)
+    scored = project.invoke("score", "--input", str(source), "--output", str(store.root / "out"))
+    assert scored.exit_code == 0, scored.output
+    line = re.search(
+        rf"^{name} score: run_id=({RUN_ID}) model_uri=models:/{name}/{version} "
+        rf"rows_in={len(example)} rows_scored={len(example)} rows_rejected=0 rows_out=(\d+)",
+        scored.stdout,
+        re.M,
+    )
+    assert line, scored.output
+    score_tags = client.get_run(line.group(1)).data.tags
+    assert score_tags[contract.STEP] == "score"
+    assert score_tags[contract.REGISTERED_VERSION] == version
+    assert score_tags[contract.OUTPUT] == str(store.root / "out")
+    from lifecycle.tables import read_output
+
+    output = read_output(str(store.root / "out")).to_pandas()
+    assert len(output) == int(line.group(2)) > 0
+    assert set(output["model_version"]) == {int(version)}
+    assert set(output["model_run_id"]) == {train_id}
+    assert list(output.columns[-4:]) == ["model_name", "model_version", "model_run_id", "scored_at"]
 
 
 def test_exit_codes_say_what_went_wrong(

@@ -1,6 +1,7 @@
 """End-to-end: the benchmark's reduced run (``python -m bench --quick``) works: every
 figure is measured by real processes (orchestrator, ``mlflow.run`` steps, ``tune``,
-``mlflow models serve``) and reported. Timings are printed, never asserted."""
+``mlflow models serve``, ``score`` on both engines, the gold study on Spark) and
+reported. Timings are printed, never asserted."""
 
 from __future__ import annotations
 
@@ -43,6 +44,14 @@ def test_the_quick_benchmark_measures_and_reports_every_figure(
         "peak RSS of any step process (cold run: iris_workflow ",
         "serve iris@champion, 1-row payload (40 requests, 2 clients)",
         "serve iris@champion, 100-row payload (40 requests, 2 clients)",
+        "batch score 20,000 iris rows: pandas engine",
+        "batch score 20,000 iris rows: REST, 1,000-row requests, 4 clients",
+        "batch score 20,000 iris rows: Spark local[*] vs REST",
+        "batch score 20,000 iris rows: pandas engine vs Spark local[*]",
+        "Spark local[*] score, 5,000 rows: time per row",
+        "Spark local[*] score, 20,000 rows: time per row",
+        "gold tune, 2 trials: Spark local[2]",
+        "gold tune, 2 trials: best backtest MASE",
     ):
         assert fragment in table, table
     assert table.splitlines()[0].startswith("machine: ")
@@ -50,6 +59,12 @@ def test_the_quick_benchmark_measures_and_reports_every_figure(
     for name in FIGURES:
         assert figures[name]["seconds"] > 0
         assert figures[name]["peak_mib"] > 0
+    scale = figures["scale"]
+    assert scale["score"]["rows"] == 20_000
+    assert scale["score"]["pandas_rows_per_second"] > 0
+    assert scale["score"]["spark_rows_per_second"] > 0
+    assert set(scale["scaling_us_per_row"]) == {"5000", "20000"}
+    assert scale["gold_tune"]["trials"] == 2
     for size in (1, 100):
         serving = figures[f"serve_{size}_rows"]
         assert serving["requests"] == 40
