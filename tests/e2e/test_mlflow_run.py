@@ -104,6 +104,9 @@ def test_mlflow_run_iris_tune_nests_the_grid_and_hands_on_the_best_model(store: 
         ),
         ("register", ["model_uri=models:/iris@champion"], ["names a registered model version"]),
         ("tune", ["max_depth_grid=3..1"], ["max_depth_grid='3..1'", "runs backwards"]),
+        ("score", ["input=no/such/dir", "output=out"], ["input", "does not exist"]),
+        ("score", ["input=in", "output=out", "engine=dask"], ["engine='dask'", "pandas, spark"]),
+        ("score", ["input=in", "output=out", "spark_master=local[0]"], ["Spark master URL"]),
     ],
 )
 def test_bad_input_fails_the_run_with_a_clear_message(
@@ -134,3 +137,39 @@ def test_mlflow_run_iris_in_an_environment_uv_builds(store: Store, tmp_path: Pat
     site_packages = list(environment.glob("lib/python3.11/site-packages/mlflow-3.17.2.dist-info"))
     assert site_packages, "mlflow 3.17.2 from iris/conda.yaml is not in the uv environment"
     assert f"Running command 'source {environment}/bin/activate" in result.stderr
+
+
+def test_mlflow_run_iris_score_writes_the_champions_predictions(
+    store: Store, tmp_path: Path
+) -> None:
+    """The score entry point through ``mlflow run``: the champion alias resolved to its
+    version, Parquet written with the metadata, the run recording it."""
+    import pandas as pd
+
+    from iris_workflow import steps
+    from lifecycle.tables import read_output
+
+    trained = steps.train()
+    version = steps.register(trained.model_uri).version
+    source = tmp_path / "in.csv"
+    pd.read_csv(REPO_ROOT / "datasets" / "iris.csv").to_csv(source, index=False)
+    output = tmp_path / "scores"
+    result = run_cli(
+        [
+            *("mlflow", "run", "iris", "-e", "score", "--env-manager", "local"),
+            *("-P", f"input={source}", "-P", f"output={output}"),
+        ],
+        store,
+        REPO_ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"model_uri=models:/iris/{version}" in result.stdout
+    table = read_output(str(output)).to_pandas()
+    assert len(table) == 150
+    accuracy = (table["predicted_species"] == table["species"]).mean()
+    assert accuracy > 0.9
+    run = client_for(store).get_run(run_id_from(result.stdout))
+    assert run.info.status == "FINISHED"
+    # mlflow run logs a value it had to shell-quote with its quotes.
+    assert run.data.params["spark_master"] == "'local[*]'"
+    assert run.data.metrics["rows_scored"] == 150
