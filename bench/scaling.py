@@ -57,7 +57,7 @@ FULL_SCALE = ScalePlan(
 )
 QUICK_SCALE = ScalePlan(
     score_rows=20_000,
-    scaling_rows=(5_000, 20_000),
+    scaling_rows=(20_000,),
     rest_requests=10,
     tune_trials=2,
     gold_grid=SMALL_GOLD_GRID,

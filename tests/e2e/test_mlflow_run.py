@@ -143,7 +143,8 @@ def test_mlflow_run_iris_score_writes_the_champions_predictions(
     store: Store, tmp_path: Path
 ) -> None:
     """The score entry point through ``mlflow run``: the champion alias resolved to its
-    version, Parquet written with the metadata, the run recording it."""
+    version, Parquet written with the metadata, the run recording it. JAVA_HOME names
+    no Java, which makes engine=spark refuse at once; the pandas engine needs none."""
     import pandas as pd
 
     from iris_workflow import steps
@@ -161,6 +162,7 @@ def test_mlflow_run_iris_score_writes_the_champions_predictions(
         ],
         store,
         REPO_ROOT,
+        JAVA_HOME=str(tmp_path / "no-java"),
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"model_uri=models:/iris/{version}" in result.stdout
