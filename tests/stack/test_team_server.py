@@ -245,21 +245,23 @@ def wait_for_running_run(server: TeamServer, experiment: str, timeout: float = 1
     raise AssertionError(f"no RUNNING run appeared in {experiment} within {timeout}s")
 
 
-def wait_for_process(fragment: str, timeout: float = 120) -> int:
-    """The PID of a process whose command line contains ``fragment``."""
+def wait_for_process(fragment: str, root: int, timeout: float = 120) -> int:
+    """The PID of a process below ``root`` whose command line contains ``fragment``; only
+    ``root``'s own tree counts, so a process of another test running the same step
+    cannot be taken for it."""
+    from bench.measure import process_tree
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
+        for pid in process_tree(root):
             try:
-                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
             except OSError:
                 continue
             if fragment in command:
-                return int(entry.name)
+                return pid
         time.sleep(0.1)
-    raise AssertionError(f"no process running {fragment!r} within {timeout}s")
+    raise AssertionError(f"no process running {fragment!r} below {root} within {timeout}s")
 
 
 def test_a_killed_server_loses_no_finished_run_and_the_interrupted_one_can_be_failed(
@@ -291,7 +293,7 @@ def test_a_killed_server_loses_no_finished_run_and_the_interrupted_one_can_be_fa
         interrupted = wait_for_running_run(postgres_server, "team-faults")
         # Kill the server once the step process runs (mlflow run has logged the run's
         # parameters and handed over), so the step itself meets the dead server.
-        wait_for_process("gold_workflow train")
+        wait_for_process("gold_workflow train", client.pid)
         postgres_server.stack.kill("mlflow")
         _, stderr = client.communicate(timeout=300)
     finally:
