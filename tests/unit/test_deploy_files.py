@@ -62,7 +62,8 @@ def test_only_the_artifacts_server_holds_the_bucket_keys() -> None:
     assert "--backend-store-uri" not in text
     assert "db upgrade" not in text  # the tracking server migrates, once
     dockerfile = (DEPLOY / "mlflow.Dockerfile").read_text()
-    assert "COPY __init__.py auth_config.py server_guard.py /opt/team/deploy/" in dockerfile
+    copied = "COPY __init__.py auth_config.py auth_database.py server_guard.py /opt/team/deploy/"
+    assert copied in dockerfile
     assert "ENV PYTHONPATH=/opt/team" in dockerfile
 
 
