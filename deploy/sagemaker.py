@@ -1,0 +1,544 @@
+"""Deploys a registered model version to a SageMaker endpoint, and reports or deletes it.
+
+    python -m deploy.sagemaker deploy --model-uri models:/iris@champion --endpoint iris \\
+        --region eu-west-1 --execution-role-arn arn:aws:iam::123456789012:role/sagemaker
+    python -m deploy.sagemaker status --endpoint iris --region eu-west-1
+    python -m deploy.sagemaker delete --endpoint iris --region eu-west-1
+
+``deploy`` resolves the alias once, to a fixed version, and hands ``models:/<name>/<N>``
+to MLflow's own SageMaker target (``mlflow.deployments``, target ``sagemaker``), which
+uploads the model, creates a SageMaker model and endpoint configuration, and creates
+the endpoint, or updates it in place when it exists (SageMaker's blue/green update; the
+endpoint is never deleted first). The endpoint is tagged with the model name and version.
+
+Every AWS call the deploy makes goes through :class:`AwsCalls`:
+- with ``--dry-run``, calls that would change something are printed and answered
+  locally, and nothing changes (reads still go to AWS, to tell create from update);
+- otherwise what it created is remembered, and removed again if the deploy fails, so a
+  failed create leaves no model, endpoint configuration, endpoint or model data behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+logger = logging.getLogger(__name__)
+
+FLAVOR = "python_function"
+SERVING_IMAGE = "mlflow-pyfunc"  # the ECR repository MLflow's deploy looks for
+DEFAULT_INSTANCE_TYPE = "ml.m5.large"
+TAG_MODEL_NAME = "lifecycle.model_name"
+TAG_MODEL_VERSION = "lifecycle.model_version"
+TAG_SOURCE_URI = "lifecycle.source_model_uri"
+
+REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9-]+\.[a-z0-9]+$")
+MODEL_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[\w-]+)|/(?P<version>\d+))$")
+# Operations that only read. Anything else changes something, and a dry run stops it.
+READ_ONLY = ("Describe", "List", "Get", "Head")
+
+
+class DeployError(click.ClickException):
+    """A deploy, status or delete that cannot go on; the message says why."""
+
+
+# --- Pure checks ---------------------------------------------------------------------
+
+
+def check_region(region: str | None) -> str:
+    if not region:
+        raise DeployError(
+            "--region is required (or set AWS_REGION): the AWS region of the endpoint, "
+            "e.g. eu-west-1"
+        )
+    if not REGION.match(region):
+        raise DeployError(f"--region {region!r} is not an AWS region name (e.g. eu-west-1)")
+    return region
+
+
+def check_role(role_arn: str | None) -> str:
+    if not role_arn:
+        raise DeployError(
+            "--execution-role-arn is required: the IAM role SageMaker assumes to pull the "
+            "serving image and read the model data (arn:aws:iam::<account>:role/<name>)"
+        )
+    if not ROLE_ARN.match(role_arn):
+        raise DeployError(
+            f"--execution-role-arn {role_arn!r} is not an IAM role ARN "
+            "(arn:aws:iam::<12-digit account>:role/<name>)"
+        )
+    return role_arn
+
+
+def check_endpoint(name: str) -> str:
+    if not ENDPOINT_NAME.match(name):
+        raise DeployError(
+            f"--endpoint {name!r} is not a SageMaker endpoint name: up to 63 letters, "
+            "digits and single hyphens, starting with a letter or digit"
+        )
+    return name
+
+
+def check_instance_type(instance_type: str) -> str:
+    if not INSTANCE_TYPE.match(instance_type):
+        raise DeployError(
+            f"--instance-type {instance_type!r} is not a SageMaker instance type (e.g. ml.m5.large)"
+        )
+    return instance_type
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A registered model named by alias or by version."""
+
+    name: str
+    alias: str | None
+    version: str | None
+
+
+def parse_model_uri(uri: str) -> ModelRef:
+    match = MODEL_URI.match(uri)
+    if not match:
+        raise DeployError(
+            f"--model-uri {uri!r} must name a registered model version: "
+            "models:/<name>@<alias> or models:/<name>/<version>"
+        )
+    return ModelRef(match["name"], match["alias"], match["version"])
+
+
+def endpoint_tags(model_name: str, version: str, source_uri: str) -> dict[str, str]:
+    """The tags every endpoint this tool deploys carries."""
+    return {TAG_MODEL_NAME: model_name, TAG_MODEL_VERSION: version, TAG_SOURCE_URI: source_uri}
+
+
+# --- Every AWS call, seen -------------------------------------------------------------
+
+
+@dataclass
+class AwsCall:
+    service: str
+    operation: str
+    params: dict[str, Any]
+    response: dict[str, Any] | None = None
+
+    def describe(self) -> str:
+        shown = {key: value for key, value in self.params.items() if key != "Body"}
+        return f"{self.service}.{self.operation} {json.dumps(shown, default=str, sort_keys=True)}"
+
+
+@dataclass
+class AwsCalls:
+    """Sees every botocore call made inside it, whatever session made the client.
+
+    ``dry_run``: a call that is not a read is recorded and answered locally instead of
+    being sent. Otherwise every call is sent, and the ones that succeeded are kept in
+    order (``made``), so that what was created can be undone."""
+
+    dry_run: bool = False
+    region: str = "us-east-1"
+    made: list[AwsCall] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @staticmethod
+    def changes_something(operation: str) -> bool:
+        return not operation.startswith(READ_ONLY)
+
+    def stub_response(self, call: AwsCall) -> dict[str, Any]:
+        response: dict[str, Any] = {"ResponseMetadata": {"HTTPStatusCode": 200}}
+        noun = call.operation.removeprefix("Create").removeprefix("Update")
+        if call.service == "sagemaker":
+            name = call.params.get(f"{noun}Name", "dry-run")
+            response[f"{noun}Arn"] = f"arn:aws:sagemaker:{self.region}:000000000000:dry-run/{name}"
+        if call.operation == "PutObject":
+            response["ETag"] = '"dry-run"'
+        return response
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[AwsCalls]:
+        from botocore.client import BaseClient
+
+        original: Callable[..., Any] = BaseClient._make_api_call
+        calls = self
+
+        def make_api_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
+            call = AwsCall(client.meta.service_model.service_name, operation, dict(params))
+            if calls.dry_run and calls.changes_something(operation):
+                call.response = calls.stub_response(call)
+                with calls._lock:
+                    calls.made.append(call)
+                return call.response
+            call.response = original(client, operation, params)
+            with calls._lock:
+                calls.made.append(call)
+            return call.response
+
+        BaseClient._make_api_call = make_api_call  # type: ignore[method-assign]
+        try:
+            yield self
+        finally:
+            BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+    def changes(self) -> list[AwsCall]:
+        return [call for call in self.made if self.changes_something(call.operation)]
+
+
+def undo(calls: list[AwsCall], sagemaker: Any, s3: Any) -> list[str]:
+    """Delete, newest first, what these calls created: endpoint, endpoint configuration,
+    model and uploaded model data. Buckets stay (MLflow's default model bucket is shared
+    by every deploy). Returns what could not be removed."""
+    left: list[str] = []
+    for call in reversed(calls):
+        params = call.params
+        try:
+            if call.operation == "CreateEndpoint":
+                sagemaker.delete_endpoint(EndpointName=params["EndpointName"])
+            elif call.operation == "CreateEndpointConfig":
+                sagemaker.delete_endpoint_config(EndpointConfigName=params["EndpointConfigName"])
+            elif call.operation == "CreateModel":
+                sagemaker.delete_model(ModelName=params["ModelName"])
+            elif call.operation in ("PutObject", "CompleteMultipartUpload"):
+                s3.delete_object(Bucket=params["Bucket"], Key=params["Key"])
+            else:
+                continue
+            logger.info("removed after the failed deploy: %s", call.describe())
+        except Exception as error:  # every leftover is reported, none hidden
+            left.append(f"{call.describe()} ({error})")
+    return left
+
+
+# --- AWS reads --------------------------------------------------------------------------
+
+
+def find_endpoint(sagemaker: Any, name: str) -> dict[str, Any] | None:
+    """The endpoint's description, or None when there is no such endpoint. Any other
+    error (no permission, throttling, a 5xx) is raised, never read as "not there"."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return dict(sagemaker.describe_endpoint(EndpointName=name))
+    except ClientError as error:
+        details = error.response.get("Error", {})
+        if details.get("Code") == "ValidationException" and "Could not find" in details.get(
+            "Message", ""
+        ):
+            return None
+        raise
+
+
+def tags_of(sagemaker: Any, arn: str) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for page in sagemaker.get_paginator("list_tags").paginate(ResourceArn=arn):
+        tags.update({tag["Key"]: tag["Value"] for tag in page["Tags"]})
+    return tags
+
+
+def missing_serving_image(error: BaseException) -> bool:
+    from botocore.exceptions import ClientError
+
+    return (
+        isinstance(error, ClientError)
+        and error.response.get("Error", {}).get("Code") == "RepositoryNotFoundException"
+    )
+
+
+def resolve_version(ref: ModelRef) -> str:
+    """The version the alias names now (or the version given)."""
+    if ref.version is not None:
+        return ref.version
+    assert ref.alias is not None  # parse_model_uri gives one or the other
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return str(MlflowClient().get_model_version_by_alias(ref.name, ref.alias).version)
+    except MlflowException as error:
+        if error.error_code == "RESOURCE_DOES_NOT_EXIST":
+            raise DeployError(
+                f"no version of registered model {ref.name!r} has the alias {ref.alias!r}"
+            ) from error
+        raise
+
+
+# --- Steps ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeployRequest:
+    model_uri: str
+    endpoint: str
+    region: str
+    execution_role_arn: str
+    instance_type: str = DEFAULT_INSTANCE_TYPE
+    instance_count: int = 1
+    image_url: str | None = None
+    bucket: str | None = None
+    timeout_seconds: int = 1200
+    dry_run: bool = False
+
+
+@dataclass
+class DeployOutcome:
+    action: str  # "create", "update" or "unchanged"
+    model_name: str
+    version: str
+    calls: list[AwsCall]
+
+
+def deploy(request: DeployRequest) -> DeployOutcome:
+    """Deploy the version ``request.model_uri`` names now; see the module docstring."""
+    import boto3
+    from mlflow.deployments import get_deploy_client
+
+    ref = parse_model_uri(request.model_uri)
+    version = resolve_version(ref)
+    fixed_uri = f"models:/{ref.name}/{version}"
+    tags = endpoint_tags(ref.name, version, request.model_uri)
+    sagemaker = boto3.client("sagemaker", region_name=request.region)
+    s3 = boto3.client("s3", region_name=request.region)
+
+    existing = find_endpoint(sagemaker, request.endpoint)
+    if existing is not None:
+        status = existing["EndpointStatus"]
+        if status != "InService":
+            raise DeployError(
+                f"endpoint {request.endpoint} is {status}; wait until it is InService, or "
+                f"remove it with: python -m deploy.sagemaker delete --endpoint "
+                f"{request.endpoint} --region {request.region}"
+            )
+        current = tags_of(sagemaker, existing["EndpointArn"])
+        if (current.get(TAG_MODEL_NAME), current.get(TAG_MODEL_VERSION)) == (ref.name, version):
+            return DeployOutcome("unchanged", ref.name, version, [])
+
+    config: dict[str, Any] = {
+        "execution_role_arn": request.execution_role_arn,
+        "instance_type": request.instance_type,
+        "instance_count": request.instance_count,
+        "region_name": request.region,
+        "timeout_seconds": request.timeout_seconds,
+        # A dry run must not wait for an endpoint that was never asked for (and MLflow
+        # requires archive mode when it does not wait).
+        "synchronous": not request.dry_run,
+        "archive": request.dry_run,
+        # MLflow adds its own keys to the dict it is given.
+        "tags": dict(tags),
+    }
+    if request.image_url:
+        config["image_url"] = request.image_url
+    if request.bucket:
+        config["bucket"] = request.bucket
+    target = get_deploy_client(f"sagemaker:/{request.region}")
+
+    calls = AwsCalls(dry_run=request.dry_run, region=request.region)
+    # In a dry run MLflow would log "Created ..." for calls that were never sent.
+    quiet = logging.getLogger("mlflow.sagemaker") if request.dry_run else None
+    level = quiet.level if quiet else logging.NOTSET
+    try:
+        if quiet:
+            quiet.setLevel(logging.WARNING)
+        with calls.active():
+            if existing is None:
+                target.create_deployment(request.endpoint, fixed_uri, FLAVOR, config=config)
+            else:
+                target.update_deployment(
+                    request.endpoint, fixed_uri, FLAVOR, config={**config, "mode": "replace"}
+                )
+                # MLflow tags the new model and configuration, not the endpoint.
+                sagemaker.add_tags(
+                    ResourceArn=existing["EndpointArn"],
+                    Tags=[{"Key": key, "Value": value} for key, value in tags.items()],
+                )
+    except BaseException as error:
+        if quiet:
+            quiet.setLevel(level)
+        left = [] if request.dry_run else undo(calls.changes(), sagemaker, s3)
+        if left:
+            raise DeployError(
+                f"the deploy failed ({error}) and these could not be removed: {'; '.join(left)}"
+            ) from error
+        if missing_serving_image(error):
+            raise DeployError(
+                f"there is no {SERVING_IMAGE} repository in ECR in {request.region}: push "
+                "MLflow's serving image first (mlflow sagemaker build-and-push-container), "
+                "or pass --image-url"
+            ) from error
+        raise
+    if quiet:
+        quiet.setLevel(level)
+    return DeployOutcome(
+        "create" if existing is None else "update", ref.name, version, calls.changes()
+    )
+
+
+def status(endpoint: str, region: str) -> dict[str, Any]:
+    """The endpoint's state, the model version it serves and its variants."""
+    import boto3
+
+    sagemaker = boto3.client("sagemaker", region_name=region)
+    described = find_endpoint(sagemaker, endpoint)
+    if described is None:
+        raise DeployError(f"there is no endpoint {endpoint!r} in {region}")
+    tags = tags_of(sagemaker, described["EndpointArn"])
+    return {
+        "endpoint": endpoint,
+        "status": described["EndpointStatus"],
+        "model_name": tags.get(TAG_MODEL_NAME),
+        "model_version": tags.get(TAG_MODEL_VERSION),
+        "source_model_uri": tags.get(TAG_SOURCE_URI),
+        "endpoint_config": described.get("EndpointConfigName"),
+        "variants": [
+            {
+                "name": variant.get("VariantName"),
+                "instances": variant.get("CurrentInstanceCount"),
+                "weight": variant.get("CurrentWeight"),
+            }
+            for variant in described.get("ProductionVariants", [])
+        ],
+        "failure_reason": described.get("FailureReason"),
+        "last_modified": str(described.get("LastModifiedTime")),
+    }
+
+
+def delete(endpoint: str, region: str, timeout_seconds: int = 600) -> None:
+    """Delete the endpoint, then its configuration, models and model data (MLflow's
+    delete, waiting for the endpoint to go)."""
+    import boto3
+    from mlflow.deployments import get_deploy_client
+
+    if find_endpoint(boto3.client("sagemaker", region_name=region), endpoint) is None:
+        raise DeployError(f"there is no endpoint {endpoint!r} in {region}")
+    get_deploy_client(f"sagemaker:/{region}").delete_deployment(
+        endpoint,
+        config={
+            "region_name": region,
+            "archive": False,
+            "synchronous": True,
+            "timeout_seconds": timeout_seconds,
+        },
+    )
+
+
+# --- CLI --------------------------------------------------------------------------------
+
+region_option = click.option(
+    "--region", envvar="AWS_REGION", help="AWS region of the endpoint (default: $AWS_REGION)."
+)
+endpoint_option = click.option("--endpoint", required=True, help="SageMaker endpoint name.")
+
+
+def aws_errors(action: str) -> Any:
+    """Turn an AWS or MLflow failure into a one-line error and exit code 1."""
+
+    @contextlib.contextmanager
+    def guard() -> Iterator[None]:
+        from botocore.exceptions import BotoCoreError, ClientError
+        from mlflow.exceptions import MlflowException
+
+        try:
+            yield
+        except (ClientError, BotoCoreError, MlflowException) as error:
+            raise DeployError(f"{action} failed: {error}") from error
+
+    return guard()
+
+
+@click.group()
+def cli() -> None:
+    """Deploy registered models to SageMaker endpoints, and report or delete them."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+
+
+@cli.command("deploy")
+@click.option("--model-uri", required=True, help="models:/<name>@<alias> or models:/<name>/<N>.")
+@endpoint_option
+@region_option
+@click.option("--execution-role-arn", help="IAM role SageMaker assumes for the endpoint.")
+@click.option("--instance-type", default=DEFAULT_INSTANCE_TYPE, show_default=True)
+@click.option("--instance-count", type=click.IntRange(1, 100), default=1, show_default=True)
+@click.option("--image-url", help="Serving image (default: MLflow's mlflow-pyfunc in your ECR).")
+@click.option("--bucket", help="Bucket for the model data (default: MLflow's per-region bucket).")
+@click.option("--timeout-seconds", type=click.IntRange(60, 7200), default=1200, show_default=True)
+@click.option(
+    "--dry-run", is_flag=True, help="Print the AWS calls that would be made; change nothing."
+)
+def deploy_command(
+    model_uri: str,
+    endpoint: str,
+    region: str | None,
+    execution_role_arn: str | None,
+    instance_type: str,
+    instance_count: int,
+    image_url: str | None,
+    bucket: str | None,
+    timeout_seconds: int,
+    dry_run: bool,
+) -> None:
+    """Deploy the version MODEL_URI names now; update the endpoint in place if it exists."""
+    parse_model_uri(model_uri)
+    request = DeployRequest(
+        model_uri=model_uri,
+        endpoint=check_endpoint(endpoint),
+        region=check_region(region),
+        execution_role_arn=check_role(execution_role_arn),
+        instance_type=check_instance_type(instance_type),
+        instance_count=instance_count,
+        image_url=image_url,
+        bucket=bucket,
+        timeout_seconds=timeout_seconds,
+        dry_run=dry_run,
+    )
+    with aws_errors("deploy"):
+        outcome = deploy(request)
+    where = f"{request.endpoint} ({request.region})"
+    if outcome.action == "unchanged":
+        click.echo(f"{where} already serves {outcome.model_name} version {outcome.version}")
+        return
+    if dry_run:
+        click.echo(f"dry run, nothing changed. To {outcome.action} {where} the deploy would call:")
+        for call in outcome.calls:
+            click.echo(f"  {call.describe()}")
+        if outcome.action == "update":
+            click.echo(
+                "  then, once the endpoint is InService on the new configuration, delete the "
+                "previous model, its model data and its endpoint configuration"
+            )
+        return
+    verb = "created" if outcome.action == "create" else "updated"
+    click.echo(f"{where} {verb}: serving {outcome.model_name} version {outcome.version}")
+
+
+@cli.command("status")
+@endpoint_option
+@region_option
+def status_command(endpoint: str, region: str | None) -> None:
+    """Print the endpoint's state and the model version it serves, as JSON."""
+    with aws_errors("status"):
+        report = status(check_endpoint(endpoint), check_region(region))
+    click.echo(json.dumps(report, indent=2))
+
+
+@cli.command("delete")
+@endpoint_option
+@region_option
+@click.option("--timeout-seconds", type=click.IntRange(60, 7200), default=600, show_default=True)
+def delete_command(endpoint: str, region: str | None, timeout_seconds: int) -> None:
+    """Delete the endpoint, its configuration, its models and their model data."""
+    region = check_region(region)
+    with aws_errors("delete"):
+        delete(check_endpoint(endpoint), region, timeout_seconds)
+    click.echo(f"{endpoint} ({region}) deleted, with its configuration, models and model data")
+
+
+if __name__ == "__main__":
+    cli()
