@@ -4,13 +4,12 @@ whose schema is created once per session."""
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import Store
+from tests.helpers import Store, open_store
 
 
 @pytest.fixture(scope="session")
@@ -32,20 +31,7 @@ def store(tmp_path: Path, template_db: Path, monkeypatch: pytest.MonkeyPatch) ->
     """A fresh store for this test, also made the current one for in-process calls."""
     import mlflow
 
-    db = tmp_path / "mlflow.db"
-    shutil.copyfile(template_db, db)
-    uri = f"sqlite:///{db}"
-    artifacts = tmp_path / "artifacts"
-    experiment_id = mlflow.MlflowClient(tracking_uri=uri).create_experiment(
-        "tests", artifact_location=artifacts.as_uri()
-    )
-    for key in list(os.environ):
-        if key.startswith("MLFLOW_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "tests")
-    mlflow.set_tracking_uri(uri)
-    yield Store(uri=uri, experiment_name="tests", experiment_id=experiment_id, root=tmp_path)
+    yield open_store(tmp_path, template_db, monkeypatch)
     while mlflow.active_run():
         mlflow.end_run()
     mlflow.set_tracking_uri(None)

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from deploy import processes
 
@@ -42,6 +45,27 @@ class Store:
         )
         env.update(extra)
         return env
+
+
+def open_store(root: Path, template_db: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
+    """A store in ``root``, copied from the schema-only template, with a "tests"
+    experiment whose artifacts live in ``root``; made the current one (environment and
+    in-process) until ``monkeypatch`` is undone."""
+    import mlflow
+
+    db = root / "mlflow.db"
+    shutil.copyfile(template_db, db)
+    uri = f"sqlite:///{db}"
+    experiment_id = mlflow.MlflowClient(tracking_uri=uri).create_experiment(
+        "tests", artifact_location=(root / "artifacts").as_uri()
+    )
+    for key in list(os.environ):
+        if key.startswith("MLFLOW_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "tests")
+    mlflow.set_tracking_uri(uri)
+    return Store(uri=uri, experiment_name="tests", experiment_id=experiment_id, root=root)
 
 
 def client_for(store: Store):
