@@ -432,7 +432,9 @@ def delete(endpoint: str, region: str, timeout_seconds: int = 600) -> None:
 # --- CLI --------------------------------------------------------------------------------
 
 region_option = click.option(
-    "--region", envvar="AWS_REGION", help="AWS region of the endpoint (default: $AWS_REGION)."
+    "--region",
+    envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
+    help="AWS region of the endpoint (default: $AWS_REGION, then $AWS_DEFAULT_REGION).",
 )
 endpoint_option = click.option("--endpoint", required=True, help="SageMaker endpoint name.")
 

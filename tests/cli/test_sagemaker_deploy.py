@@ -234,6 +234,43 @@ def test_moto_dry_run_prints_the_calls_and_changes_nothing(aws: Any, champion: s
     assert everything(aws) == {"models": [], "configs": [], "endpoints": [], "objects": []}
 
 
+def move_the_champion(store: Store) -> str:
+    """Register a second iris version and point the champion alias at it."""
+    import mlflow
+
+    trained = CliRunner().invoke(iris_cli, ["train"], catch_exceptions=False)
+    run_id = re.search(r"run_id=([0-9a-f]{32})", trained.output).group(1)
+    version = str(mlflow.register_model(f"runs:/{run_id}/model", "iris").version)
+    client_for(store).set_registered_model_alias("iris", "champion", version)
+    return version
+
+
+def test_moto_dry_run_of_a_redeploy_shows_an_update_in_place(
+    aws: Any, champion: str, store: Store
+) -> None:
+    assert run(*deploy_args("iris")).exit_code == 0
+    before = everything(aws)
+    assert move_the_champion(store) == "2"
+
+    result = run(*deploy_args("iris", "--dry-run"))
+    assert result.exit_code == 0, result.output
+    assert "dry run, nothing changed. To update iris" in result.stdout
+    calls = [line.strip() for line in result.stdout.splitlines() if line.startswith("  s")]
+    operations = [line.split(" ", 1)[0] for line in calls]
+    assert operations == [
+        "s3.PutObject",
+        "s3.PutObjectTagging",
+        "sagemaker.CreateModel",
+        "sagemaker.CreateEndpointConfig",
+        "sagemaker.UpdateEndpoint",
+        "sagemaker.AddTags",
+    ]
+    add_tags = json.loads(calls[-1].split(" ", 1)[1])
+    assert {"Key": "lifecycle.model_version", "Value": "2"} in add_tags["Tags"]
+    assert "then, once the endpoint is InService" in result.stdout
+    assert everything(aws) == before
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -247,6 +284,7 @@ def test_a_missing_or_malformed_role_or_region_is_refused_before_any_call(
     args: list[str], message: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
     # No AWS endpoint and no tracking store is set: a call would fail differently.
     result = run("deploy", "--model-uri", "models:/iris@champion", "--endpoint", "iris", *args)
     assert result.exit_code == 1
@@ -296,13 +334,7 @@ def test_stubbed_client_redeploy_after_the_champion_moves_updates_in_place(
     from botocore.stub import ANY, Stubber
 
     train_and_register()
-    run_id = re.search(
-        r"run_id=([0-9a-f]{32})", CliRunner().invoke(iris_cli, ["train"]).output
-    ).group(1)
-    import mlflow
-
-    version = mlflow.register_model(f"runs:/{run_id}/model", "iris").version
-    client_for(store).set_registered_model_alias("iris", "champion", version)  # it moves
+    move_the_champion(store)
     arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/iris"
     old = {"config": "iris-config-old", "model": "iris-model-old"}
     new = {"config": "iris-config-new", "model": "iris-model-new"}

@@ -23,9 +23,10 @@ locals {
     log_min_duration_statement = "1000"
     "rds.force_ssl"            = "1"
     } : {
-    require_secure_transport = "ON"
-    slow_query_log           = "1"
-    long_query_time          = "1"
+    # No require_secure_transport: PyMySQL does not ask for TLS unless the URI passes
+    # certificate settings, so MLflow could not connect.
+    slow_query_log  = "1"
+    long_query_time = "1"
   }
 }
 

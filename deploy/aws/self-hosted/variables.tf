@@ -116,9 +116,9 @@ variable "database_engine_version" {
 }
 
 variable "database_instance_class" {
-  description = "RDS instance class."
+  description = "RDS instance class (Performance Insights, which the module turns on, needs medium or larger)."
   type        = string
-  default     = "db.t4g.small"
+  default     = "db.t4g.medium"
 }
 
 variable "database_allocated_storage_gb" {
