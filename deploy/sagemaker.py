@@ -244,6 +244,34 @@ def tags_of(sagemaker: Any, arn: str) -> dict[str, str]:
     return tags
 
 
+@contextlib.contextmanager
+def quiet(logger_name: str, enabled: bool) -> Iterator[None]:
+    """Only warnings from this logger while inside, when enabled."""
+    log = logging.getLogger(logger_name)
+    level = log.level
+    if enabled:
+        log.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+def serving_new_configuration(sagemaker: Any, endpoint: str, calls: list[AwsCall]) -> bool | None:
+    """Whether the endpoint now names an endpoint configuration these calls created;
+    None when that cannot be read (then nothing is removed)."""
+    created = {
+        call.params["EndpointConfigName"]
+        for call in calls
+        if call.operation == "CreateEndpointConfig"
+    }
+    try:
+        described = find_endpoint(sagemaker, endpoint)
+    except Exception:  # the original error is the one reported
+        return None
+    return described is not None and described.get("EndpointConfigName") in created
+
+
 def missing_serving_image(error: BaseException) -> bool:
     from botocore.exceptions import ClientError
 
@@ -341,13 +369,9 @@ def deploy(request: DeployRequest) -> DeployOutcome:
     target = get_deploy_client(f"sagemaker:/{request.region}")
 
     calls = AwsCalls(dry_run=request.dry_run, region=request.region)
-    # In a dry run MLflow would log "Created ..." for calls that were never sent.
-    quiet = logging.getLogger("mlflow.sagemaker") if request.dry_run else None
-    level = quiet.level if quiet else logging.NOTSET
     try:
-        if quiet:
-            quiet.setLevel(logging.WARNING)
-        with calls.active():
+        # In a dry run MLflow would log "Created ..." for calls that were never sent.
+        with quiet("mlflow.sagemaker", request.dry_run), calls.active():
             if existing is None:
                 target.create_deployment(request.endpoint, fixed_uri, FLAVOR, config=config)
             else:
@@ -360,9 +384,28 @@ def deploy(request: DeployRequest) -> DeployOutcome:
                     Tags=[{"Key": key, "Value": value} for key, value in tags.items()],
                 )
     except BaseException as error:
-        if quiet:
-            quiet.setLevel(level)
-        left = [] if request.dry_run else undo(calls.changes(), sagemaker, s3)
+        if request.dry_run:
+            raise
+        serving = serving_new_configuration(sagemaker, request.endpoint, calls.changes())
+        if existing is not None and serving is None:
+            raise DeployError(
+                f"the deploy failed ({error}), and {request.endpoint} could not be read to "
+                "tell whether it already uses the new configuration, so nothing was "
+                "removed: see python -m deploy.sagemaker status"
+            ) from error
+        if existing is not None and serving:
+            # The endpoint runs on what this deploy made: removing it would break the
+            # endpoint. Only the tidy-up after the switch failed; the tags still follow.
+            sagemaker.add_tags(
+                ResourceArn=existing["EndpointArn"],
+                Tags=[{"Key": key, "Value": value} for key, value in tags.items()],
+            )
+            raise DeployError(
+                f"{request.endpoint} now serves {ref.name} version {version}, but the "
+                f"tidy-up after the switch failed ({error}): the previous model and "
+                "endpoint configuration may be left behind"
+            ) from error
+        left = undo(calls.changes(), sagemaker, s3)
         if left:
             raise DeployError(
                 f"the deploy failed ({error}) and these could not be removed: {'; '.join(left)}"
@@ -374,8 +417,6 @@ def deploy(request: DeployRequest) -> DeployOutcome:
                 "or pass --image-url"
             ) from error
         raise
-    if quiet:
-        quiet.setLevel(level)
     return DeployOutcome(
         "create" if existing is None else "update", ref.name, version, calls.changes()
     )

@@ -325,39 +325,39 @@ class FakeClock:
         self.now += seconds
 
 
-def test_stubbed_client_redeploy_after_the_champion_moves_updates_in_place(
-    aws: Any, store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """moto has no UpdateEndpoint: the SageMaker client here is a Stubber that expects
-    MLflow's update sequence, with the endpoint never deleted."""
-    import mlflow.sagemaker
-    from botocore.stub import ANY, Stubber
+OLD = {"config": "iris-config-old", "model": "iris-model-old"}
+NEW = {"config": "iris-config-new", "model": "iris-model-new"}
+ENDPOINT_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/iris"
+WHEN = datetime(2026, 1, 1, tzinfo=UTC)
+NEW_TAGS = {
+    "ResourceArn": ENDPOINT_ARN,
+    "Tags": [
+        {"Key": "lifecycle.model_name", "Value": "iris"},
+        {"Key": "lifecycle.model_version", "Value": "2"},
+        {"Key": "lifecycle.source_model_uri", "Value": "models:/iris@champion"},
+    ],
+}
 
-    train_and_register()
-    move_the_champion(store)
-    arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/iris"
-    old = {"config": "iris-config-old", "model": "iris-model-old"}
-    new = {"config": "iris-config-new", "model": "iris-model-new"}
-    monkeypatch.setattr(mlflow.sagemaker, "_get_sagemaker_model_name", lambda **_: new["model"])
-    monkeypatch.setattr(mlflow.sagemaker, "_get_sagemaker_config_name", lambda *_: new["config"])
-    monkeypatch.setattr(mlflow.sagemaker, "time", FakeClock())
-    when = datetime(2026, 1, 1, tzinfo=UTC)
 
-    real_client = aws.client
-    sagemaker = real_client("sagemaker", region_name=REGION)
-    stub = Stubber(sagemaker)
+def described_endpoint(config: str) -> dict[str, Any]:
+    return {
+        "EndpointName": "iris",
+        "EndpointArn": ENDPOINT_ARN,
+        "EndpointConfigName": config,
+        "EndpointStatus": "InService",
+        "CreationTime": WHEN,
+        "LastModifiedTime": WHEN,
+    }
 
-    def endpoint(config: str) -> dict[str, Any]:
-        return {
-            "EndpointName": "iris",
-            "EndpointArn": arn,
-            "EndpointConfigName": config,
-            "EndpointStatus": "InService",
-            "CreationTime": when,
-            "LastModifiedTime": when,
-        }
 
-    stub.add_response("describe_endpoint", endpoint(old["config"]), {"EndpointName": "iris"})
+def stub_update_until_the_switch(stub: Any) -> None:
+    """MLflow's update sequence, as SageMaker answers it, up to the endpoint running on
+    the new configuration and the old model being looked up for deletion."""
+    from botocore.stub import ANY
+
+    stub.add_response(
+        "describe_endpoint", described_endpoint(OLD["config"]), {"EndpointName": "iris"}
+    )
     stub.add_response(
         "list_tags",
         {
@@ -366,33 +366,31 @@ def test_stubbed_client_redeploy_after_the_champion_moves_updates_in_place(
                 {"Key": "lifecycle.model_version", "Value": "1"},
             ]
         },
-        {"ResourceArn": arn},
+        {"ResourceArn": ENDPOINT_ARN},
+    )
+    listed = {k: v for k, v in described_endpoint(OLD["config"]).items()}
+    del listed["EndpointConfigName"]
+    stub.add_response(
+        "list_endpoints", {"Endpoints": [listed]}, {"MaxResults": 100, "NameContains": "iris"}
     )
     stub.add_response(
-        "list_endpoints",
-        {
-            "Endpoints": [
-                {k: v for k, v in endpoint(old["config"]).items() if k != "EndpointConfigName"}
-            ]
-        },
-        {"MaxResults": 100, "NameContains": "iris"},
+        "describe_endpoint", described_endpoint(OLD["config"]), {"EndpointName": "iris"}
     )
-    stub.add_response("describe_endpoint", endpoint(old["config"]), {"EndpointName": "iris"})
     stub.add_response(
         "describe_endpoint_config",
         {
-            "EndpointConfigName": old["config"],
+            "EndpointConfigName": OLD["config"],
             "EndpointConfigArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint-config/old",
-            "ProductionVariants": [{"VariantName": old["model"], "ModelName": old["model"]}],
-            "CreationTime": when,
+            "ProductionVariants": [{"VariantName": OLD["model"], "ModelName": OLD["model"]}],
+            "CreationTime": WHEN,
         },
-        {"EndpointConfigName": old["config"]},
+        {"EndpointConfigName": OLD["config"]},
     )
     stub.add_response(
         "create_model",
-        {"ModelArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model/{new['model']}"},
+        {"ModelArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model/{NEW['model']}"},
         {
-            "ModelName": new["model"],
+            "ModelName": NEW["model"],
             "PrimaryContainer": {"Image": IMAGE, "ModelDataUrl": ANY, "Environment": ANY},
             "ExecutionRoleArn": ROLE,
             "Tags": ANY,
@@ -402,11 +400,11 @@ def test_stubbed_client_redeploy_after_the_champion_moves_updates_in_place(
         "create_endpoint_config",
         {"EndpointConfigArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint-config/new"},
         {
-            "EndpointConfigName": new["config"],
+            "EndpointConfigName": NEW["config"],
             "ProductionVariants": [
                 {
-                    "VariantName": new["model"],
-                    "ModelName": new["model"],
+                    "VariantName": NEW["model"],
+                    "ModelName": NEW["model"],
                     "InitialVariantWeight": 1,
                     "InstanceType": "ml.m5.large",
                     "InitialInstanceCount": 1,
@@ -417,42 +415,84 @@ def test_stubbed_client_redeploy_after_the_champion_moves_updates_in_place(
     )
     stub.add_response(
         "update_endpoint",
-        {"EndpointArn": arn},
-        {"EndpointName": "iris", "EndpointConfigName": new["config"]},
+        {"EndpointArn": ENDPOINT_ARN},
+        {"EndpointName": "iris", "EndpointConfigName": NEW["config"]},
     )
-    stub.add_response("describe_endpoint", endpoint(new["config"]), {"EndpointName": "iris"})
+    stub.add_response(
+        "describe_endpoint", described_endpoint(NEW["config"]), {"EndpointName": "iris"}
+    )
     # Once InService on the new configuration, MLflow removes the previous version.
     stub.add_response(
         "describe_model",
         {
-            "ModelName": old["model"],
-            "ModelArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model/{old['model']}",
+            "ModelName": OLD["model"],
+            "ModelArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model/{OLD['model']}",
             "PrimaryContainer": {"ModelDataUrl": f"s3://{MODEL_BUCKET}/old/model.tar.gz"},
-            "CreationTime": when,
+            "CreationTime": WHEN,
         },
-        {"ModelName": old["model"]},
+        {"ModelName": OLD["model"]},
     )
-    stub.add_response("delete_model", {}, {"ModelName": old["model"]})
-    stub.add_response("delete_endpoint_config", {}, {"EndpointConfigName": old["config"]})
-    stub.add_response(
-        "add_tags",
-        {"Tags": []},
-        {
-            "ResourceArn": arn,
-            "Tags": [
-                {"Key": "lifecycle.model_name", "Value": "iris"},
-                {"Key": "lifecycle.model_version", "Value": "2"},
-                {"Key": "lifecycle.source_model_uri", "Value": "models:/iris@champion"},
-            ],
-        },
-    )
+
+
+@pytest.fixture
+def stubbed_sagemaker(aws: Any, store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """An endpoint serving iris version 1 while the champion has moved to version 2; every
+    SageMaker call goes to a botocore Stubber (S3 and STS still go to moto)."""
+    import mlflow.sagemaker
+    from botocore.stub import Stubber
+
+    train_and_register()
+    move_the_champion(store)
+    monkeypatch.setattr(mlflow.sagemaker, "_get_sagemaker_model_name", lambda **_: NEW["model"])
+    monkeypatch.setattr(mlflow.sagemaker, "_get_sagemaker_config_name", lambda *_: NEW["config"])
+    monkeypatch.setattr(mlflow.sagemaker, "time", FakeClock())
+    real_client = aws.client
+    sagemaker = real_client("sagemaker", region_name=REGION)
 
     def client(service: str, *args: Any, **kwargs: Any) -> Any:
         return sagemaker if service == "sagemaker" else real_client(service, *args, **kwargs)
 
     monkeypatch.setattr(aws, "client", client)
-    with stub:
-        result = run(*deploy_args("iris"))
-        assert result.exit_code == 0, result.output
-        stub.assert_no_pending_responses()
+    with Stubber(sagemaker) as stub:
+        yield stub
+
+
+def test_stubbed_client_redeploy_after_the_champion_moves_updates_in_place(
+    stubbed_sagemaker: Any,
+) -> None:
+    """moto has no UpdateEndpoint: the Stubber expects MLflow's update sequence exactly,
+    so a DeleteEndpoint anywhere would fail the test."""
+    stub = stubbed_sagemaker
+    stub_update_until_the_switch(stub)
+    stub.add_response("delete_model", {}, {"ModelName": OLD["model"]})
+    stub.add_response("delete_endpoint_config", {}, {"EndpointConfigName": OLD["config"]})
+    stub.add_response("add_tags", {"Tags": []}, NEW_TAGS)
+
+    result = run(*deploy_args("iris"))
+    assert result.exit_code == 0, result.output
+    stub.assert_no_pending_responses()
     assert f"iris ({REGION}) updated: serving iris version 2" in result.output
+
+
+def test_stubbed_client_a_failed_tidy_up_after_the_switch_keeps_what_the_endpoint_uses(
+    stubbed_sagemaker: Any,
+) -> None:
+    """The endpoint already runs on the new model when deleting the old one is refused:
+    nothing new is removed (the Stubber would refuse any DeleteModel of it), the tags
+    follow the version served, and the command fails saying what is left."""
+    stub = stubbed_sagemaker
+    stub_update_until_the_switch(stub)
+    stub.add_client_error(
+        "delete_model", service_error_code="AccessDeniedException", http_status_code=400
+    )
+    stub.add_response(
+        "describe_endpoint", described_endpoint(NEW["config"]), {"EndpointName": "iris"}
+    )
+    stub.add_response("add_tags", {"Tags": []}, NEW_TAGS)
+
+    result = run(*deploy_args("iris"))
+    assert result.exit_code == 1
+    stub.assert_no_pending_responses()
+    assert "iris now serves iris version 2, but the tidy-up after the switch failed" in (
+        result.output
+    )
