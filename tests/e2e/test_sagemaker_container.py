@@ -103,12 +103,12 @@ def invoke(base: str, body: str, content_type: str) -> requests.Response:
     )
 
 
-def test_ping_answers_200(servers: dict[str, str]) -> None:
+def test_container_entry_point_ping_answers_200(servers: dict[str, str]) -> None:
     response = requests.get(f"{servers['container']}/ping", timeout=10)
     assert response.status_code == 200
 
 
-def test_json_and_csv_get_the_same_predictions_as_mlflow_models_serve(
+def test_container_entry_point_answers_json_and_csv_as_mlflow_models_serve_does(
     servers: dict[str, str],
 ) -> None:
     import json
@@ -124,7 +124,7 @@ def test_json_and_csv_get_the_same_predictions_as_mlflow_models_serve(
         assert answers["container"].json() == answers["serve"].json() == {"predictions": EXPECTED}
 
 
-def test_csv_needs_a_header_row(servers: dict[str, str]) -> None:
+def test_container_entry_point_csv_needs_a_header_row(servers: dict[str, str]) -> None:
     """MLflow reads the first CSV line as the header. Without one, the first row's
     values become column names: iris refuses the request with a 400 naming the missing
     columns, and a model without a column schema would score the rows after it only."""

@@ -65,7 +65,7 @@ def run_script(tmp_path: Path, **fake: str) -> tuple[subprocess.CompletedProcess
     return done, calls
 
 
-def test_a_migration_that_exits_zero_lets_the_apply_go_on(tmp_path: Path) -> None:
+def test_stand_in_aws_cli_a_migration_that_exits_zero_lets_the_apply_go_on(tmp_path: Path) -> None:
     task = "arn:aws:ecs:eu-west-1:123456789012:task/mlflow-team/abc"
     done, calls = run_script(tmp_path, FAKE_TASK_ARN=task, FAKE_EXIT_CODE="0")
     assert done.returncode == 0, done.stderr
@@ -85,7 +85,9 @@ def test_a_migration_that_exits_zero_lets_the_apply_go_on(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("exit_code", ["1", "None"])
-def test_a_failed_or_unfinished_migration_stops_the_apply(tmp_path: Path, exit_code: str) -> None:
+def test_stand_in_aws_cli_a_failed_or_unfinished_migration_stops_the_apply(
+    tmp_path: Path, exit_code: str
+) -> None:
     task = "arn:aws:ecs:eu-west-1:123456789012:task/mlflow-team/abc"
     done, _ = run_script(tmp_path, FAKE_TASK_ARN=task, FAKE_EXIT_CODE=exit_code)
     assert done.returncode == 1
@@ -93,7 +95,9 @@ def test_a_failed_or_unfinished_migration_stops_the_apply(tmp_path: Path, exit_c
     assert "/ecs/mlflow-team" in done.stderr  # where to read why
 
 
-def test_a_task_that_never_started_or_never_stopped_stops_the_apply(tmp_path: Path) -> None:
+def test_stand_in_aws_cli_a_task_that_never_started_or_never_stopped_stops_the_apply(
+    tmp_path: Path,
+) -> None:
     done, calls = run_script(tmp_path, FAKE_TASK_ARN="None", FAKE_EXIT_CODE="0")
     assert done.returncode == 1
     assert "did not start" in done.stderr

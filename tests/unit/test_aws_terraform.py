@@ -84,7 +84,7 @@ def locals_of(module: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("module", MODULES)
-def test_each_module_documents_its_inputs_and_outputs(module: str) -> None:
+def test_static_each_module_documents_its_inputs_and_outputs(module: str) -> None:
     folder = AWS / module
     for name in ("variables.tf", "outputs.tf", "README.md", "terraform.tfvars.example"):
         assert (folder / name).is_file(), name
@@ -104,7 +104,7 @@ def module_calls(module: str) -> dict[str, dict[str, Any]]:
 
 
 @pytest.mark.parametrize("module", MODULES)
-def test_every_resource_carries_the_project_tags(module: str) -> None:
+def test_static_every_resource_carries_the_project_tags(module: str) -> None:
     # A child module has no provider of its own: the caller's default_tags tag it too.
     for name, call in module_calls(module).items():
         assert call["source"] == "../modules/private-bucket", name
@@ -125,7 +125,7 @@ def test_every_resource_carries_the_project_tags(module: str) -> None:
 
 
 @pytest.mark.parametrize("module", MODULES)
-def test_no_secret_is_a_variable_default_an_output_or_a_stored_argument(module: str) -> None:
+def test_static_no_secret_is_a_variable_default_an_output_or_a_stored_argument(module: str) -> None:
     for name in variables(module):
         assert not SECRET_WORDS.search(name), f"variable {name} looks like a secret"
     for name, body in outputs(module).items():
@@ -157,7 +157,7 @@ def security_group_ingress(module: str) -> list[tuple[str, dict[str, Any]]]:
     return rules
 
 
-def test_each_root_module_keeps_its_artifacts_in_the_shared_private_bucket() -> None:
+def test_static_each_root_module_keeps_its_artifacts_in_the_shared_private_bucket() -> None:
     for module in MODULES:
         assert of_type(module, "aws_s3_bucket") == [], module
         assert module_calls(module)["artifacts"]["source"] == "../modules/private-bucket"
@@ -166,7 +166,7 @@ def test_each_root_module_keeps_its_artifacts_in_the_shared_private_bucket() -> 
 
 
 @pytest.mark.parametrize("module", [*MODULES, BUCKET_MODULE])
-def test_no_resource_is_public(module: str) -> None:
+def test_static_no_resource_is_public(module: str) -> None:
     for name, rule in security_group_ingress(module):
         text = str(rule)
         assert "0.0.0.0/0" not in text, f"ingress {name} is open"
@@ -206,9 +206,7 @@ def test_no_resource_is_public(module: str) -> None:
                 assert 'Effect = "Deny"' in statement, f"{kind}.{name} allows everyone"
 
 
-def test_self_hosted_clients_reach_only_the_https_balancer_and_the_database_only_the_tasks() -> (
-    None
-):
+def test_static_self_hosted_clients_reach_only_the_https_balancer_the_database_only_tasks() -> None:
     clients = variables("self-hosted")["client_cidr_blocks"]
     assert "default" not in clients
     assert "0.0.0.0/0" in clients["validation"][0]["condition"]
@@ -239,7 +237,9 @@ def test_self_hosted_clients_reach_only_the_https_balancer_and_the_database_only
     assert variables("self-hosted")["backup_retention_days"]["default"] >= 7
 
 
-def test_self_hosted_only_the_artifacts_task_has_a_role_and_it_reaches_only_its_prefix() -> None:
+def test_static_self_hosted_only_the_artifacts_task_has_a_role_and_it_reaches_only_its_prefix() -> (
+    None
+):
     (tasks,) = of_type("self-hosted", "aws_ecs_task_definition")
     assert tasks["task_role_arn"] == (
         '${each.key == "artifacts" ? aws_iam_role.artifacts.arn : null}'
@@ -273,7 +273,9 @@ def compose_server_args(service: str) -> list[str]:
     ("service", "local"),
     [("mlflow", "tracking_server_args"), ("artifacts", "artifacts_server_args")],
 )
-def test_ecs_runs_the_same_mlflow_server_arguments_as_compose(service: str, local: str) -> None:
+def test_static_ecs_runs_the_same_mlflow_server_arguments_as_compose(
+    service: str, local: str
+) -> None:
     ecs_args = locals_of("self-hosted")[local]
     assert ecs_args == compose_server_args(service)
     # ...and gives the server every variable those arguments name.
@@ -283,7 +285,7 @@ def test_ecs_runs_the_same_mlflow_server_arguments_as_compose(service: str, loca
         assert exported or f'name = "{variable}"' in str(environment), variable
 
 
-def test_ecs_servers_get_every_setting_the_compose_servers_get() -> None:
+def test_static_ecs_servers_get_every_setting_the_compose_servers_get() -> None:
     compose = yaml.safe_load((ROOT / "deploy" / "docker-compose.yml").read_text())
     locals_ = locals_of("self-hosted")
     provided = str(locals_["environment"]) + str(locals_["common_environment"])
@@ -296,7 +298,7 @@ def test_ecs_servers_get_every_setting_the_compose_servers_get() -> None:
             assert re.search(rf"\b{variable}\b", provided), (service, variable)
 
 
-def test_migration_runs_once_before_the_services_and_the_servers_do_not_migrate() -> None:
+def test_static_migration_runs_once_before_the_services_and_the_servers_do_not_migrate() -> None:
     commands = locals_of("self-hosted")["commands"]
     assert "mlflow db upgrade" in commands["migrate"]
     assert "python -m deploy.auth_database" in commands["migrate"]
@@ -312,7 +314,9 @@ def test_migration_runs_once_before_the_services_and_the_servers_do_not_migrate(
     assert "auth_database.py" in dockerfile
 
 
-def test_sagemaker_module_outputs_what_a_user_needs_and_scopes_its_role_to_its_bucket() -> None:
+def test_static_sagemaker_module_outputs_what_a_user_needs_and_scopes_its_role_to_its_bucket() -> (
+    None
+):
     (server,) = of_type("sagemaker-mlflow", "aws_sagemaker_mlflow_tracking_server")
     assert server["role_arn"] == "${aws_iam_role.tracking_server.arn}"
     assert server["artifact_store_uri"].startswith("s3://${module.artifacts.bucket}")

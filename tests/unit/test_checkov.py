@@ -75,7 +75,7 @@ def scan(checkov: Path, directory: Path) -> tuple[int, list[dict[str, Any]]]:
     return done.returncode, [item for item in reports if "summary" in item]
 
 
-def test_deploy_has_no_parse_error_and_no_failed_check(checkov: Path) -> None:
+def test_static_deploy_has_no_parse_error_and_no_failed_check(checkov: Path) -> None:
     _, reports = scan(checkov, ROOT / "deploy")
     by_type = {report["check_type"]: report for report in reports}
     assert {"terraform", "dockerfile"} <= set(by_type), set(by_type)
@@ -93,7 +93,7 @@ def test_deploy_has_no_parse_error_and_no_failed_check(checkov: Path) -> None:
             assert len(reason) >= 20, f"{skipped['check_id']} is skipped without a reason"
 
 
-def test_every_inline_skip_gives_its_reason() -> None:
+def test_static_every_inline_skip_gives_its_reason() -> None:
     skips = 0
     for path in sorted((ROOT / "deploy").rglob("*")):
         if path.suffix not in (".tf", ".yml", ".yaml") and "Dockerfile" not in path.name:
@@ -106,7 +106,7 @@ def test_every_inline_skip_gives_its_reason() -> None:
     assert skips > 0
 
 
-def test_control_unparsable_hcl_is_a_parse_error_with_exit_code_zero(
+def test_static_control_unparsable_hcl_is_a_parse_error_with_exit_code_zero(
     checkov: Path, tmp_path: Path
 ) -> None:
     (tmp_path / "broken.tf").write_text('resource "aws_s3_bucket" "unclosed" {\n  bucket = "x"\n')
