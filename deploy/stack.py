@@ -94,6 +94,8 @@ class StackState:
     admin_password: str
     flask_secret_key: str
     artifacts_port: int = 0
+    # The path-routing proxy (deploy.front_door) in front of both servers; 0: none.
+    front_door_port: int = 0
     pids: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -106,7 +108,20 @@ class StackState:
         return f"http://127.0.0.1:{self.artifacts_port}"
 
     @property
+    def front_door_uri(self) -> str:
+        return f"http://127.0.0.1:{self.front_door_port}"
+
+    @property
+    def client_uri(self) -> str:
+        """What clients set as MLFLOW_TRACKING_URI: the front door when there is one."""
+        return self.front_door_uri if self.front_door_port else self.tracking_uri
+
+    @property
     def default_artifact_root(self) -> str:
+        # Behind the front door artifact URIs name no host: clients resolve them against
+        # their tracking URI, and the front door routes them to the artifacts server.
+        if self.front_door_port:
+            return "mlflow-artifacts:/"
         return f"mlflow-artifacts://127.0.0.1:{self.artifacts_port}/"
 
     @property
@@ -127,8 +142,11 @@ class Stack:
 
     # --- lifecycle ----------------------------------------------------------------------
 
-    def up(self, database: str = "postgres", server_url: str | None = None) -> StackState:
-        """Create fresh databases and a bucket, then start SeaweedFS and MLflow."""
+    def up(
+        self, database: str = "postgres", server_url: str | None = None, front_door: bool = False
+    ) -> StackState:
+        """Create fresh databases and a bucket, then start SeaweedFS and MLflow; with
+        ``front_door``, also one address routing to both servers (deploy.front_door)."""
         if database not in DATABASE_SERVERS:
             raise StackError(f"database={database!r}: use one of {', '.join(DATABASE_SERVERS)}")
         if self.state and any(processes.alive(pid) for pid in self.state.pids.values()):
@@ -143,7 +161,7 @@ class Stack:
             # refuses; the users and permissions live in a SQLite file beside the stack.
             names = names[:1]
             auth_database_uri = f"sqlite:///{self.directory / 'basic_auth.db'}"
-        ports = processes.free_ports(len(WEED_PORTS) + 2)
+        ports = processes.free_ports(len(WEED_PORTS) + 3)
         self.state = StackState(
             database=database,
             database_uri=f"{base}/{names[0]}",
@@ -151,7 +169,8 @@ class Stack:
             database_names=names,
             tracking_port=ports[-1],
             artifacts_port=ports[-2],
-            weed_ports=dict(zip(WEED_PORTS, ports[:-2], strict=True)),
+            front_door_port=ports[-3] if front_door else 0,
+            weed_ports=dict(zip(WEED_PORTS, ports[:-3], strict=True)),
             s3_access_key=secrets.token_hex(10),
             s3_secret_key=secrets.token_urlsafe(30),
             admin_password=os.environ.get("MLFLOW_AUTH_ADMIN_PASSWORD")
@@ -167,6 +186,8 @@ class Stack:
             self._prepare_databases()
             self.start_artifacts()
             self.start_server()
+            if front_door:
+                self.start_front_door()
         except BaseException:
             self.down(drop_databases=True)
             raise
@@ -278,8 +299,33 @@ class Stack:
         )
         self._wait("mlflow", lambda: self._healthy(state.tracking_uri))
 
-    @staticmethod
-    def _common_server_args(port: int) -> list[str]:
+    def start_front_door(self) -> None:
+        """Start the proxy that routes the artifact API paths to the artifacts server
+        and the rest to the tracking server, as the AWS load balancer does."""
+        state = self._require_state()
+        self._start(
+            "front_door",
+            [
+                sys.executable,
+                "-m",
+                "deploy.front_door",
+                "--port",
+                str(state.front_door_port),
+                "--tracking",
+                state.tracking_uri,
+                "--artifacts",
+                state.artifacts_uri,
+            ],
+            env={**os.environ, "PYTHONPATH": str(GUARD_PATH)},
+        )
+        self._wait("front_door", lambda: self._healthy(state.front_door_uri))
+
+    def _common_server_args(self, port: int) -> list[str]:
+        allowed = [f"127.0.0.1:{port}", f"localhost:{port}"]
+        front_door = self._require_state().front_door_port
+        if front_door:
+            # The front door passes the Host header on, as the load balancer does.
+            allowed += [f"127.0.0.1:{front_door}", f"localhost:{front_door}"]
         return [
             "--app-name",
             "basic-auth",
@@ -288,7 +334,7 @@ class Stack:
             "--port",
             str(port),
             "--allowed-hosts",
-            f"127.0.0.1:{port},localhost:{port}",
+            ",".join(allowed),
             "--workers",
             "2",
         ]
@@ -350,7 +396,7 @@ class Stack:
         env = {key: value for key, value in os.environ.items() if not key.startswith("MLFLOW_")}
         env.update(
             {
-                "MLFLOW_TRACKING_URI": state.tracking_uri,
+                "MLFLOW_TRACKING_URI": state.client_uri,
                 "MLFLOW_TRACKING_USERNAME": username,
                 "MLFLOW_TRACKING_PASSWORD": password,
             }
@@ -513,6 +559,11 @@ def main(argv: list[str] | None = None) -> int:
     up = commands.add_parser("up", help="start the stack on loopback")
     up.add_argument("--database", choices=sorted(DATABASE_SERVERS), default="postgres")
     up.add_argument("--server-url", help="database server URL without a database name")
+    up.add_argument(
+        "--front-door",
+        action="store_true",
+        help="also one address for both servers, routing by path as the AWS load balancer does",
+    )
     down = commands.add_parser("down", help="stop every process of the stack")
     down.add_argument("--drop-databases", action="store_true")
     commands.add_parser("env", help="print the admin's client environment")
@@ -524,7 +575,7 @@ def main(argv: list[str] | None = None) -> int:
     stack = Stack(args.dir)
     try:
         if args.command == "up":
-            state = stack.up(args.database, args.server_url)
+            state = stack.up(args.database, args.server_url, front_door=args.front_door)
             logger.info(
                 "tracking server %s (%s); artifacts server %s (s3://%s on %s)",
                 state.tracking_uri,
@@ -533,6 +584,8 @@ def main(argv: list[str] | None = None) -> int:
                 BUCKET,
                 state.s3_endpoint,
             )
+            if state.front_door_port:
+                logger.info("front door (clients use this): %s", state.front_door_uri)
             logger.info("admin password: in %s (key admin_password)", stack.directory / STATE_FILE)
         elif args.command == "down":
             stack.down(drop_databases=args.drop_databases)

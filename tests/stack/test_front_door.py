@@ -1,0 +1,125 @@
+"""The AWS load balancer's routing, on loopback: one address (``deploy.front_door``,
+routing by path as the listener rule in deploy/aws/self-hosted does) in front of the
+stack's two servers, and the tracking server's artifact root naming no host
+(``mlflow-artifacts:/``), as the ECS task sets it.
+
+What this proves: a client that knows only the one address trains, registers and loads
+a model; every artifact request reached the artifacts server and every other request
+the tracking server; both servers accept the ``Host`` header the front door passes on;
+and the UI's artifact browser path works through it. What it cannot prove: anything of
+the real load balancer itself (TLS, its health checks, its timeouts).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from deploy.front_door import ARTIFACT_PATH_PREFIXES
+from iris_workflow.cli import cli as iris_cli
+from tests.stack.conftest import USERS, TeamServer, start_team_server
+
+pytestmark = pytest.mark.e2e
+
+EXPERIMENT = "team-front-door"
+
+
+@pytest.fixture(scope="module")
+def front_door_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeamServer]:
+    yield from start_team_server(tmp_path_factory.mktemp("front-door-stack"), "postgres", True)
+
+
+def routed(server: TeamServer) -> list[tuple[str, str, str]]:
+    """(route, method, path) of every request the front door forwarded."""
+    log = server.stack.log_tail("front_door", 10**8)
+    lines = re.findall(r"^(artifacts|tracking) ([A-Z]+) (\S+) \d{3}$", log, flags=re.MULTILINE)
+    return [(route, method, path) for route, method, path in lines]
+
+
+def test_one_address_serves_runs_artifacts_and_models(front_door_server: TeamServer) -> None:
+    import mlflow
+    import pandas as pd
+
+    state = front_door_server.stack.state
+    env = front_door_server.env("alice", MLFLOW_EXPERIMENT_NAME=EXPERIMENT)
+    assert env["MLFLOW_TRACKING_URI"] == state.front_door_uri
+    with pytest.MonkeyPatch.context() as patch:
+        # The login, the experiment, and the stack tests' short retry schedule.
+        for key, value in env.items():
+            if key.startswith("MLFLOW_"):
+                patch.setenv(key, value)
+        mlflow.set_tracking_uri(state.front_door_uri)
+        try:
+            mlflow.MlflowClient().create_experiment(EXPERIMENT)
+            trained = CliRunner().invoke(iris_cli, ["train"], catch_exceptions=False)
+            run_id = re.search(r"run_id=([0-9a-f]{32})", trained.output).group(1)
+            registered = CliRunner().invoke(
+                iris_cli, ["register", "--model-uri", f"runs:/{run_id}/model"]
+            )
+            assert "becomes champion" in registered.output, registered.output
+            artifact_uri = mlflow.MlflowClient().get_run(run_id).info.artifact_uri
+            model = mlflow.pyfunc.load_model("models:/iris@champion")
+        finally:
+            mlflow.set_tracking_uri(None)
+
+    # The run's artifacts name no host: the client resolved them against the front door.
+    assert artifact_uri.startswith("mlflow-artifacts:/")
+    assert "127.0.0.1" not in artifact_uri
+    row = pd.DataFrame(
+        [[5.1, 3.5, 1.4, 0.2]],
+        columns=["sepal_length", "sepal_width", "petal_length", "petal_width"],
+    )
+    assert list(model.predict(row)) == ["setosa"]
+    keys = [
+        item["Key"]
+        for item in front_door_server.stack.s3_client()
+        .list_objects_v2(Bucket="mlflow")
+        .get("Contents", [])
+    ]
+    assert any(f"/{run_id}/artifacts/split/test.csv" in key for key in keys)
+
+    requests_seen = routed(front_door_server)
+    uploads = [r for r in requests_seen if r[0] == "artifacts" and r[1] == "PUT"]
+    downloads = [r for r in requests_seen if r[0] == "artifacts" and r[1] == "GET"]
+    assert uploads, requests_seen
+    assert downloads, requests_seen
+    assert any(r[0] == "tracking" and "runs/create" in r[2] for r in requests_seen)
+    for route, _, path in requests_seen:
+        assert (route == "artifacts") == path.startswith(ARTIFACT_PATH_PREFIXES), (route, path)
+
+
+def test_the_ui_artifact_browser_works_through_the_one_address(
+    front_door_server: TeamServer,
+) -> None:
+    state = front_door_server.stack.state
+    alice = ("alice", USERS["alice"])
+    experiments = requests.get(
+        f"{state.front_door_uri}/ajax-api/2.0/mlflow/experiments/get-by-name",
+        params={"experiment_name": EXPERIMENT},
+        auth=alice,
+        timeout=30,
+    )
+    assert experiments.status_code == 200, experiments.text
+    experiment_id = experiments.json()["experiment"]["experiment_id"]
+    listing = requests.get(
+        f"{state.front_door_uri}/ajax-api/2.0/mlflow-artifacts/artifacts",
+        params={"path": experiment_id},
+        auth=alice,
+        timeout=30,
+    )
+    assert listing.status_code == 200, listing.text
+    assert listing.json().get("files"), listing.text
+    assert routed(front_door_server)[-1][:2] == ("artifacts", "GET")
+    # Straight at the tracking server under another name, the same request is refused.
+    elsewhere = requests.get(
+        f"{state.tracking_uri}/ajax-api/2.0/mlflow/experiments/get-by-name",
+        params={"experiment_name": EXPERIMENT},
+        headers={"Host": "mlflow.elsewhere.example"},
+        auth=alice,
+        timeout=30,
+    )
+    assert elsewhere.status_code == 403
