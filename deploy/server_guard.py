@@ -18,16 +18,27 @@ and it answers the tracking server's two artifact download routes (``/get-artifa
 ``/model-versions/get-artifact``) with a 404 that names the artifacts server: the
 tracking server holds no artifacts, and MLflow's own answer there is a 500 that quotes
 the database URI.
+
+On the artifacts server, a download of a file that is not there gets a 404, once the
+user's permission to read it is established. MLflow's own answer is a 500 that quotes
+the bucket, and clients retry a 500 for minutes: MLflow 3 looks for a run's model under
+the run's artifacts first (``runs:/<id>/model``), so every register and load of a run's
+model asked for a missing file. Clients that reach the artifacts server directly get a
+quick 404 by another route (its presigned-download endpoint); behind one address (the
+AWS load balancer, ``deploy.front_door``) they ask the tracking server's ``server-info``,
+are told to download through the proxy, and met the 500.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import posixpath
 import re
 from urllib.parse import urlparse
 
-from flask import Response, request
+from flask import Response, g, request
 from mlflow.server.auth import authenticate_request_basic_auth
 from werkzeug.datastructures import Authorization
 
@@ -35,6 +46,9 @@ ALLOWED_SOURCE_SCHEMES = frozenset({"models", "runs", "mlflow-artifacts"})
 TRACKING_DOWNLOAD_ROUTES = frozenset({"/get-artifact", "/model-versions/get-artifact"})
 CREATE_EXPERIMENT = re.compile(r"^/(?:api|ajax-api)/2\.0/mlflow/experiments/create$")
 CREATE_MODEL_VERSION = re.compile(r"^/(?:api|ajax-api)/2\.0/mlflow/model-versions/create$")
+DOWNLOAD_ARTIFACT = re.compile(r"^/(?:api|ajax-api)/2\.0/mlflow-artifacts/artifacts/.+")
+
+logger = logging.getLogger(__name__)
 
 
 def authenticate_request() -> Authorization | Response:
@@ -52,6 +66,10 @@ def authenticate_request() -> Authorization | Response:
     problem = refusal(request.method, request.path, request.get_data(cache=True))
     if problem is not None:
         return error_response(400, "INVALID_PARAMETER_VALUE", problem)
+    if request.method == "GET" and DOWNLOAD_ARTIFACT.match(request.path):
+        missing = missing_download(authorization)
+        if missing is not None:
+            return error_response(404, "RESOURCE_DOES_NOT_EXIST", missing)
     return authorization
 
 
@@ -86,6 +104,38 @@ def refusal(method: str, path: str, body: bytes) -> str | None:
                 "this server's artifacts server"
             )
     return None
+
+
+def missing_download(authorization: Authorization) -> str | None:
+    """Why this artifact download names no file, or None to let the download go on.
+
+    Decided only for a user MLflow's own check lets read the path (anyone else gets
+    MLflow's 403 as before, so nobody learns what exists where they cannot read), and
+    only when the store can be listed: any doubt lets MLflow's handler answer."""
+    from mlflow.server.auth import store, validate_can_read_experiment_artifact_proxy
+    from mlflow.server.handlers import _get_artifact_repo_mlflow_artifacts
+    from mlflow.utils.uri import validate_path_is_safe
+
+    path = (request.view_args or {}).get("artifact_path")
+    if not path:
+        return None
+    try:
+        # MLflow's permission check reads the user from here (it is set after this guard;
+        # without it the check would call this guard again).
+        username = authorization.username or ""
+        g.mlflow_authenticated_user = username
+        is_admin = store.get_user(username).is_admin
+        if not (is_admin or validate_can_read_experiment_artifact_proxy()):
+            return None
+        path = validate_path_is_safe(path)
+        parent, name = posixpath.split(path)
+        listed = _get_artifact_repo_mlflow_artifacts().list_artifacts(parent or None)
+    except Exception:  # the handler answers as it would have
+        logger.debug("could not tell whether %s exists", path, exc_info=True)
+        return None
+    if any(posixpath.basename(entry.path) == name for entry in listed):
+        return None
+    return f"there is no artifact {path!r}"
 
 
 def artifacts_host() -> str:

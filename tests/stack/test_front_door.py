@@ -4,15 +4,18 @@ stack's two servers, and the tracking server's artifact root naming no host
 (``mlflow-artifacts:/``), as the ECS task sets it.
 
 What this proves: a client that knows only the one address trains, registers and loads
-a model; every artifact request reached the artifacts server and every other request
-the tracking server; both servers accept the ``Host`` header the front door passes on;
-and the UI's artifact browser path works through it. What it cannot prove: anything of
+a model, with MLflow's default retry settings and without waiting (a missing file is a
+404, which clients do not retry, not MLflow's 500, which they retry for minutes); every
+artifact request reached the artifacts server and every other request the tracking
+server; both servers accept the ``Host`` header the front door passes on; and the UI's
+artifact browser path works through it. What it cannot prove: anything of
 the real load balancer itself (TLS, its health checks, its timeouts).
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -21,7 +24,7 @@ from click.testing import CliRunner
 
 from deploy.front_door import ARTIFACT_PATH_PREFIXES
 from iris_workflow.cli import cli as iris_cli
-from tests.stack.conftest import USERS, TeamServer, start_team_server
+from tests.stack.conftest import CLIENT_RETRIES, USERS, TeamServer, start_team_server
 
 pytestmark = pytest.mark.e2e
 
@@ -48,18 +51,22 @@ def test_one_address_serves_runs_artifacts_and_models(front_door_server: TeamSer
     env = front_door_server.env("alice", MLFLOW_EXPERIMENT_NAME=EXPERIMENT)
     assert env["MLFLOW_TRACKING_URI"] == state.front_door_uri
     with pytest.MonkeyPatch.context() as patch:
-        # The login, the experiment, and the stack tests' short retry schedule.
+        # The login and the experiment; MLflow's own retry schedule, as users have it.
         for key, value in env.items():
-            if key.startswith("MLFLOW_"):
+            if key.startswith("MLFLOW_") and key not in CLIENT_RETRIES:
                 patch.setenv(key, value)
+        for key in CLIENT_RETRIES:
+            patch.delenv(key, raising=False)
         mlflow.set_tracking_uri(state.front_door_uri)
         try:
             mlflow.MlflowClient().create_experiment(EXPERIMENT)
             trained = CliRunner().invoke(iris_cli, ["train"], catch_exceptions=False)
             run_id = re.search(r"run_id=([0-9a-f]{32})", trained.output).group(1)
+            started = time.monotonic()
             registered = CliRunner().invoke(
                 iris_cli, ["register", "--model-uri", f"runs:/{run_id}/model"]
             )
+            register_seconds = time.monotonic() - started
             assert "becomes champion" in registered.output, registered.output
             artifact_uri = mlflow.MlflowClient().get_run(run_id).info.artifact_uri
             model = mlflow.pyfunc.load_model("models:/iris@champion")
@@ -82,7 +89,11 @@ def test_one_address_serves_runs_artifacts_and_models(front_door_server: TeamSer
     ]
     assert any(f"/{run_id}/artifacts/split/test.csv" in key for key in keys)
 
+    # MLflow 3 looked for the model among the run's artifacts first: a 404, not retried.
+    assert register_seconds < 60
     requests_seen = routed(front_door_server)
+    statuses = re.findall(r" (\d{3})$", front_door_server.stack.log_tail("front_door", 10**8), re.M)
+    assert "500" not in statuses
     uploads = [r for r in requests_seen if r[0] == "artifacts" and r[1] == "PUT"]
     downloads = [r for r in requests_seen if r[0] == "artifacts" and r[1] == "GET"]
     assert uploads, requests_seen
@@ -123,3 +134,35 @@ def test_the_ui_artifact_browser_works_through_the_one_address(
         timeout=30,
     )
     assert elsewhere.status_code == 403
+
+
+def test_a_missing_file_is_a_404_for_a_reader_and_a_403_for_anyone_else(
+    front_door_server: TeamServer,
+) -> None:
+    """The 404 is decided after MLflow's permission check: a user who may not read the
+    experiment learns nothing about what exists in it."""
+    state = front_door_server.stack.state
+    experiment_id = front_door_server.client("alice").get_experiment_by_name(EXPERIMENT)
+    experiment_id = experiment_id.experiment_id
+    # alice denies bob her experiment (MLflow 3.17's users/permissions API).
+    denied = requests.post(
+        f"{state.front_door_uri}/api/3.0/mlflow/users/permissions/grant",
+        json={
+            "username": "bob",
+            "resource_type": "experiment",
+            "resource_id": experiment_id,
+            "permission": "DENY",
+        },
+        auth=("alice", USERS["alice"]),
+        timeout=30,
+    )
+    assert denied.status_code == 200, denied.text
+    missing = (
+        f"{state.front_door_uri}/api/2.0/mlflow-artifacts/artifacts/{experiment_id}/no-run/x.txt"
+    )
+    as_alice = requests.get(missing, auth=("alice", USERS["alice"]), timeout=30)
+    assert as_alice.status_code == 404, as_alice.text
+    assert as_alice.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    assert "s3://" not in as_alice.text  # MLflow's 500 named the bucket
+    as_bob = requests.get(missing, auth=("bob", USERS["bob"]), timeout=30)
+    assert as_bob.status_code == 403, as_bob.text
