@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
+    from lifecycle.outputs import Claim
+
 ENGINES = ("pandas", "spark")
 BAD_ROW_POLICIES = ("fail", "quarantine")
 WRITE_MODES = ("error", "overwrite")
@@ -39,6 +41,8 @@ POSITION = "_position"
 PROBLEM = "_problem"
 ORDER = "_order"
 METADATA = ("model_name", "model_version", "model_run_id", "scored_at")
+# Names the outputs add: the metadata, and the rejected output's reason.
+OUTPUT_ONLY = (*METADATA, REASON)
 EXAMPLES = 5
 
 
@@ -58,8 +62,7 @@ class ScoreParams:
         for name in ("input", "output"):
             if not str(getattr(self, name)).strip():
                 raise ParameterError(name, getattr(self, name), "give a path or s3:// URI")
-        if self.input.rstrip("/") == self.output.rstrip("/"):
-            raise ParameterError("output", self.output, "must differ from input")
+        _check_locations(self.input, self.output)
         if not self.model_uri.startswith(("models:/", "runs:/")):
             raise ParameterError(
                 "model_uri",
@@ -76,6 +79,19 @@ class ScoreParams:
                 self.spark_master,
                 "a Spark master URL: local[*], local[N], spark://host:port, yarn or k8s://…",
             )
+
+
+def _check_locations(input_: str, output: str) -> None:
+    """Refuse, as a parameter, an output (or its ``-rejected`` sibling) that is the input,
+    lies inside it or contains it, however either is spelled."""
+    from lifecycle import outputs, tables
+
+    try:
+        source = tables.locate(input_)
+        target = tables.locate(output)
+        outputs.check_apart(source, (target, target.sibling(REJECTED_SUFFIX)))
+    except DataError as error:
+        raise ParameterError("output", output, str(error), ("output", "input")) from error
 
 
 @dataclass(frozen=True)
@@ -108,6 +124,11 @@ class Scorer(Protocol):
 
     def order_key(self, typed: pd.DataFrame) -> pd.Series:
         """Series models: each clean row's position in time, as int64."""
+        ...
+
+    def series_gap(self, keys: Any) -> str | None:
+        """Series models: why these sorted, distinct order keys cannot be scored as one
+        series (a gap the served model refuses), or None. Others: None."""
         ...
 
     def load(self, model_path: str) -> Any:
@@ -180,7 +201,7 @@ def check_columns(columns: Sequence[str], scorer: Scorer) -> None:
     if missing:
         expected = ", ".join(f.name for f in scorer.inputs if f.required)
         raise DataError(f"the input has no column(s) {', '.join(missing)}; expected {expected}")
-    added = [f.name for f in scorer.predictions] + list(METADATA)
+    added = [f.name for f in scorer.predictions] + list(OUTPUT_ONLY)
     clashes = [name for name in added if name in present]
     if clashes:
         raise DataError(
@@ -193,6 +214,50 @@ def _plain(value: object) -> object:
     """A numpy scalar as the Python value it holds, so messages show ``12.5``."""
     item = getattr(value, "item", None)
     return item() if callable(item) else value
+
+
+def _shown(value: object) -> str:
+    """A refused value as a message shows it: its repr, cut short, or its type name."""
+    value = _plain(value)
+    if isinstance(value, str | int | float | bool) or value is None:
+        text = repr(value)
+        return text if len(text) <= 40 else text[:37] + "..."
+    return f"of type {type(value).__name__}"
+
+
+def _as_numbers(values: pd.Series) -> pd.Series:
+    """``values`` as float64: numbers and numeric text convert; booleans, dates, times,
+    lists and anything else become NaN (not a number)."""
+    import numbers as numeric
+
+    import numpy as np
+    import pandas as pd
+
+    kind = values.dtype.kind
+    if kind in "iuf":
+        return pd.Series(values.to_numpy(dtype="float64", na_value=np.nan), index=values.index)
+    if kind in "bmM" or isinstance(values.dtype, pd.DatetimeTZDtype):
+        return pd.Series(np.nan, index=values.index, dtype="float64")
+    if isinstance(values.dtype, pd.StringDtype):  # CSV cells: text throughout
+        return pd.to_numeric(values, errors="coerce").astype("float64")
+
+    def number(value: object) -> float:
+        if isinstance(value, bool | np.bool_):
+            return np.nan
+        if isinstance(value, numeric.Real):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                parsed = float(value.strip())
+            except ValueError:
+                return np.nan
+            # "nan" as text is not a measurement; "inf" stays, to be refused as infinite.
+            return parsed if not np.isnan(parsed) else np.nan
+        return np.nan
+
+    return pd.Series(
+        [number(v) for v in values.astype(object).tolist()], index=values.index, dtype="float64"
+    )
 
 
 def _convert(values: pd.Series, spec: Field) -> tuple[pd.Series, pd.Series]:
@@ -209,16 +274,14 @@ def _convert(values: pd.Series, spec: Field) -> tuple[pd.Series, pd.Series]:
             not_text = ~missing & ~values.map(lambda v: isinstance(v, str), na_action="ignore")
             reasons[not_text.fillna(False).astype(bool)] = f"{spec.name} is not text"
     else:
-        is_bool = values.dtype == bool or (
-            values.dtype == object and bool(values.map(lambda v: isinstance(v, bool)).any())
-        )
-        numbers = pd.to_numeric(values, errors="coerce").astype("float64")
-        if is_bool:
-            flags = values.map(lambda v: isinstance(v, bool | np.bool_))
-            numbers[flags.astype(bool)] = np.nan
+        numbers = _as_numbers(values)
         not_number = ~missing & numbers.isna()
         for row in np.flatnonzero(not_number.to_numpy()):
-            reasons.iloc[int(row)] = f"{spec.name} {_plain(values.iloc[row])!r} is not a number"
+            reasons.iloc[int(row)] = f"{spec.name} {_shown(values.iloc[row])} is not a number"
+        infinite = np.isinf(numbers.to_numpy(dtype="float64", na_value=np.nan))
+        for row in np.flatnonzero(infinite):
+            reasons.iloc[int(row)] = f"{spec.name} must be a finite number, got {numbers.iloc[row]}"
+        numbers = numbers.where(~infinite)
         if spec.type == "long":
             fractional = numbers.notna() & (numbers != np.floor(numbers))
             for row in np.flatnonzero(fractional.to_numpy()):
@@ -437,18 +500,36 @@ def to_arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
+@dataclass(frozen=True)
+class Targets:
+    """Where a job writes: its claimed output and rejected-output folders."""
+
+    output: Claim
+    rejected: Claim
+
+
+def split_rows(raw: pd.DataFrame, scorer: Scorer, model: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One batch of input rows as (clean rows typed, with a series model's order key;
+    rejected rows as read, with their reason)."""
+    problems = check_rows(raw, scorer, model)
+    bad = problems.notna().to_numpy()
+    rejected = raw[bad].copy()
+    rejected[REASON] = problems[bad].astype(str).to_numpy()
+    return typed_rows(raw[~bad], scorer), rejected
+
+
 def score_pandas(
     scorer: Scorer,
     model_path: str,
     files: Any,
-    outputs: tuple[Any, Any],
+    targets: Targets,
     params: ScoreParams,
     metadata: dict[str, Any],
 ) -> Outcome:
-    """The pandas engine: read the whole input, check, score in-process, write one part."""
+    """The pandas engine: read the whole input, check, score in-process, write one part
+    to each claimed folder (no marker: ``score`` writes those last)."""
     from lifecycle import tables
 
-    output, rejected_output = outputs
     model = scorer.load(model_path)
     started = time.perf_counter()
     raw_table = tables.read_all(files)
@@ -456,36 +537,52 @@ def score_pandas(
     if raw.empty:
         raise DataError(f"input {files.location.uri!r} holds no rows")
     check_columns(list(raw.columns), scorer)
-    problems = check_rows(raw, scorer, model)
-    bad = problems.notna().to_numpy()
-    outcome = Outcome(rows_in=len(raw), rows_rejected=int(bad.sum()))
-    rejected = raw[bad].copy()
-    rejected[REASON] = problems[bad].astype(str).to_numpy()
+    good, rejected = split_rows(raw, scorer, model)
+    outcome = Outcome(rows_in=len(raw), rows_rejected=len(rejected))
     outcome.examples = describe_problems(rejected)
     if outcome.rows_rejected and params.on_bad_rows == "fail":
         raise RowsRejectedError(outcome)
-    good = typed_rows(raw[~bad], scorer)
     if scorer.series_order is not None:
-        repeats = repeated_values(good, scorer.series_order)
-        if repeats:
-            raise DataError(duplicate_order_problem(repeats, scorer.series_order))
         good = good.sort_values(ORDER, kind="stable")
+        problem = series_problem(scorer, good[ORDER].to_numpy(), good[scorer.series_order])
+        if problem:
+            raise DataError(problem)
     good = good.reset_index(drop=True)
-    predictions = predict_rows(scorer, model, good)
-    scored = assemble(good, predictions, scorer, metadata)
-    outcome.rows_scored = len(good)
-    outcome.rows_out = len(scored)
-    if params.mode == "overwrite":
-        tables.remove(output)
-        tables.remove(rejected_output)
+    predictions = predict_rows(scorer, model, good) if len(good) else None
     schema = output_schema(typed_schema(raw_table.schema, scorer), scorer)
-    tables.write_part(to_arrow(scored, schema), output)
+    if predictions is None:
+        scored = schema.empty_table()
+    else:
+        scored = to_arrow(assemble(good, predictions, scorer, metadata), schema)
+    outcome.rows_scored = len(good)
+    outcome.rows_out = scored.num_rows
+    tables.write_part(scored, targets.output.part_path("00000"), targets.output.location)
     if outcome.rows_rejected:
-        tables.write_part(to_arrow(rejected, rejected_schema(raw_table.schema)), rejected_output)
-        tables.mark_complete(rejected_output)
-    tables.mark_complete(output)
+        rejected_table = to_arrow(rejected, rejected_schema(raw_table.schema))
+        tables.write_part(
+            rejected_table, targets.rejected.part_path("00000"), targets.rejected.location
+        )
     outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+def series_problem(scorer: Scorer, keys: Any, labels: pd.Series | None = None) -> str | None:
+    """Why sorted order keys cannot form one series: a point in time given twice, or the
+    gap the model refuses (``Scorer.series_gap``); None when they can."""
+    import numpy as np
+
+    keys = np.asarray(keys, dtype="int64")
+    column = scorer.series_order or "order"
+    if len(keys) > 1:
+        repeated = np.flatnonzero(np.diff(keys) == 0)
+        if len(repeated):
+            shown = (
+                sorted({str(labels.iloc[int(i)]) for i in repeated[:EXAMPLES]})
+                if (labels is not None)
+                else [str(int(keys[i])) for i in repeated[:EXAMPLES]]
+            )
+            return duplicate_order_problem(shown, column)
+    return scorer.series_gap(keys)
 
 
 @dataclass(frozen=True)
@@ -517,20 +614,17 @@ def log_outcome(outcome: Outcome) -> None:
 def score(params: ScoreParams, scorer: Scorer) -> ScoreResult:
     """Score ``params.input`` with one fixed model version and write ``params.output``.
 
-    Order of work: the input is listed and the outputs checked (an existing output is kept
-    unless ``mode=overwrite``), the model URI is resolved once, and only then are rows
-    read. Bad rows stop the job before anything is written, or with
-    ``on_bad_rows=quarantine`` go to ``<output>-rejected`` with the reason. The run
-    records the input (``log_input``), the fixed version, the counts and the outputs."""
-    import tempfile
-    import warnings
-
+    Order of work: the input is listed; the outputs are checked to lie apart from it; the
+    model URI is resolved once and checked to be this project's; both output folders are
+    claimed (``lifecycle.outputs``); only then are rows read. Bad rows stop the job with
+    nothing written, or with ``on_bad_rows=quarantine`` go to ``<output>-rejected`` with
+    the reason. The markers come last: the rejected output's, then the output's. On any
+    failure (a signal included) what the job wrote is removed and the claims released.
+    The run records the input (``log_input``), the fixed version, the counts and the
+    outputs."""
     import mlflow
-    import pandas as pd
-    from mlflow.data.dataset_source_registry import resolve_dataset_source
-    from mlflow.data.meta_dataset import MetaDataset
 
-    from lifecycle import contract, tables
+    from lifecycle import contract, outputs, tables
     from lifecycle.models import log_new_params
 
     with mlflow.start_run() as run:
@@ -550,54 +644,29 @@ def score(params: ScoreParams, scorer: Scorer) -> ScoreResult:
         files = tables.list_input(params.input)
         output = tables.locate(params.output)
         rejected_output = output.sibling(REJECTED_SUFFIX)
-        if params.mode == "error":
-            for location in (output, rejected_output):
-                if tables.exists(location):
-                    raise DataError(
-                        f"output {location.uri!r} already exists; nothing was written. Pass "
-                        f"-P mode=overwrite to replace it, or choose another output"
-                    )
+        outputs.check_apart(files.location, (output, rejected_output))
+        check_columns(tables.input_schema(files).names, scorer)
         model = resolve_version(params.model_uri)
-        mlflow.set_tags(
-            {
-                contract.MODEL_URI: model.uri,
-                contract.TRAINING_RUN_ID: model.run_id,
-                **({contract.REGISTERED_MODEL: model.name} if model.name else {}),
-                **(
-                    {contract.REGISTERED_VERSION: str(model.version)}
-                    if model.version is not None
-                    else {}
-                ),
-            }
-        )
-        with warnings.catch_warnings():
-            # MLflow registers its local source twice and warns that it cannot choose.
-            warnings.filterwarnings("ignore", "The specified dataset source can be interpreted")
-            source = resolve_dataset_source(files.location.uri)
-        dataset = MetaDataset(  # type: ignore[abstract]  # MLflow's own class, usable as is
-            source=source,
-            name=f"{scorer.project}-score-input",
-            digest=files.digest(),
-        )
-        mlflow.log_input(dataset, context="scoring")
-        metadata = metadata_of(model, pd.Timestamp.now(tz="UTC").floor("us"))
-        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-        with tempfile.TemporaryDirectory(prefix="score-model-") as scratch:
-            model_path = mlflow.artifacts.download_artifacts(model.uri, dst_path=scratch)
-            try:
-                if params.engine == "spark":
-                    from lifecycle.spark import score_spark
-
-                    outcome = score_spark(
-                        scorer, model_path, files, (output, rejected_output), params, metadata
-                    )
-                else:
-                    outcome = score_pandas(
-                        scorer, model_path, files, (output, rejected_output), params, metadata
-                    )
-            except RowsRejectedError as error:
-                log_outcome(error.outcome)
-                raise
+        check_project(model, scorer.project)
+        mlflow.set_tags(model_tags(model))
+        log_dataset(files, scorer.project)
+        record = outputs.new_record(run.info.run_id)
+        overwrite = params.mode == "overwrite"
+        active = outputs.job_active_here_or_tracked
+        first = outputs.claim(output, record, overwrite, active)
+        try:
+            second = outputs.claim(rejected_output, record, overwrite, active)
+        except BaseException:
+            outputs.discard(first)
+            raise
+        targets = Targets(first, second)
+        try:
+            outcome = _run_engine(params, scorer, files, targets, model)
+            _complete(targets, outcome, files, model)
+        except BaseException:
+            outputs.discard(targets.output)
+            outputs.discard(targets.rejected)
+            raise
         log_outcome(outcome)
         mlflow.set_tags(
             {
@@ -612,6 +681,128 @@ def score(params: ScoreParams, scorer: Scorer) -> ScoreResult:
         output.uri,
         rejected_output.uri if outcome.rows_rejected else None,
     )
+
+
+def _run_engine(
+    params: ScoreParams, scorer: Scorer, files: Any, targets: Targets, model: ResolvedModel
+) -> Outcome:
+    """The model downloaded once, then the chosen engine's pass over the input."""
+    import tempfile
+
+    import mlflow
+    import pandas as pd
+
+    metadata = metadata_of(model, pd.Timestamp.now(tz="UTC").floor("us"))
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    with tempfile.TemporaryDirectory(prefix="score-model-") as scratch:
+        model_path = mlflow.artifacts.download_artifacts(model.uri, dst_path=scratch)
+        try:
+            if params.engine == "spark":
+                from lifecycle.spark import score_spark
+
+                return score_spark(scorer, model_path, files, targets, params, metadata)
+            return score_pandas(scorer, model_path, files, targets, params, metadata)
+        except RowsRejectedError as error:
+            log_outcome(error.outcome)
+            raise
+
+
+def _complete(targets: Targets, outcome: Outcome, files: Any, model: ResolvedModel) -> None:
+    """The markers, last: the rejected output's (or its claim released), then the
+    output's, each a manifest of the job."""
+    from lifecycle import outputs
+
+    def manifest(rows: dict[str, int], rejected: str | None) -> outputs.Manifest:
+        return outputs.Manifest(
+            token=targets.output.token,
+            run_id=targets.output.record.run_id,
+            input=files.location.uri,
+            input_digest=files.digest(),
+            model_uri=model.uri,
+            model_name=model.name,
+            model_version=model.version,
+            rows=rows,
+            rejected_output=rejected,
+        )
+
+    counts = {
+        "in": outcome.rows_in,
+        "rejected": outcome.rows_rejected,
+        "scored": outcome.rows_scored,
+        "out": outcome.rows_out,
+    }
+    if outcome.rows_rejected:
+        outputs.complete(targets.rejected, manifest(counts, None))
+        rejected_uri: str | None = targets.rejected.location.uri
+    else:
+        outputs.discard(targets.rejected)
+        rejected_uri = None
+    outputs.complete(targets.output, manifest(counts, rejected_uri))
+
+
+def model_tags(model: ResolvedModel) -> dict[str, str]:
+    """The tags that name the fixed model a score run used."""
+    from lifecycle import contract
+
+    return {
+        contract.MODEL_URI: model.uri,
+        contract.TRAINING_RUN_ID: model.run_id,
+        **({contract.REGISTERED_MODEL: model.name} if model.name else {}),
+        **({contract.REGISTERED_VERSION: str(model.version)} if model.version is not None else {}),
+    }
+
+
+def log_dataset(files: Any, project: str) -> None:
+    """The input as the run's dataset (``log_input``), identified by its listing's digest."""
+    import warnings
+
+    import mlflow
+    from mlflow.data.dataset_source_registry import resolve_dataset_source
+    from mlflow.data.meta_dataset import MetaDataset
+
+    with warnings.catch_warnings():
+        # MLflow registers its local source twice and warns that it cannot choose.
+        warnings.filterwarnings("ignore", "The specified dataset source can be interpreted")
+        source = resolve_dataset_source(files.location.uri)
+    dataset = MetaDataset(  # type: ignore[abstract]  # MLflow's own class, usable as is
+        source=source, name=f"{project}-score-input", digest=files.digest()
+    )
+    mlflow.log_input(dataset, context="scoring")
+
+
+def check_project(model: ResolvedModel, project: str) -> None:
+    """Refuse, from its registry labels and before any row is read, a model another
+    project trained: its registered model's ``lifecycle.project`` tag, else its training
+    run's. A model without either label is refused too: its rows cannot be checked."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from lifecycle import contract
+    from lifecycle.models import ModelUriError
+
+    client = mlflow.MlflowClient()
+    label = None
+    if model.name:
+        label = client.get_registered_model(model.name).tags.get(contract.PROJECT)
+    if label is None and model.run_id:
+        try:
+            label = client.get_run(model.run_id).data.tags.get(contract.PROJECT)
+        except MlflowException as error:
+            from lifecycle.registry import is_missing
+
+            if not is_missing(error):
+                raise
+    if label is None:
+        raise ModelUriError(
+            f"model_uri {model.requested_uri!r} carries no {contract.PROJECT} label, so it "
+            f"cannot be told apart from another project's model; score with a model this "
+            f"project trained"
+        )
+    if label != project:
+        raise ModelUriError(
+            f"model_uri {model.requested_uri!r} is a {label} model; {project} score takes a "
+            f"{project} model (models:/{project}@champion)"
+        )
 
 
 def score_line(project: str, result: ScoreResult) -> str:
@@ -669,10 +860,11 @@ def score_command(project: str, make_scorer: Callable[[], Scorer]) -> click.Comm
         require_engine(engine)
         checkpoint()
         from lifecycle.models import ModelUriError
+        from lifecycle.spark import SparkJobError, SparkUnavailableError
 
         try:
             result = score(params, make_scorer())
-        except (DataError, ModelUriError) as error:
+        except (DataError, ModelUriError, SparkJobError, SparkUnavailableError) as error:
             raise StepError(str(error)) from error
         click.echo(score_line(project, result))
 

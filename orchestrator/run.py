@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lifecycle import contract
+from lifecycle.stopping import stop_with_launcher
 from orchestrator import core
 from orchestrator.summary import ChainResult
-from orchestrator.watchdog import stop_with_launcher
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,9 @@ class CitiesScorer:
     def order_key(self, typed: pd.DataFrame) -> pd.Series:
         raise NotImplementedError("profiles are not a series")
 
+    def series_gap(self, keys: Any) -> str | None:
+        return None
+
     def load(self, model_path: str) -> Any:
         import mlflow.pyfunc
 

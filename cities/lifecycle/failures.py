@@ -71,9 +71,11 @@ def failed_run_id() -> str | None:
     return last.info.run_id if last is not None else None
 
 
-def record_failure(message: str) -> None:
+def record_failure(message: str, terminate: bool = False) -> None:
     """Tag the failed step's run with ``failure_reason``, and mark it FAILED if it is
-    still running. Never raises: the failure itself is already being reported."""
+    still running (under ``mlflow run`` only when ``terminate``: a stopped step's
+    launcher may be gone and could not). Never raises: the failure itself is already
+    being reported."""
     try:
         run_id = failed_run_id()
     except Exception:  # the run it would name cannot even be read
@@ -86,7 +88,7 @@ def record_failure(message: str) -> None:
 
         client = mlflow.MlflowClient()
         client.set_tag(run_id, contract.FAILURE_REASON, message[:MAX_REASON])
-        if client.get_run(run_id).info.status == "RUNNING" and not STEP_RUN_ID:
+        if client.get_run(run_id).info.status == "RUNNING" and (terminate or not STEP_RUN_ID):
             client.set_terminated(run_id, "FAILED")
     except Exception:
         logger.debug("could not tag run %s with its failure", run_id, exc_info=True)

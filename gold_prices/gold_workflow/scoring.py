@@ -23,7 +23,13 @@ from gold_workflow.schema import (
     PRICE_COLUMNS,
     VOLUME,
 )
-from gold_workflow.table import PLAUSIBLE_PRICE, parse_date_values
+from gold_workflow.table import (
+    EARLIEST_DATE,
+    MAX_DAYS_AHEAD,
+    MAX_GAP_DAYS,
+    PLAUSIBLE_PRICE,
+    parse_date_values,
+)
 from lifecycle.scoring import Field
 
 # Bars per chunk when a long history is scored in parallel; each chunk also reads the
@@ -50,6 +56,15 @@ def row_problems(typed: pd.DataFrame) -> pd.Series:
         dates.isna().to_numpy(),
         lambda row: f"{DATE} {typed[DATE].iloc[row]!r} is not a date like 2025-06-05",
     )
+    # The served model's own bounds: no bar before 1950 or more than a week ahead.
+    latest = pd.Timestamp.now().normalize() + pd.Timedelta(days=MAX_DAYS_AHEAD)
+    flag(
+        (dates.notna() & ((dates < EARLIEST_DATE) | (dates > latest))).to_numpy(),
+        lambda row: (
+            f"{DATE} {dates.iloc[row]:%Y-%m-%d} is implausible: dates must lie between "
+            f"{EARLIEST_DATE:%Y-%m-%d} and {latest:%Y-%m-%d}"
+        ),
+    )
     low, high = PLAUSIBLE_PRICE
     for column in PRICE_COLUMNS:
         values = typed[column].to_numpy(dtype="float64")
@@ -70,6 +85,25 @@ def row_problems(typed: pd.DataFrame) -> pd.Series:
         inconsistent = (lows > np.minimum(opens, closes)) | (highs < np.maximum(opens, closes))
     flag(inconsistent, "inconsistent bar: Low must be <= Open and Close, High >= both")
     return reasons
+
+
+def gap_problem(keys: np.ndarray) -> str | None:
+    """Why sorted bar dates (as int64 nanoseconds) are not one series of consecutive
+    trading days: the first jump of more than ``MAX_GAP_DAYS``, as the served model
+    refuses it. A forecast across such a gap would read bars from another era."""
+    if len(keys) < 2:
+        return None
+    gaps = np.diff(keys) / 86_400e9
+    jumps = np.flatnonzero(gaps > MAX_GAP_DAYS)
+    if not len(jumps):
+        return None
+    at = int(jumps[0])
+    before, after = pd.Timestamp(int(keys[at])), pd.Timestamp(int(keys[at + 1]))
+    return (
+        f"{DATE} jumps {int(gaps[at])} days from {before:%Y-%m-%d} to {after:%Y-%m-%d}; the "
+        f"bars must be consecutive trading days (gaps of at most {MAX_GAP_DAYS} days): score "
+        f"each stretch as an input of its own. Nothing was written"
+    )
 
 
 def forecast_every_date(model: Any, horizon: int, prices: pd.DataFrame) -> pd.DataFrame:
@@ -117,6 +151,9 @@ class GoldScorer:
 
     def order_key(self, typed: pd.DataFrame) -> pd.Series:
         return parse_date_values(typed[DATE]).astype("int64")
+
+    def series_gap(self, keys: Any) -> str | None:
+        return gap_problem(np.asarray(keys, dtype="int64"))
 
     def load(self, model_path: str) -> Any:
         import mlflow.pyfunc

@@ -166,8 +166,7 @@ def run_study(
     if job.engine == "spark":
         from lifecycle import spark
 
-        session = spark.session(job.spark_master, "gold_prices-tune")
-        spark.ship_packages(session, "gold_workflow")
+        spark.session(job.spark_master, "gold_prices-tune", ("gold_workflow",))
     tried: set[int] = set()
     if existing:
         earlier = optuna.load_study(study_name=name, storage=storage)

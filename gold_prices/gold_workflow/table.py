@@ -24,10 +24,23 @@ def _rows(mask: pd.Series | np.ndarray, limit: int = 5) -> list[int]:
     return [int(i) + 1 for i in np.flatnonzero(np.asarray(mask))[:limit]]
 
 
+# A UTC offset or zone name at the end of a timestamp (``+02:00``, ``Z``, `` UTC``).
+_ZONE = r"(?:\s*(?:[+-]\d{2}:?\d{2}|Z|UTC|GMT))$"
+
+
 def parse_date_values(values: pd.Series) -> pd.Series:
     """Dates in the source format (``2025.06.05 00:00``) or ISO 8601 (``2025-06-05``);
-    NaT where a value is neither."""
-    text = values.astype("string").str.strip()
+    NaT where a value is neither.
+
+    Time zones are handled explicitly: a bar is a trading day, so a timestamp with a zone
+    (a tz-aware column, or text ending in ``+02:00`` or ``Z``) counts as the calendar day
+    of its own wall clock; the zone is dropped, never converted (``2025-06-05 00:00+02:00``
+    is 5 June, not the 4th in UTC)."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.dt.tz_localize(None)
+    if values.dtype.kind == "M":
+        return values.astype("datetime64[ns]")
+    text = values.astype("string").str.strip().str.replace(_ZONE, "", regex=True)
     parsed = pd.to_datetime(text, format=SOURCE_DATE_FORMAT, errors="coerce")
     iso = pd.to_datetime(text[parsed.isna()], format="ISO8601", errors="coerce")
     return parsed.fillna(iso).astype("datetime64[ns]")

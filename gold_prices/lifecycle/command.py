@@ -96,7 +96,12 @@ def require_engine(engine: str) -> None:
 
 
 def run(group: click.Group) -> None:
-    """Console entry: run ``group``, and tag the step's MLflow run when it fails."""
+    """Console entry: run ``group``, and tag the step's MLflow run when it fails. SIGTERM
+    stops a step as Ctrl-C does, and so does the end of the ``mlflow run`` that started
+    it (``lifecycle.stopping``): one line, exit code 130, the run FAILED with the reason."""
+    from lifecycle.stopping import stop_with_launcher
+
+    stop_with_launcher("this step")
     try:
         group.main(standalone_mode=False)
     except click.exceptions.Exit as done:
@@ -105,9 +110,12 @@ def run(group: click.Group) -> None:
         error.show()
         record_failure(error.format_message())
         sys.exit(error.exit_code)
-    except click.Abort:
-        click.echo("Aborted!", err=True)
-        sys.exit(1)
+    except (click.Abort, KeyboardInterrupt) as stop:
+        cause = stop.__cause__ if isinstance(stop, click.Abort) else stop
+        message = f"the step was stopped: {str(cause or '') or 'interrupted'}"
+        click.echo(f"Error: {message}", err=True)
+        record_failure(message, terminate=True)
+        sys.exit(130)
     except Exception as error:
         # MLflow is imported lazily: an MLflow error can only come after it was imported.
         mlflow_exceptions = sys.modules.get("mlflow.exceptions")

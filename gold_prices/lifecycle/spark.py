@@ -25,13 +25,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from lifecycle import scoring, tables
+from lifecycle import outputs, scoring, tables
 from lifecycle.errors import DataError
 
 T = TypeVar("T")
@@ -44,7 +44,11 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from pyspark.sql import DataFrame, SparkSession
 
+    from lifecycle.outputs import Claim
+
 logger = logging.getLogger(__name__)
+# PySpark 4.3 warns on every use with pandas 3; the engine's results are tested.
+warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
 
 JAVA_MINIMUM = 17
 JAVA_INSTALL = (
@@ -52,6 +56,8 @@ JAVA_INSTALL = (
     "`brew install openjdk@17` (macOS), or use engine=pandas / engine=local"
 )
 SOURCE_NAME = "lifecycle_tables"
+# Rows per Arrow batch between the JVM and Python (Spark's default is 10,000).
+ARROW_BATCH_ROWS = 100_000
 _MODELS: dict[str, Any] = {}
 
 
@@ -92,13 +98,38 @@ def require_java() -> None:
         )
 
 
-def session(master: str, app_name: str) -> SparkSession:
-    """The process's Spark session (an active one is reused, whatever its master)."""
+def check_master(master: str, timeout: float = 5.0) -> None:
+    """Fail at once, naming it, when a ``spark://`` master does not answer; Spark itself
+    would retry for minutes and then stop with a Java stack trace."""
+    import socket
+
+    if not master.startswith("spark://"):
+        return
+    refusals = []
+    for address in master.removeprefix("spark://").split(","):
+        host, _, port = address.rpartition(":")
+        try:
+            with socket.create_connection((host or address, int(port or 7077)), timeout):
+                return
+        except (OSError, ValueError) as error:
+            refusals.append(getattr(error, "strerror", None) or str(error))
+    raise SparkUnavailableError(
+        f"Spark master {master} is not reachable ({'; '.join(refusals)}): start it, or use "
+        f"spark_master=local[*]"
+    )
+
+
+def session(master: str, app_name: str, packages: tuple[str, ...] = ()) -> SparkSession:
+    """The process's Spark session (an active one is reused, whatever its master), with
+    this kit and ``packages`` shipped to its executors before any Python function or data
+    source is defined: Spark hands each Python function the files shipped before it."""
     require_java()
+    check_master(master)
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
     if active is not None:
+        ship_packages(active, *packages)
         register_source(active)
         return active
     if master.startswith("local"):
@@ -111,16 +142,37 @@ def session(master: str, app_name: str) -> SparkSession:
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(ARROW_BATCH_ROWS))
         .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+        # The score step writes its own completion marker, last.
+        .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
+        .config("spark.hadoop.parquet.enable.summary-metadata", "false")
     )
     if master.startswith("local"):
         builder = builder.config("spark.driver.host", "127.0.0.1").config(
             "spark.driver.bindAddress", "127.0.0.1"
         )
-    spark = builder.getOrCreate()
+    try:
+        spark = builder.getOrCreate()
+    except Exception as error:  # py4j or Spark: the session could not start
+        raise SparkUnavailableError(
+            f"Spark could not start on {master}: {first_line(error)}"
+        ) from error
     spark.sparkContext.setLogLevel("ERROR")
+    ship_packages(spark, *packages)
     register_source(spark)
     return spark
+
+
+def first_line(error: BaseException, limit: int = 300) -> str:
+    """The first meaningful line of an error from Spark, without its stack trace."""
+    text = str(error).strip()
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith(("at ", "Traceback", "File ", "JVM stacktrace")):
+            return line[:limit]
+    return type(error).__name__
 
 
 def ship_packages(spark: SparkSession, *modules: str) -> None:
@@ -153,8 +205,7 @@ def parallel_map(
 ) -> list[R]:
     """``[function(item) for item in items]``, computed by Spark tasks on ``master`` and
     returned in the order of ``items``. ``function`` and the items must pickle."""
-    spark = session(master, app_name)
-    ship_packages(spark, *packages)
+    spark = session(master, app_name, packages)
     context = spark.sparkContext
     slices = max(1, min(len(items), context.defaultParallelism * 4))
     indexed = context.parallelize(list(enumerate(items)), slices)
@@ -224,14 +275,13 @@ def register_source(spark: SparkSession) -> None:
                 return Written("")
             table = kit_tables.conform(pa.Table.from_batches(batches), schema)
             context = TaskContext.get()
-            part = f"{context.partitionId():05d}" if context else "0"
+            part = context.partitionId() if context else 0
             location = kit_tables.locate(self.options["path"])
-            return Written(kit_tables.write_part(table, location, part))
+            path = f"{location.path.rstrip('/')}/part-{part:05d}-{self.options['token']}.parquet"
+            return Written(kit_tables.write_part(table, path, location))
 
         def commit(self, messages: list[WriterCommitMessage | None]) -> None:
-            from lifecycle import tables as kit_tables
-
-            kit_tables.mark_complete(kit_tables.locate(self.options["path"]))
+            """Nothing to do: the score step writes the completion marker, last."""
 
         def abort(self, messages: list[WriterCommitMessage | None]) -> None:
             from lifecycle import tables as kit_tables
@@ -263,8 +313,42 @@ def spark_schema(schema: pa.Schema) -> Any:
     return from_arrow_schema(schema)
 
 
+def native_parquet(files: tables.InputFiles) -> bool:
+    """Whether Spark's own Parquet reader can read the input as ``tables`` would: local
+    Parquet files whose columns all agree, none needing a conversion of ours."""
+    if files.location.is_s3 or files.format != "parquet":
+        return False
+    schemas = [tables.file_schema(files, path) for path in files.files]
+    first = schemas[0].remove_metadata()
+    if any(not schema.remove_metadata().equals(first) for schema in schemas[1:]):
+        return False
+    return all(tables._plain_type(field.type) == field.type or _text(field.type) for field in first)
+
+
+def _text(kind: pa.DataType) -> bool:
+    import pyarrow as pa
+
+    return bool(pa.types.is_large_string(kind) or pa.types.is_string_view(kind))
+
+
 def read(spark: SparkSession, files: tables.InputFiles, schema: pa.Schema) -> DataFrame:
-    """The input as a DataFrame, one partition per file."""
+    """The input as a DataFrame with its origin columns. Local Parquet goes through
+    Spark's own reader (``source_file`` then holds the file's URI, which the score pass
+    turns into the name ``tables`` gives it); CSV, S3 and mixed schemas through the
+    Python data source, one partition per file."""
+    import pyarrow as pa
+    from pyspark.sql import functions as sf
+
+    if native_parquet(files):
+        data = pa.schema(
+            [f for f in schema if f.name not in (tables.SOURCE_FILE, tables.SOURCE_ROW)]
+        )
+        frame = spark.read.schema(spark_schema(data)).parquet(*files.files)
+        return frame.select(
+            *data.names,
+            sf.col("_metadata.file_path").alias(tables.SOURCE_FILE),
+            sf.col("_metadata.row_index").cast("long").alias(tables.SOURCE_ROW),
+        )
     return (
         spark.read.format(SOURCE_NAME)
         .schema(spark_schema(schema))
@@ -276,31 +360,73 @@ def read(spark: SparkSession, files: tables.InputFiles, schema: pa.Schema) -> Da
     )
 
 
-def write(frame: DataFrame, location: tables.Location, schema: pa.Schema) -> None:
-    """Write ``frame`` as Parquet parts under ``location``, then ``_SUCCESS``."""
-    (
-        frame.select(*schema.names)
-        .write.format(SOURCE_NAME)
-        .mode("append")
-        .option("path", location.uri)
-        .option("arrow_schema", _encode_schema(schema))
-        .save()
-    )
+def file_names(files: tables.InputFiles) -> dict[str, str]:
+    """Each input file's path as Spark's reader reports it, to the name ``tables`` uses."""
+    return {os.path.normpath(path): tables.relative_name(files, path) for path in files.files}
+
+
+def _origin_name(value: str, names: dict[str, str]) -> str:
+    from urllib.parse import unquote, urlparse
+
+    parsed = urlparse(value)
+    path = unquote(parsed.path) if parsed.scheme == "file" else value
+    return names.get(os.path.normpath(path), value)
+
+
+def write(frame: DataFrame, claim: Claim, schema: pa.Schema) -> None:
+    """Write ``frame``'s parts into a claimed folder, each named with the claim's token.
+    Locally Spark's own Parquet writer fills a hidden staging folder, whose files are then
+    moved in; on S3 the Python data source writes the parts. No marker is written."""
+    selected = frame.select(*schema.names)
+    if claim.location.is_s3:
+        (
+            selected.write.format(SOURCE_NAME)
+            .mode("append")
+            .option("path", claim.location.uri)
+            .option("token", claim.token)
+            .option("arrow_schema", _encode_schema(schema))
+            .save()
+        )
+        return
+    staging = claim.staging()
+    selected.write.mode("append").parquet(staging.uri)
+    written = sorted(Path(staging.path).glob("part-*.parquet"))
+    for number, part in enumerate(written):
+        os.replace(part, claim.part_path(f"{number:05d}"))
+    shutil.rmtree(staging.path, ignore_errors=True)
 
 
 # --- scoring ---------------------------------------------------------------------------
 
 
+class SparkJobError(RuntimeError):
+    """A Spark job failed for a reason no check of ours names; the message is Spark's
+    first line, without its stack trace."""
+
+
 def ship_model(spark: SparkSession, model_path: str) -> str:
     """Send the model's files to the executors as an archive the driver serves (so no
-    shared filesystem is needed); returns the name ``SparkFiles.get`` unpacks it under."""
-    name = f"model-{uuid.uuid4().hex[:12]}.zip"
+    shared filesystem is needed); returns the name ``SparkFiles.get`` unpacks it under.
+    The name is the files' digest: a later job of the session with the same model ships
+    nothing and finds it loaded in the Python workers."""
+    import hashlib
+
+    hasher = hashlib.sha256()
+    sources = sorted(path for path in Path(model_path).rglob("*") if path.is_file())
+    for source in sources:
+        hasher.update(str(source.relative_to(model_path)).encode() + b"\0")
+        hasher.update(source.read_bytes())
+    name = f"model-{hasher.hexdigest()[:16]}.zip"
+    context = spark.sparkContext
+    shipped = set(getattr(context, "_lifecycle_models", set()))
+    if name in shipped:
+        return name
     archive = Path(tempfile.mkdtemp(prefix="lifecycle-model-")) / name
     with zipfile.ZipFile(archive, "w") as bundle:
-        for source in sorted(Path(model_path).rglob("*")):
-            if source.is_file():
-                bundle.write(source, str(source.relative_to(model_path)))
-    spark.sparkContext.addArchive(str(archive))
+        for source in sources:
+            bundle.write(source, str(source.relative_to(model_path)))
+    context.addArchive(str(archive))
+    context._lifecycle_models = shipped | {name}  # type: ignore[attr-defined]
     return name
 
 
@@ -314,7 +440,7 @@ def _for_spark(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _model(scorer: scoring.Scorer, name: str) -> Any:
-    """The model shipped with ``addFile``, loaded once per Python worker."""
+    """The model shipped with ``addArchive``, loaded once per Python worker."""
     from pyspark import SparkFiles
 
     if name not in _MODELS:
@@ -322,129 +448,264 @@ def _model(scorer: scoring.Scorer, name: str) -> Any:
     return _MODELS[name]
 
 
+@dataclass(frozen=True)
+class _Pass:
+    """What each task of the score pass needs: pickled once, sent with the function."""
+
+    scorer: scoring.Scorer
+    model_name: str
+    targets: scoring.Targets
+    raw_schema: pa.Schema
+    names: dict[str, str]
+    metadata: dict[str, Any]
+
+
+def _check_and_split(job: _Pass, batch: pd.DataFrame, part: str, model: Any) -> pd.DataFrame:
+    """One batch: check and type every row; the rejected rows written at once to the
+    rejected output's part ``part``; the clean rows returned, typed."""
+    good, rejected = scoring.split_rows(batch, job.scorer, model)
+    if len(rejected) and job.names:
+        origins = rejected[tables.SOURCE_FILE]
+        names = {value: _origin_name(value, job.names) for value in origins.unique()}
+        rejected[tables.SOURCE_FILE] = origins.map(names)
+    if len(rejected):
+        table = scoring.to_arrow(rejected, scoring.rejected_schema(job.raw_schema))
+        tables.write_part(
+            table, job.targets.rejected.part_path(part), job.targets.rejected.location
+        )
+    return good
+
+
+def _write_counts(job: _Pass, part: int, counts: dict[str, int]) -> None:
+    """A task's row counts, in a file named by its partition (a rerun replaces it)."""
+    stats = job.targets.output.stats()
+    fs = stats.filesystem
+    if not stats.is_s3:
+        fs.create_dir(stats.path, recursive=True)
+    with fs.open_output_stream(f"{stats.path}/part-{part:05d}.json") as handle:
+        handle.write(json.dumps(counts).encode())
+
+
+def _read_counts(claim: Claim) -> dict[str, int]:
+    from pyarrow import fs as pafs
+
+    stats = claim.stats()
+    fs = stats.filesystem
+    totals = {"in": 0, "rejected": 0, "scored": 0}
+    if fs.get_file_info(stats.path).type != pafs.FileType.Directory:
+        return totals
+    for info in fs.get_file_info(pafs.FileSelector(stats.path)):
+        with fs.open_input_stream(info.path) as handle:
+            for key, value in json.loads(handle.read()).items():
+                totals[key] += int(value)
+    return totals
+
+
+def _score_pass(job: _Pass) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
+    """The one pass of row-by-row models: per Arrow batch, check + type + predict, the
+    rejected rows written aside; the model loaded once per Python worker."""
+
+    def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        from pyspark import TaskContext
+
+        context = TaskContext.get()
+        partition = context.partitionId() if context else 0
+        model = _model(job.scorer, job.model_name)
+        counts = {"in": 0, "rejected": 0, "scored": 0}
+        for number, batch in enumerate(batches):
+            good = _check_and_split(job, batch, f"{partition:05d}-{number:04d}", model)
+            counts["in"] += len(batch)
+            counts["rejected"] += len(batch) - len(good)
+            counts["scored"] += len(good)
+            if len(good):
+                rows = good.reset_index(drop=True)
+                predictions = scoring.predict_rows(job.scorer, model, rows)
+                yield _for_spark(scoring.assemble(rows, predictions, job.scorer, job.metadata))
+        _write_counts(job, partition, counts)
+
+    return run
+
+
+def _check_pass(job: _Pass) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
+    """Series models' first pass: check and type each row (the rejected rows written
+    aside); the clean rows go on to be ordered and cut into chunks."""
+
+    def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        from pyspark import TaskContext
+
+        context = TaskContext.get()
+        partition = context.partitionId() if context else 0
+        model = _model(job.scorer, job.model_name)
+        counts = {"in": 0, "rejected": 0, "scored": 0}
+        for number, batch in enumerate(batches):
+            good = _check_and_split(job, batch, f"{partition:05d}-{number:04d}", model)
+            counts["in"] += len(batch)
+            counts["rejected"] += len(batch) - len(good)
+            counts["scored"] += len(good)
+            yield _for_spark(good)
+        _write_counts(job, partition, counts)
+
+    return run
+
+
 def score_spark(
     scorer: scoring.Scorer,
     model_path: str,
     files: tables.InputFiles,
-    outputs: tuple[tables.Location, tables.Location],
+    targets: scoring.Targets,
     params: scoring.ScoreParams,
     metadata: dict[str, Any],
 ) -> scoring.Outcome:
-    """The Spark engine: check rows per partition, count, then predict and write."""
-    import pyarrow as pa
-    from pyspark.sql import functions as sf
-
-    output, rejected_output = outputs
-    spark = session(params.spark_master, f"{scorer.project}-score")
-    ship_packages(spark, type(scorer).__module__.split(".")[0])
+    """The Spark engine: one pass over the input (read, check, type, predict, the
+    rejected rows aside) and one write, with no cache and no count over the input; series
+    models add the ordering their chunks need. The counts come from the tasks' own
+    files, the output rows from the written parts' footers."""
+    spark = session(
+        params.spark_master, f"{scorer.project}-score", (type(scorer).__module__.split(".")[0],)
+    )
     raw_schema = tables.input_schema(files)
     scoring.check_columns(raw_schema.names, scorer)
-    model_name = ship_model(spark, model_path)
     started = time.perf_counter()
-    raw = read(spark, files, raw_schema)
-
-    def check(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        model = _model(scorer, model_name)
-        for batch in batches:
-            batch[scoring.PROBLEM] = scoring.check_rows(batch, scorer, model).to_numpy()
-            yield _for_spark(batch)
-
-    checked_schema = raw_schema.append(pa.field(scoring.PROBLEM, pa.string()))
-    checked = raw.mapInPandas(check, spark_schema(checked_schema)).cache()
     try:
-        outcome = scoring.Outcome(rows_in=checked.count())
-        if outcome.rows_in == 0:
-            raise DataError(f"input {files.location.uri!r} holds no rows")
-        rejected = checked.filter(sf.col(scoring.PROBLEM).isNotNull()).withColumnRenamed(
-            scoring.PROBLEM, scoring.REASON
-        )
-        outcome.rows_rejected = rejected.count()
-        examples = rejected.orderBy(tables.SOURCE_FILE, tables.SOURCE_ROW).limit(scoring.EXAMPLES)
-        outcome.examples = scoring.describe_problems(examples.toPandas())
-        if outcome.rows_rejected and params.on_bad_rows == "fail":
-            raise scoring.RowsRejectedError(outcome)
-        good_raw = checked.filter(sf.col(scoring.PROBLEM).isNull()).drop(scoring.PROBLEM)
-        typed_schema = scoring.typed_schema(raw_schema, scorer)
-        if scorer.series_order is not None:
-            typed_schema = typed_schema.append(pa.field(scoring.ORDER, pa.int64()))
-
-        def typed(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-            for batch in batches:
-                yield _for_spark(scoring.typed_rows(batch, scorer))
-
-        good = good_raw.mapInPandas(typed, spark_schema(typed_schema))
-        out_schema = scoring.output_schema(scoring.typed_schema(raw_schema, scorer), scorer)
-        if scorer.series_order is not None:
-            scored = _score_series(scorer, good, model_name, out_schema, metadata)
-        elif scorer.spark_result_type is not None:
-            scored = _score_with_udf(spark, scorer, good, model_path, metadata)
-        else:
-            scored = _score_batches(scorer, good, model_name, out_schema, metadata)
-        scored = scored.cache()
-        outcome.rows_out = scored.count()
-        outcome.rows_scored = outcome.rows_in - outcome.rows_rejected
-        if params.mode == "overwrite":
-            tables.remove(output)
-            tables.remove(rejected_output)
-        write(scored, output, out_schema)
-        if outcome.rows_rejected:
-            write(rejected, rejected_output, scoring.rejected_schema(raw_schema))
-        scored.unpersist()
-        outcome.seconds = time.perf_counter() - started
-        return outcome
-    finally:
-        checked.unpersist()
+        outcome = _score_job(spark, scorer, model_path, files, targets, params, metadata)
+    except KeyboardInterrupt:
+        spark.sparkContext.cancelAllJobs()
+        raise
+    except (DataError, scoring.RowsRejectedError):
+        raise
+    except Exception as error:
+        raise _classified(error) from error
+    outcome.seconds = time.perf_counter() - started
+    return outcome
 
 
-def _with_metadata(frame: DataFrame, metadata: dict[str, Any]) -> DataFrame:
-    import pandas as pd
-    from pyspark.sql import functions as sf
-
-    scored_at = pd.Timestamp(metadata["scored_at"]).to_pydatetime()
-    return (
-        frame.withColumn("model_name", sf.lit(metadata["model_name"]).cast("string"))
-        .withColumn("model_version", sf.lit(metadata["model_version"]).cast("long"))
-        .withColumn("model_run_id", sf.lit(metadata["model_run_id"]).cast("string"))
-        .withColumn("scored_at", sf.lit(scored_at).cast("timestamp"))
-    )
+def _classified(error: Exception) -> Exception:
+    """A Spark failure as one line: a check of ours that failed in a task (its message),
+    or Spark's own first line."""
+    text = str(error)
+    ours = re.search(r"(?:lifecycle\.errors\.)?DataError: (.+)", text)
+    if ours:
+        return DataError(ours.group(1).strip())
+    return SparkJobError(f"the Spark job failed: {first_line(error)}")
 
 
-def _score_with_udf(
+def _score_job(
     spark: SparkSession,
     scorer: scoring.Scorer,
-    good: DataFrame,
     model_path: str,
+    files: tables.InputFiles,
+    targets: scoring.Targets,
+    params: scoring.ScoreParams,
     metadata: dict[str, Any],
-) -> DataFrame:
-    """Row-aligned models: MLflow's spark_udf with the declared result type."""
-    import mlflow.pyfunc
-    from pyspark.sql import functions as sf
+) -> scoring.Outcome:
+    import pyarrow as pa
 
-    (prediction,) = scorer.predictions
-    predict = mlflow.pyfunc.spark_udf(
-        spark, model_path, result_type=scorer.spark_result_type, env_manager="local"
+    stages: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        stages[name] = now - clock
+        clock = now
+
+    raw_schema = tables.input_schema(files)
+    model_name = ship_model(spark, model_path)
+    lap("ship_model")
+    job = _Pass(
+        scorer=scorer,
+        model_name=model_name,
+        targets=targets,
+        raw_schema=raw_schema,
+        names=file_names(files) if native_parquet(files) else {},
+        metadata=metadata,
     )
-    inputs = sf.struct(*(sf.col(spec.name) for spec in scorer.inputs))
-    return _with_metadata(good.withColumn(prediction.name, predict(inputs)), metadata)
+    raw = read(spark, files, raw_schema)
+    out_schema = scoring.output_schema(scoring.typed_schema(raw_schema, scorer), scorer)
+    if scorer.series_order is None:
+        scored = raw.mapInPandas(_score_pass(job), spark_schema(out_schema))
+        lap("plan")
+        write(scored, targets.output, out_schema)
+        lap("job")
+        counts = _read_counts(targets.output)
+    else:
+        typed_schema = scoring.typed_schema(raw_schema, scorer).append(
+            pa.field(scoring.ORDER, pa.int64())
+        )
+        good = raw.mapInPandas(_check_pass(job), spark_schema(typed_schema)).cache()
+        try:
+            keys = good.select(scoring.ORDER, scorer.series_order).toPandas()
+            counts = _read_counts(targets.output)
+            _refuse_early(counts, files, params)
+            keys = keys.sort_values(scoring.ORDER, kind="stable")
+            problem = scoring.series_problem(
+                scorer, keys[scoring.ORDER].to_numpy(), keys[scorer.series_order]
+            )
+            if problem:
+                raise DataError(problem)
+            scored = _score_series(scorer, good, job.model_name, out_schema, metadata, len(keys))
+            write(scored, targets.output, out_schema)
+        finally:
+            good.unpersist()
+    _remove_folder(targets.output.stats())
+    _refuse_early(counts, files, params, targets.rejected)
+    written = outputs.parts(targets.output)
+    if not written:
+        tables.write_part(
+            out_schema.empty_table(), targets.output.part_path("00000"), targets.output.location
+        )
+    outcome = scoring.Outcome(
+        rows_in=counts["in"],
+        rows_rejected=counts["rejected"],
+        rows_scored=counts["scored"],
+        rows_out=sum(int(part["rows"]) for part in written),
+        examples=_examples(targets.rejected) if counts["rejected"] else [],
+    )
+    lap("finish")
+    logger.info(
+        "Spark score stages: %s", ", ".join(f"{name} {sec:.2f} s" for name, sec in stages.items())
+    )
+    return outcome
 
 
-def _score_batches(
-    scorer: scoring.Scorer,
-    good: DataFrame,
-    model_name: str,
-    out_schema: pa.Schema,
-    metadata: dict[str, Any],
-) -> DataFrame:
-    """Models that answer rows independently, several output rows per input row allowed."""
+def _remove_folder(location: tables.Location) -> None:
+    """Delete a hidden working folder of this job."""
+    if location.is_s3:
+        location.filesystem.delete_dir_contents(location.path, missing_dir_ok=True)
+    else:
+        shutil.rmtree(location.path, ignore_errors=True)
 
-    def predict(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        model = _model(scorer, model_name)
-        for batch in batches:
-            rows = batch.reset_index(drop=True)
-            predictions = scoring.predict_rows(scorer, model, rows)
-            yield _for_spark(scoring.assemble(rows, predictions, scorer, metadata))
 
-    return good.mapInPandas(predict, spark_schema(out_schema))
+def _refuse_early(
+    counts: dict[str, int],
+    files: tables.InputFiles,
+    params: scoring.ScoreParams,
+    rejected: Claim | None = None,
+) -> None:
+    """An empty input, or bad rows under ``on_bad_rows=fail``, stop the job."""
+    if counts["in"] == 0:
+        raise DataError(f"input {files.location.uri!r} holds no rows")
+    if counts["rejected"] and params.on_bad_rows == "fail":
+        outcome = scoring.Outcome(rows_in=counts["in"], rows_rejected=counts["rejected"])
+        if rejected is not None:
+            outcome.examples = _examples(rejected)
+        raise scoring.RowsRejectedError(outcome)
+
+
+def _examples(rejected: Claim) -> list[str]:
+    """The first rejected rows by file and row, from the parts the tasks wrote."""
+    import pyarrow.dataset as ds
+
+    paths = [
+        f"{rejected.location.path.rstrip('/')}/{part['name']}" for part in outputs.parts(rejected)
+    ]
+    if not paths:
+        return []
+    table = ds.dataset(paths, filesystem=rejected.location.filesystem, format="parquet").to_table(
+        columns=[tables.SOURCE_FILE, tables.SOURCE_ROW, scoring.REASON]
+    )
+    first = table.to_pandas().sort_values([tables.SOURCE_FILE, tables.SOURCE_ROW])
+    return scoring.describe_problems(first)
 
 
 def _score_series(
@@ -453,27 +714,16 @@ def _score_series(
     model_name: str,
     out_schema: pa.Schema,
     metadata: dict[str, Any],
+    rows: int,
 ) -> DataFrame:
     """Series models: the rows in time order, cut into the pandas engine's chunks, each
     with the ``history_rows`` rows before it; the chunks run in parallel."""
     from pyspark.sql import Window
     from pyspark.sql import functions as sf
 
-    order = scorer.series_order
-    assert order is not None, "only series models are scored in chunks"
     chunk, history = scorer.chunk_rows, scorer.history_rows
     if history >= chunk:
         raise ValueError("a chunk must hold more rows than the history it reads")
-    duplicates = (
-        good.groupBy(scoring.ORDER)
-        .agg(sf.first(order).alias(order), sf.count("*").alias("n"))
-        .filter(sf.col("n") > 1)
-        .limit(scoring.EXAMPLES)
-        .toPandas()
-    )
-    if not duplicates.empty:
-        repeats = sorted(duplicates[order].astype(str))
-        raise DataError(scoring.duplicate_order_problem(repeats, order))
     position = sf.row_number().over(Window.orderBy(scoring.ORDER)) - 1
     ordered = good.withColumn("_pos", position)
     own = ordered.withColumn("_chunk", sf.floor(sf.col("_pos") / chunk))
@@ -482,16 +732,17 @@ def _score_series(
     )
     # One partition per chunk, by number: Spark's adaptive execution would otherwise
     # merge the chunks of a small table into one task, though each is costly to score.
-    chunks = math.ceil(ordered.count() / chunk)
-    windows = own.unionByName(halo).repartition(max(chunks, 1), "_chunk")
+    chunks = math.ceil(rows / chunk)
+    windows = own.unionByName(halo).filter(sf.col("_chunk") < max(chunks, 1))
+    windows = windows.repartition(max(chunks, 1), "_chunk")
 
     def predict(frame: pd.DataFrame) -> pd.DataFrame:
         model = _model(scorer, model_name)
         frame = frame.sort_values("_pos").reset_index(drop=True)
         first = int(frame["_chunk"].iloc[0]) * chunk
         skip = int((frame["_pos"] < first).sum())
-        rows = frame.drop(columns=["_pos", "_chunk"])
-        predictions = scoring.predict_window(scorer, model, rows, skip)
-        return _for_spark(scoring.assemble(rows, predictions, scorer, metadata))
+        rows_ = frame.drop(columns=["_pos", "_chunk"])
+        predictions = scoring.predict_window(scorer, model, rows_, skip)
+        return _for_spark(scoring.assemble(rows_, predictions, scorer, metadata))
 
     return windows.groupBy("_chunk").applyInPandas(predict, spark_schema(out_schema))

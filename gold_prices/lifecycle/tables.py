@@ -5,8 +5,10 @@ A location is a local path or an ``s3://bucket/prefix`` URI (the S3 endpoint and
 from the environment, as for MLflow: ``MLFLOW_S3_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``,
 ``AWS_SECRET_ACCESS_KEY``). An input is one Parquet or CSV file, or a directory of them;
 CSV cells are read as text, so a value that is not a number is a bad row, not a failed
-read. Every row read carries its origin (``source_file``, ``source_row``). An output is a
-directory of Parquet parts that counts as complete only once ``_SUCCESS`` is written, last.
+read. Every row read carries its origin (``source_file``, ``source_row``). A local folder is
+walked following links, each folder and file once (a link loop adds nothing). A file that
+cannot be read is named, with the reason and never its content. An output is a folder of
+Parquet parts, claimed and completed by ``lifecycle.outputs``.
 
 Both scoring engines read and write through these functions (Spark through a Python
 data source), so they see the same rows with the same types, on a laptop or a cluster.
@@ -16,10 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import uuid
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 from lifecycle.errors import DataError
 
@@ -69,7 +71,10 @@ def locate(uri: str) -> Location:
         key = parsed.path.strip("/")
         return Location(f"s3://{parsed.netloc}/{key}".rstrip("/"), f"{parsed.netloc}/{key}")
     if parsed.scheme in ("", "file"):
-        path = os.path.abspath(parsed.path if parsed.scheme == "file" else text)
+        if parsed.scheme == "file" and parsed.netloc not in ("", "localhost"):
+            raise DataError(f"{text!r} names another host; use a local path or an s3:// URI")
+        local = unquote(parsed.path) if parsed.scheme == "file" else text
+        path = os.path.realpath(os.path.expanduser(local))
         return Location(path, path)
     raise DataError(f"{text!r}: only local paths and s3:// URIs are supported")
 
@@ -128,18 +133,11 @@ def list_input(uri: str) -> InputFiles:
         if info.type == pafs.FileType.File:
             candidates = [info.path]
         elif info.type == pafs.FileType.Directory:
-            listing = fs.get_file_info(pafs.FileSelector(location.path, recursive=True))
-            candidates = sorted(
-                entry.path
-                for entry in listing
-                if entry.type == pafs.FileType.File
-                and not any(
-                    part.startswith(("_", "."))
-                    for part in os.path.relpath(entry.path, location.path).split("/")
-                )
-            )
+            candidates = _s3_files(location) if location.is_s3 else _local_files(location.path)
         else:
             raise DataError(f"input {location.uri!r} does not exist")
+    except PermissionError as error:
+        raise DataError(f"input {location.uri!r} cannot be read: permission denied") from error
     except OSError as error:
         raise DataError(f"input {location.uri!r} cannot be read: {error}") from error
     formats = {path: _format_of(path) for path in candidates}
@@ -155,6 +153,59 @@ def list_input(uri: str) -> InputFiles:
     if len(kinds) > 1:
         raise DataError(f"input {location.uri!r} mixes Parquet and CSV files; use one format")
     return InputFiles(location, tuple(candidates), kinds[0])
+
+
+def _hidden(relative: str) -> bool:
+    """Files and folders whose name starts with ``_`` or ``.`` are not data (Spark's rule)."""
+    return any(part.startswith(("_", ".")) for part in relative.split("/"))
+
+
+def _s3_files(location: Location) -> list[str]:
+    from pyarrow import fs as pafs
+
+    listing = location.filesystem.get_file_info(pafs.FileSelector(location.path, recursive=True))
+    return sorted(
+        entry.path
+        for entry in listing
+        if entry.type == pafs.FileType.File
+        and not _hidden(os.path.relpath(entry.path, location.path))
+    )
+
+
+def _local_files(root: str) -> list[str]:
+    """The data files under a local folder, following links but reading each folder and
+    each file once: a link back to an ancestor (a loop) or a second link to a file
+    already listed adds nothing. A broken link is an error that names it."""
+
+    def refuse(error: OSError) -> None:
+        raise error
+
+    seen_folders: set[tuple[int, int]] = set()
+    seen_files: set[tuple[int, int]] = set()
+    found = []
+    for folder, subfolders, names in os.walk(root, followlinks=True, onerror=refuse):
+        status = os.stat(folder)
+        if (status.st_dev, status.st_ino) in seen_folders:
+            subfolders[:] = []
+            continue
+        seen_folders.add((status.st_dev, status.st_ino))
+        subfolders[:] = sorted(name for name in subfolders if not name.startswith(("_", ".")))
+        for name in sorted(names):
+            if name.startswith(("_", ".")):
+                continue
+            path = os.path.join(folder, name)
+            try:
+                file_status = os.stat(path)
+            except OSError as error:
+                relative = os.path.relpath(path, root)
+                raise DataError(
+                    f"input file {relative!r} cannot be read: {error.strerror or error}"
+                ) from error
+            key = (file_status.st_dev, file_status.st_ino)
+            if key not in seen_files:
+                seen_files.add(key)
+                found.append(path)
+    return sorted(found)
 
 
 def relative_name(files: InputFiles, path: str) -> str:
@@ -199,36 +250,84 @@ def read_file(files: InputFiles, path: str) -> pa.Table:
                         strings_can_be_null=True,
                     ),
                 )
-    except (OSError, pa.ArrowInvalid) as error:
-        raise DataError(f"input file {path!r} cannot be read as {files.format}: {error}") from error
+    except (OSError, pa.ArrowException) as error:
+        raise unreadable(files, path, error) from error
     for reserved in (SOURCE_FILE, SOURCE_ROW):
         if reserved in table.column_names:
-            raise DataError(f"input file {path!r} has a column {reserved!r}, a name scoring adds")
+            raise DataError(
+                f"input file {relative_name(files, path)!r} has a column {reserved!r}, a name "
+                f"scoring adds; rename or drop it"
+            )
     name = relative_name(files, path)
     table = table.append_column(SOURCE_FILE, pa.array([name] * table.num_rows, pa.string()))
     return table.append_column(SOURCE_ROW, pa.array(range(table.num_rows), pa.int64()))
+
+
+def file_schema(files: InputFiles, path: str) -> pa.Schema:
+    """One file's columns (CSV columns as text), read from its footer or header only."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    fs = files.location.filesystem
+    try:
+        if files.format == "parquet":
+            with fs.open_input_file(path) as handle:
+                return pq.read_schema(handle)
+        with fs.open_input_stream(path) as handle:
+            names = pacsv.open_csv(handle, parse_options=csv_parse_options(fs, path)).schema.names
+    except (OSError, pa.ArrowException) as error:
+        raise unreadable(files, path, error) from error
+    return pa.schema([(name, pa.string()) for name in names])
+
+
+def unreadable(files: InputFiles, path: str, error: Exception) -> DataError:
+    """One line saying why an input file cannot be read, naming the file (and the CSV
+    row) but never quoting its content."""
+    name = relative_name(files, path)
+    text = str(error)
+    if isinstance(error, PermissionError):
+        why = "permission denied"
+    elif isinstance(error, IsADirectoryError | FileNotFoundError):
+        why = "it is gone or not a file"
+    elif "Empty CSV file" in text:
+        why = "it is empty: a CSV input needs a header line"
+    elif match := re.search(r"Expected (\d+) columns?, got (\d+)", text):
+        row = _ragged_row(files, path, int(match.group(1)))
+        where = f"data row {row}" if row is not None else "a row"
+        why = f"{where} has {match.group(2)} fields where the header has {match.group(1)}"
+    elif files.format == "parquet" and ("magic bytes" in text or "Parquet" in text):
+        why = "it is not a Parquet file, or it is damaged or cut short"
+    elif "invalid UTF8" in text or "UTF-8" in text:
+        why = "it is not UTF-8 text"
+    else:
+        why = f"{type(error).__name__}: {text.split(':', 1)[0][:120]}"
+    label = "Parquet" if files.format == "parquet" else "CSV"
+    return DataError(f"input file {name!r} cannot be read as {label}: {why}")
+
+
+def _ragged_row(files: InputFiles, path: str, fields: int, limit: int = 10_000_000) -> int | None:
+    """The 0-based data row of a CSV file whose field count is not ``fields``."""
+    import csv
+    import io
+
+    fs = files.location.filesystem
+    delimiter = csv_parse_options(fs, path).delimiter
+    with fs.open_input_stream(path) as handle:
+        text = io.TextIOWrapper(handle, encoding="utf-8", errors="replace", newline="")
+        for number, row in enumerate(csv.reader(text, delimiter=delimiter)):
+            if number > limit:
+                return None
+            if number and row and len(row) != fields:
+                return number - 1
+    return None
 
 
 def input_schema(files: InputFiles) -> pa.Schema:
     """The schema every file is read with: the union of the files' columns."""
     import pyarrow as pa
 
-    schemas = []
-    for path in files.files:
-        if files.format == "parquet":
-            import pyarrow.parquet as pq
-
-            with files.location.filesystem.open_input_file(path) as handle:
-                schemas.append(pq.read_schema(handle))
-        else:
-            import pyarrow.csv as pacsv
-
-            fs = files.location.filesystem
-            with fs.open_input_stream(path) as handle:
-                names = pacsv.open_csv(
-                    handle, parse_options=csv_parse_options(fs, path)
-                ).schema.names
-            schemas.append(pa.schema([(name, pa.string()) for name in names]))
+    schemas = [file_schema(files, path) for path in files.files]
     try:
         merged = pa.unify_schemas(schemas, promote_options="permissive")
     except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
@@ -247,6 +346,8 @@ def _plain_type(kind: pa.DataType) -> pa.DataType:
         return pa.string()
     if pa.types.is_large_binary(kind):
         return pa.binary()
+    if pa.types.is_timestamp(kind) and kind.tz is not None:
+        return pa.string()  # read as its own wall clock, written out (``conform``)
     return kind
 
 
@@ -262,81 +363,34 @@ def read_all(files: InputFiles) -> pa.Table:
 
 
 def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """``table`` with exactly ``schema``'s columns (missing ones null), cast to its types."""
+    """``table`` with exactly ``schema``'s columns (missing ones null), cast to its types;
+    a timestamp with a time zone becomes the text of its own wall clock."""
     import pyarrow as pa
 
     columns = []
     for field in schema:
         if field.name in table.column_names:
-            columns.append(table.column(field.name).cast(field.type))
+            column = table.column(field.name)
+            if pa.types.is_timestamp(column.type) and column.type.tz is not None:
+                # A zoned timestamp keeps the day and time its own clock showed; Spark
+                # would turn it into UTC, so both engines read it as that text.
+                import pyarrow.compute as pc
+
+                column = pc.strftime(pc.local_timestamp(column), format="%Y-%m-%dT%H:%M:%S")
+            columns.append(column.cast(field.type))
         else:
             columns.append(pa.nulls(table.num_rows, field.type))
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def exists(location: Location) -> bool:
-    """Whether anything is stored at ``location`` (a file, or a directory that is not empty)."""
-    from pyarrow import fs as pafs
-
-    fs = location.filesystem
-    try:
-        info = fs.get_file_info(location.path)
-        if info.type == pafs.FileType.File:
-            return True
-        if info.type != pafs.FileType.Directory:
-            return False
-        listing = fs.get_file_info(pafs.FileSelector(location.path, recursive=True))
-        return any(entry.type == pafs.FileType.File for entry in listing)
-    except OSError as error:
-        raise DataError(f"output {location.uri!r} cannot be checked: {error}") from error
-
-
-def remove(location: Location) -> None:
-    """Delete whatever is stored at ``location``."""
-    from pyarrow import fs as pafs
-
-    fs = location.filesystem
-    info = fs.get_file_info(location.path)
-    if info.type == pafs.FileType.File:
-        fs.delete_file(location.path)
-    elif info.type == pafs.FileType.Directory:
-        fs.delete_dir_contents(location.path, missing_dir_ok=True)
-        if not location.is_s3:
-            fs.delete_dir(location.path)
-
-
-def write_part(table: pa.Table, location: Location, part: str = "") -> str:
-    """Write ``table`` as one Parquet part under ``location``; returns the part's path."""
+def write_part(table: pa.Table, path: str, location: Location) -> str:
+    """Write ``table`` as one Parquet file at ``path`` under ``location`` (a task that
+    runs again writes the same name, so a retry replaces its own part)."""
     import pyarrow.parquet as pq
 
     fs = location.filesystem
     if not location.is_s3:
-        fs.create_dir(location.path, recursive=True)
-    name = f"part-{part or '0'}-{uuid.uuid4().hex[:12]}.parquet"
-    path = f"{location.path.rstrip('/')}/{name}"
+        fs.create_dir(os.path.dirname(path), recursive=True)
     with fs.open_output_stream(path) as handle:
         pq.write_table(table, handle)
     return path
-
-
-def mark_complete(location: Location) -> None:
-    """Write the ``_SUCCESS`` marker: the output is whole."""
-    fs = location.filesystem
-    if not location.is_s3:
-        fs.create_dir(location.path, recursive=True)
-    with fs.open_output_stream(f"{location.path.rstrip('/')}/{SUCCESS_MARKER}") as handle:
-        handle.write(b"")
-
-
-def read_output(uri: str) -> pa.Table:
-    """A complete scoring output (its ``_SUCCESS`` marker present) as one table."""
-    import pyarrow.dataset as ds
-
-    location = locate(uri)
-    fs = location.filesystem
-    marker = fs.get_file_info(f"{location.path.rstrip('/')}/{SUCCESS_MARKER}")
-    from pyarrow import fs as pafs
-
-    if marker.type != pafs.FileType.File:
-        raise DataError(f"output {location.uri!r} is not complete: it has no {SUCCESS_MARKER}")
-    return ds.dataset(location.path, filesystem=fs, format="parquet").to_table()

@@ -52,6 +52,9 @@ class IrisScorer:
     def order_key(self, typed: pd.DataFrame) -> pd.Series:
         raise NotImplementedError("iris rows are not a series")
 
+    def series_gap(self, keys: Any) -> str | None:
+        return None
+
     def load(self, model_path: str) -> Any:
         import mlflow.pyfunc
 

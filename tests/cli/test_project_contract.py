@@ -260,7 +260,7 @@ def test_a_project_runs_its_lifecycle_as_the_contract_says(project: Project, sto
     assert score_tags[contract.STEP] == "score"
     assert score_tags[contract.REGISTERED_VERSION] == version
     assert score_tags[contract.OUTPUT] == str(store.root / "out")
-    from lifecycle.tables import read_output
+    from lifecycle.outputs import read_output
 
     output = read_output(str(store.root / "out")).to_pandas()
     assert len(output) == int(line.group(2)) > 0

@@ -148,7 +148,7 @@ def test_mlflow_run_iris_score_writes_the_champions_predictions(
     import pandas as pd
 
     from iris_workflow import steps
-    from lifecycle.tables import read_output
+    from lifecycle.outputs import read_output
 
     trained = steps.train()
     version = steps.register(trained.model_uri).version

@@ -15,7 +15,7 @@ import pytest
 from cities_workflow.scoring import CitiesScorer
 from gold_workflow.scoring import GoldScorer
 from iris_workflow.scoring import IrisScorer
-from lifecycle import scoring, spark, tables
+from lifecycle import outputs, scoring, spark, tables
 from lifecycle.errors import DataError
 from tests.helpers import client_for
 from tests.spark.conftest import Champions
@@ -96,13 +96,13 @@ def test_spark_gives_the_pandas_engines_rows_and_values(
     source = write_input(project, tmp_path / "in", datasets_mirror)
     files = tables.list_input(str(source))
     partitions = spark.read(spark_session, files, tables.input_schema(files)).rdd
-    assert partitions.getNumPartitions() == 3
+    assert partitions.getNumPartitions() > 1
 
     by_pandas = run_score(champions, project, source, tmp_path / "pandas")
     by_spark = run_score(champions, project, source, tmp_path / "spark", engine="spark")
 
-    pandas_table = tables.read_output(by_pandas.output)
-    spark_table = tables.read_output(by_spark.output)
+    pandas_table = outputs.read_output(by_pandas.output)
+    spark_table = outputs.read_output(by_spark.output)
     assert spark_table.schema.equals(pandas_table.schema)
     assert len(list((tmp_path / "spark").glob("part-*.parquet"))) > 1
     pd.testing.assert_frame_equal(sorted_rows(spark_table), sorted_rows(pandas_table))
@@ -184,7 +184,7 @@ def test_quarantine_writes_the_same_rejected_rows_with_reasons_in_both_engines(
         for engine in ("pandas", "spark")
     }
     rejected = {
-        engine: tables.read_output(result.rejected_output or "")
+        engine: outputs.read_output(result.rejected_output or "")
         for engine, result in results.items()
     }
     assert rejected["spark"].schema.equals(rejected["pandas"].schema)
@@ -205,7 +205,7 @@ def test_quarantine_writes_the_same_rejected_rows_with_reasons_in_both_engines(
     for result in results.values():
         assert (result.outcome.rows_in, result.outcome.rows_rejected) == (40, 3)
         assert result.outcome.rows_scored == result.outcome.rows_out == 37
-        assert tables.read_output(result.output).num_rows == 37
+        assert outputs.read_output(result.output).num_rows == 37
         run = client_for(champions.store).get_run(result.run_id)
         assert run.data.metrics["rows_rejected"] == 3
         assert run.data.tags["lifecycle.rejected_output"] == result.rejected_output
@@ -238,7 +238,7 @@ def test_the_alias_moving_mid_job_changes_nothing_the_job_scores_or_records(
         assert client.get_model_version_by_alias("iris", "champion").version == other.version
     finally:
         client.set_registered_model_alias("iris", "champion", first)
-    output = tables.read_output(result.output)
+    output = outputs.read_output(result.output)
     assert set(output.column("model_version").to_pylist()) == {int(first)}
     assert result.model.uri == f"models:/iris/{first}"
     run = client.get_run(result.run_id)
@@ -246,19 +246,29 @@ def test_the_alias_moving_mid_job_changes_nothing_the_job_scores_or_records(
     assert run.data.tags["lifecycle.model_uri"] == f"models:/iris/{first}"
 
 
-def test_an_existing_output_is_kept_unless_overwrite_is_asked(
-    champions: Champions, tmp_path: Path
+@pytest.mark.parametrize("engine", ["pandas", "spark"])
+def test_overwrite_replaces_only_an_earlier_score_output_and_never_foreign_files(
+    engine: str, champions: Champions, spark_session, tmp_path: Path
 ) -> None:
     source = write_input("iris", tmp_path / "in", Path())
     output = tmp_path / "out"
-    output.mkdir()
-    (output / "keep.parquet").write_bytes(b"earlier results")
-    with pytest.raises(DataError, match="already exists; nothing was written"):
-        run_score(champions, "iris", source, output)
-    assert (output / "keep.parquet").read_bytes() == b"earlier results"
-    result = run_score(champions, "iris", source, output, mode="overwrite")
-    assert not (output / "keep.parquet").exists()
-    assert tables.read_output(result.output).num_rows == 3000
+    first = run_score(champions, "iris", source, output, engine=engine)
+    with pytest.raises(DataError, match=f"already exists \\(written by run {first.run_id}\\)"):
+        run_score(champions, "iris", source, output, engine=engine)
+    second = run_score(champions, "iris", source, output, engine=engine, mode="overwrite")
+    manifest = outputs.verify(tables.locate(second.output))
+    assert manifest["run_id"] == second.run_id
+    assert outputs.read_output(second.output).num_rows == 3000
+    assert not any(first.run_id in path.read_text() for path in output.glob("_*"))
+
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "keep.parquet").write_bytes(b"earlier results")
+    for mode in ("error", "overwrite"):
+        with pytest.raises(DataError, match=r"did not write \(keep.parquet\); nothing was"):
+            run_score(champions, "iris", source, foreign, engine=engine, mode=mode)
+    assert sorted(p.name for p in foreign.iterdir()) == ["keep.parquet"]
+    assert (foreign / "keep.parquet").read_bytes() == b"earlier results"
 
 
 def test_a_version_pinned_uri_and_a_missing_alias(champions: Champions, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lifecycle import tables
+from lifecycle import outputs as score_outputs
 from tests.helpers import REPO_ROOT
 from tests.spark.test_score_spark import iris_input, sorted_rows
 from tests.stack.conftest import TeamServer
@@ -107,8 +107,8 @@ def test_spark_scores_from_and_to_the_stacks_s3_like_the_pandas_engine(
     assert sum(key.endswith(".parquet") for key in keys) == 3  # one part per partition
     for key, value in storage_env(postgres_server).items():
         monkeypatch.setenv(key, value)
-    spark_rows = tables.read_output(outputs["spark"][0])
-    pandas_rows = tables.read_output(outputs["pandas"][0])
+    spark_rows = score_outputs.read_output(outputs["spark"][0])
+    pandas_rows = score_outputs.read_output(outputs["pandas"][0])
     pd.testing.assert_frame_equal(sorted_rows(spark_rows), sorted_rows(pandas_rows))
     assert set(spark_rows.column("model_version").to_pylist()) == {int(iris_champion)}
 

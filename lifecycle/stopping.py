@@ -1,10 +1,12 @@
-"""Stopping the orchestrator when whatever started it stops.
+"""Stopping a step, or the orchestrator, when it is told to or when whatever started it
+stops.
 
-SIGTERM is turned into the same stop as Ctrl-C: the running step processes are
-cancelled and their runs marked FAILED. ``mlflow run`` passes on neither SIGTERM nor
-SIGKILL to the command it starts, so a daemon thread watches the process that started
-the orchestrator (past the shell ``mlflow run`` uses) and sends that SIGTERM itself once
-the launcher is gone, a zombie included.
+SIGTERM is turned into the same stop as Ctrl-C (``KeyboardInterrupt``): a step removes
+what it wrote and its run ends FAILED with the signal as its ``failure_reason``; the
+orchestrator cancels its running step processes. ``mlflow run`` passes on neither
+SIGTERM nor SIGKILL to the command it starts, so a daemon thread watches the process
+that started this one (past the shell ``mlflow run`` uses) and sends that SIGTERM itself
+once the launcher is gone, a zombie included.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-logger = logging.getLogger("orchestrator")
+logger = logging.getLogger(__name__)
 
 
 def _interrupt(signum: int, frame: object) -> None:
-    """SIGTERM stops the run as Ctrl-C does: step processes are cancelled, runs FAILED."""
-    raise KeyboardInterrupt(_STOP_REASON.get("reason") or f"stopped by signal {signum}")
+    """SIGTERM stops the run as Ctrl-C does."""
+    name = signal.Signals(signum).name
+    raise KeyboardInterrupt(_STOP_REASON.get("reason") or f"stopped by {name}")
 
 
 _STOP_REASON: dict[str, str] = {}
@@ -78,16 +81,17 @@ def watch_launcher(target: tuple[int, str], on_death: Callable[[int], None]) -> 
     return thread
 
 
-def _stop_because_launcher_died(pid: int) -> None:
-    reason = f"the process that started the orchestrator (pid {pid}) is gone"
-    logger.error("%s: stopping", reason)
-    _STOP_REASON["reason"] = reason
-    os.kill(os.getpid(), signal.SIGTERM)
+def stop_with_launcher(what: str = "the orchestrator") -> None:
+    """Turn SIGTERM into a stop, and watch the launcher if there is one; ``what`` names
+    this process in the reason given when the launcher goes."""
 
+    def stop_because_launcher_died(pid: int) -> None:
+        reason = f"the process that started {what} (pid {pid}) is gone"
+        logger.error("%s: stopping", reason)
+        _STOP_REASON["reason"] = reason
+        os.kill(os.getpid(), signal.SIGTERM)
 
-def stop_with_launcher() -> None:
-    """Turn SIGTERM into a stop, and watch the launcher if there is one."""
     signal.signal(signal.SIGTERM, _interrupt)
     started_by = launcher()
     if started_by is not None:
-        watch_launcher(started_by, _stop_because_launcher_died)
+        watch_launcher(started_by, stop_because_launcher_died)
