@@ -370,7 +370,8 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     for field in schema:
         if field.name in table.column_names:
             column = table.column(field.name)
-            if pa.types.is_timestamp(column.type) and column.type.tz is not None:
+            zoned = pa.types.is_timestamp(column.type) and column.type.tz is not None
+            if zoned and pa.types.is_string(field.type):
                 # A zoned timestamp keeps the day and time its own clock showed; Spark
                 # would turn it into UTC, so both engines read it as that text.
                 import pyarrow.compute as pc

@@ -26,6 +26,9 @@ from mlflow.types.schema import AnyType
 from cities_workflow.preferences import PreferenceError
 from cities_workflow.ranking import recommend_all
 from cities_workflow.schema import ACTIVITIES
+from cities_workflow.scoring import CitiesScorer
+from lifecycle.errors import DataError
+from lifecycle.scoring import check_request
 
 CATALOG_ARTIFACT = "catalog"
 # The file MLflow runs to build the served model ("models from code": nothing is pickled).
@@ -36,14 +39,14 @@ def signature() -> ModelSignature:
     """The served model's request and answer columns."""
     inputs = Schema(
         [
-            # Whole numbers pass through unconverted (MLflow's scoring server would cast
-            # month=12.9 to 12 for a "long" column), so the recommender checks them: 12.9
-            # is refused naming the field and the row.
+            # Untyped: values pass through as sent (MLflow's scoring server would cast
+            # month=12.9 to 12 for a "long" column, true to 1.0 for a "double"), and the
+            # score step's own row checks refuse them naming the row and the field.
             ColSpec(AnyType(), "month"),
-            ColSpec("double", "preferred_temp"),
-            ColSpec("string", "budget_level"),
-            ColSpec("string", "regions", required=False),
-            *(ColSpec("double", activity) for activity in ACTIVITIES),
+            ColSpec(AnyType(), "preferred_temp"),
+            ColSpec(AnyType(), "budget_level"),
+            ColSpec(AnyType(), "regions", required=False),
+            *(ColSpec(AnyType(), activity) for activity in ACTIVITIES),
             ColSpec(AnyType(), "trip_days"),
             ColSpec(AnyType(), "top_k", required=False),
         ]
@@ -85,6 +88,8 @@ class CityRecommender(PythonModel):
         if self.catalog is None:
             raise MlflowException("the recommender was not loaded with its catalog")
         try:
+            # The score step's own row checks first: the same refusals, the same reasons.
+            check_request(pd.DataFrame(model_input), CitiesScorer(), self)
             return recommend_all(self.catalog, model_input, self.diversity)
-        except PreferenceError as error:
+        except (PreferenceError, DataError) as error:
             raise MlflowException(str(error), error_code=INVALID_PARAMETER_VALUE) from error

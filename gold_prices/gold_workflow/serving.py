@@ -20,9 +20,12 @@ from mlflow.models import ModelSignature
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel
 from mlflow.types import ColSpec, Schema
+from mlflow.types.schema import AnyType
 from sklearn.pipeline import Pipeline
 
 from gold_workflow import core
+from gold_workflow.scoring import GoldScorer
+from lifecycle.scoring import check_request
 
 PIPELINE_ARTIFACT = "pipeline"
 # The file MLflow runs to build the served model ("models from code": nothing is pickled).
@@ -31,11 +34,12 @@ MODEL_CODE = Path(__file__).resolve().parent / "served_model.py"
 
 def signature() -> ModelSignature:
     """The served model's input and output columns."""
+    # Untyped, so MLflow hands the values over as sent and the shared row checks decide.
     inputs = Schema(
         [
-            ColSpec("string", core.DATE),
-            *(ColSpec("double", column) for column in core.PRICE_COLUMNS),
-            ColSpec("double", core.VOLUME, required=False),
+            ColSpec(AnyType(), core.DATE),
+            *(ColSpec(AnyType(), column) for column in core.PRICE_COLUMNS),
+            ColSpec(AnyType(), core.VOLUME, required=False),
         ]
     )
     outputs = Schema(
@@ -107,6 +111,8 @@ class GoldForecaster(PythonModel):
         if self.model is None or self.horizon is None:
             raise MlflowException("the forecaster was not loaded with its pipeline and horizon")
         try:
+            # The score step's own row checks first: the same refusals, the same reasons.
+            check_request(pd.DataFrame(model_input), GoldScorer(), None)
             return forecast_from_window(self.model, self.horizon, model_input)
         except core.DataError as error:
             raise MlflowException(str(error), error_code=INVALID_PARAMETER_VALUE) from error

@@ -323,6 +323,26 @@ def check_rows(frame: pd.DataFrame, scorer: Scorer, model: Any) -> pd.Series:
     return reasons.astype(object).where(reasons.notna(), None)
 
 
+def check_request(frame: pd.DataFrame, scorer: Scorer, model: Any) -> pd.DataFrame:
+    """A served request through the score step's own row checks (``check_rows``), so a
+    served model refuses what ``score`` refuses, with the same reason: the first bad row
+    is raised as ``DataError`` ("row 1: petal_width ... is not a number"), which the served
+    model turns into HTTP 400. Returns the rows typed."""
+    if frame.empty:
+        raise DataError("the request has no rows")
+    missing = [f.name for f in scorer.inputs if f.required and f.name not in frame.columns]
+    if missing:
+        expected = ", ".join(f.name for f in scorer.inputs if f.required)
+        raise DataError(f"missing field(s) {', '.join(missing)}; expected {expected}")
+    rows = frame.reset_index(drop=True)
+    problems = check_rows(rows, scorer, model)
+    bad = [int(i) for i in problems.index[problems.notna()]]
+    if bad:
+        more = f" (and {len(bad) - 1} more row(s))" if len(bad) > 1 else ""
+        raise DataError(f"row {bad[0]}: {problems[bad[0]]}{more}")
+    return typed_rows(rows, scorer)
+
+
 def typed_rows(frame: pd.DataFrame, scorer: Scorer) -> pd.DataFrame:
     """Rows that passed ``check_rows``, typed, with a series model's order key."""
     typed, _ = type_fields(frame, scorer)

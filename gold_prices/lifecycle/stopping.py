@@ -82,6 +82,11 @@ def watch_launcher(target: tuple[int, str], on_death: Callable[[int], None]) -> 
     return thread
 
 
+def stop_on_signals() -> None:
+    """SIGINT, like SIGTERM, stops with a reason that names the signal."""
+    signal.signal(signal.SIGINT, _interrupt)
+
+
 def stop_with_launcher(what: str = "the orchestrator") -> None:
     """Turn SIGTERM into a stop, and watch the launcher if there is one; ``what`` names
     this process in the reason given when the launcher goes."""

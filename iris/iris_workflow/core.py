@@ -138,55 +138,6 @@ def validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
 PLAUSIBLE_CM = (0.0, 100.0)
 
 
-def validate_request(frame: pd.DataFrame) -> pd.DataFrame:
-    """Check a served request and return its feature columns as floats.
-
-    Refused, with the field and the (0-based) row named: a missing column, a null, NaN or
-    infinite value, a value that is not a number (a string, a boolean), and a value
-    outside ``PLAUSIBLE_CM``. A tree would otherwise answer a made-up class for a NaN.
-    """
-    if frame.empty:
-        raise DataError("the request has no rows")
-    missing = [column for column in FEATURES if column not in frame.columns]
-    if missing:
-        raise DataError(f"missing field(s) {', '.join(missing)}; expected {', '.join(FEATURES)}")
-    clean = pd.DataFrame(index=range(len(frame)))
-    for column in FEATURES:
-        clean[column] = _checked_column(column, frame[column].reset_index(drop=True))
-    return clean
-
-
-def _checked_column(column: str, values: pd.Series) -> np.ndarray:
-    """A request column as floats, or ``DataError`` naming its first bad row. Numeric
-    columns are checked at once; only a column of Python objects is walked value by
-    value to find what is not a number."""
-    low, high = PLAUSIBLE_CM
-    if values.dtype.kind in "iuf":
-        numbers = values.to_numpy(dtype="float64")
-    else:
-        for row, value in enumerate(values.tolist()):
-            if value is None or isinstance(value, bool | str | bytes):
-                raise DataError(f"{column} in row {row} must be a number, got {value!r}")
-            try:
-                float(value)
-            except (TypeError, ValueError):
-                raise DataError(
-                    f"{column} in row {row} must be a number, got {type(value).__name__}"
-                ) from None
-        numbers = values.astype("float64").to_numpy()
-    infinite = np.flatnonzero(~np.isfinite(numbers))
-    outside = np.flatnonzero(np.isfinite(numbers) & ((numbers < low) | (numbers > high)))
-    first = min([*infinite[:1], *outside[:1]], default=None)
-    if first is None:
-        return numbers
-    row, number = int(first), float(numbers[first])
-    if not np.isfinite(number):
-        raise DataError(f"{column} in row {row} must be a finite number, got {number}")
-    raise DataError(
-        f"{column} in row {row} is {number:.4g}, outside the plausible range {low:g} to {high:g} cm"
-    )
-
-
 def split_frame(
     frame: pd.DataFrame, test_size: float, random_state: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:

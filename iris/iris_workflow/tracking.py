@@ -30,6 +30,7 @@ from lifecycle.models import (
 from lifecycle.promotion import Measurement
 
 if TYPE_CHECKING:
+    from mlflow.models import ModelSignature
     from sklearn.base import ClassifierMixin
 
 logger = logging.getLogger(__name__)
@@ -187,7 +188,6 @@ def _record_model(
     import mlflow
     from mlflow.data.pandas_dataset import from_pandas
     from mlflow.entities import Metric, Param, RunTag
-    from mlflow.models import infer_signature
 
     from iris_workflow.plots import confusion_matrix_figure
 
@@ -238,14 +238,24 @@ def _record_model(
         sk_model=classifier,
         name=MODEL_ARTIFACT,
         code_paths=models.code_paths(PACKAGE_DIR),
-        signature=infer_signature(
-            train[features],
-            # MLflow accepts a Series here; its annotation leaves it out.
-            pd.Series(classifier.predict(train[features]), name=core.TARGET, dtype=str),  # type: ignore[arg-type]
-        ),
+        signature=request_signature(features),
         input_example=train[features].head(3),
         pip_requirements=models.pip_requirements(INFERENCE_PACKAGES),
         skops_trusted_types=skops_trusted_types(classifier),
+    )
+
+
+def request_signature(features: list[str]) -> ModelSignature:
+    """The served model's signature: each measurement named, required, and untyped, so
+    MLflow hands a request's values over as sent and the shared row checks decide (a
+    typed ``double`` would turn a JSON ``true`` into 1.0 before any check could see it)."""
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
+    from mlflow.types.schema import AnyType
+
+    return ModelSignature(
+        inputs=Schema([ColSpec(AnyType(), name) for name in features]),
+        outputs=Schema([ColSpec("string", core.TARGET)]),
     )
 
 

@@ -61,15 +61,18 @@ def post_raw(base: str, body: str, content_type: str | None = "application/json"
     return requests.post(f"{base}/invocations", data=body, headers=headers, timeout=30)
 
 
+# The same reasons ``score`` gives these rows (one set of row checks, lifecycle.scoring).
 BAD_CELLS = [
-    ("NaN", "petal_width in row 1 must be a finite number"),
-    ("Infinity", "petal_width in row 1 must be a finite number"),
-    ("-Infinity", "petal_width in row 1 must be a finite number"),
-    ("null", "petal_width in row 1"),
-    ("1e39", "petal_width in row 1"),  # beyond float32
-    ("1e300", "petal_width in row 1"),
-    ("-0.5", "petal_width in row 1 is -0.5, outside the plausible range"),
-    ('"wide"', "petal_width"),
+    ("NaN", "row 1: petal_width is missing"),
+    ("Infinity", "row 1: petal_width must be a finite number"),
+    ("-Infinity", "row 1: petal_width must be a finite number"),
+    ("null", "row 1: petal_width is missing"),
+    ("1e39", "row 1: petal_width"),  # beyond float32
+    ("1e300", "row 1: petal_width"),
+    ("-0.5", "row 1: petal_width is -0.5, outside the plausible range"),
+    ('"wide"', "row 1: petal_width 'wide' is not a number"),
+    ("true", "row 1: petal_width True is not a number"),
+    ("[1.5]", "row 1: petal_width of type list is not a number"),
 ]
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from lifecycle import outputs as score_outputs
+from lifecycle.errors import DataError
 from tests.helpers import REPO_ROOT
 from tests.spark.test_score_spark import iris_input, sorted_rows
 from tests.stack.conftest import TeamServer
@@ -143,9 +144,29 @@ def test_a_second_run_to_the_same_s3_output_is_refused(
         env,
     )
     assert result.returncode == 1
-    assert "already exists; nothing was written" in result.stderr
+    assert "already exists (written by run" in result.stderr
+    assert "nothing was written" in result.stderr
     after = s3.list_objects_v2(Bucket=DATA_BUCKET, Prefix="out/pandas/")["Contents"]
     assert sorted(item["ETag"] for item in after) == before
+
+
+def test_the_s3_claim_is_a_conditional_write_that_only_one_job_wins(
+    postgres_server: TeamServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stack's S3 store honours ``If-None-Match: *``: of two claims of one output
+    the second is refused, however close together they come."""
+    from lifecycle import outputs, tables
+
+    for key, value in storage_env(postgres_server).items():
+        monkeypatch.setenv(key, value)
+    location = tables.locate(f"s3://{DATA_BUCKET}/claimed/out")
+    first = outputs.new_record("run-a")
+    assert outputs.create_exclusive(location, outputs.CLAIM, first.to_json())
+    assert not outputs.create_exclusive(location, outputs.CLAIM, b"the second job")
+    with pytest.raises(DataError, match="being written by run run-a|incomplete"):
+        outputs.claim(
+            location, outputs.new_record("run-b"), True, outputs.job_active_here_or_tracked
+        )
 
 
 def test_spark_without_java_fails_at_once(postgres_server: TeamServer, tmp_path: Path) -> None:

@@ -67,8 +67,14 @@ def test_row_order_and_extra_history_do_not_change_the_forecast(fitted) -> None:
     ("mutate", "message"),
     [
         (lambda w: w.tail(10), "too little history: 10 daily row(s)"),
-        (lambda w: w.assign(Close=np.where(w.index == 5, -1.0, w["Close"])), "'Close' must be"),
-        (lambda w: w.assign(Date=w["Date"].where(w.index != 7, "soon")), "must hold dates"),
+        (
+            lambda w: w.assign(Close=np.where(w.index == 5, -1.0, w["Close"])),
+            "row 5: Close is -1, outside the plausible range",
+        ),
+        (
+            lambda w: w.assign(Date=w["Date"].where(w.index != 7, "soon")),
+            "row 7: Date 'soon' is not a date",
+        ),
         (lambda w: w.assign(Date=w["Date"].where(w.index != 7, w["Date"][6])), "duplicate"),
         (lambda w: bars_at(w, 5, 1e-300), "is 1e-300, outside the plausible range 1 to 1e+06"),
         (lambda w: bars_at(w, 5, 1e300), "is 1e+300, outside the plausible range 1 to 1e+06"),

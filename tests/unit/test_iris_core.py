@@ -7,6 +7,9 @@ import pandas as pd
 import pytest
 
 from iris_workflow import core
+from iris_workflow.scoring import IrisScorer
+from lifecycle.errors import DataError
+from lifecycle.scoring import check_request, check_rows
 
 
 def tiny_frame(rows_per_class: int = 4) -> pd.DataFrame:
@@ -230,32 +233,38 @@ def request_frame(**changes: object) -> pd.DataFrame:
 
 
 def test_a_plausible_request_passes_as_floats() -> None:
-    clean = core.validate_request(request_frame(petal_width=2))
-    assert list(clean.columns) == list(core.FEATURES)
-    assert clean.dtypes.eq("float64").all()
+    clean = check_request(request_frame(petal_width=2), IrisScorer(), None)
+    assert clean[list(core.FEATURES)].dtypes.eq("float64").all()
 
 
 @pytest.mark.parametrize(
     ("value", "fragment"),
     [
-        (float("nan"), "petal_width in row 1 must be a finite number, got nan"),
-        (None, "petal_width in row 1 must be a"),
-        (float("inf"), "petal_width in row 1 must be a finite number, got inf"),
-        (1e39, "petal_width in row 1 is 1e+39, outside the plausible range 0 to 100 cm"),
-        (1e-300 * -1, "petal_width in row 1 is -1e-300"),
-        ("wide", "petal_width in row 1 must be a number, got 'wide'"),
-        (True, "petal_width in row 1 must be a number, got True"),
+        (float("nan"), "row 1: petal_width is missing"),
+        (None, "row 1: petal_width is missing"),
+        (float("inf"), "row 1: petal_width must be a finite number, got inf"),
+        (1e39, "row 1: petal_width is 1e+39, outside the plausible range 0 to 100 cm"),
+        (1e-300 * -1, "row 1: petal_width is -1e-300"),
+        ("wide", "row 1: petal_width 'wide' is not a number"),
+        (True, "row 1: petal_width True is not a number"),
+        ([1.0], "row 1: petal_width of type list is not a number"),
+        (pd.Timestamp("2025-01-01"), "row 1: petal_width of type Timestamp is not a number"),
     ],
 )
-def test_a_request_it_cannot_score_names_field_and_row(value: object, fragment: str) -> None:
-    with pytest.raises(core.DataError) as refused:
-        core.validate_request(request_frame(petal_width=value))
+def test_a_request_is_refused_as_score_refuses_the_same_row(value: object, fragment: str) -> None:
+    """Serving and ``score`` share one set of row checks: the request's refusal carries
+    the very reason ``score`` gives the row (booleans, lists and timestamps included)."""
+    frame = request_frame(petal_width=value).astype({"petal_width": object})
+    with pytest.raises(DataError) as refused:
+        check_request(frame, IrisScorer(), None)
     assert fragment in str(refused.value)
     assert "\n" not in str(refused.value)
+    reason = check_rows(frame, IrisScorer(), None)[1]
+    assert str(refused.value) == f"row 1: {reason}"
 
 
 def test_a_request_missing_a_field_or_rows_is_refused() -> None:
-    with pytest.raises(core.DataError, match="missing field"):
-        core.validate_request(request_frame().drop(columns=["petal_width"]))
-    with pytest.raises(core.DataError, match="no rows"):
-        core.validate_request(pd.DataFrame(columns=list(core.FEATURES)))
+    with pytest.raises(DataError, match="missing field"):
+        check_request(request_frame().drop(columns=["petal_width"]), IrisScorer(), None)
+    with pytest.raises(DataError, match="no rows"):
+        check_request(pd.DataFrame(columns=list(core.FEATURES)), IrisScorer(), None)
