@@ -163,7 +163,7 @@ def test_the_s3_claim_is_a_conditional_write_that_only_one_job_wins(
     first = outputs.new_record("run-a")
     assert outputs.create_exclusive(location, outputs.CLAIM, first.to_json())
     assert not outputs.create_exclusive(location, outputs.CLAIM, b"the second job")
-    with pytest.raises(DataError, match="being written by run run-a|incomplete"):
+    with pytest.raises(DataError, match=r"being written by run run-a|incomplete"):
         outputs.claim(
             location, outputs.new_record("run-b"), True, outputs.job_active_here_or_tracked
         )
