@@ -295,3 +295,78 @@ def test_the_parquet_written_by_pandas_3_reads_back_with_plain_strings(tmp_path:
     pq.write_table(pa.table({"s": pa.array(["a"], pa.large_string())}), tmp_path / "x.parquet")
     schema = tables.input_schema(tables.list_input(str(tmp_path / "x.parquet")))
     assert schema.field("s").type == pa.string()
+
+
+def test_a_gold_series_with_a_gap_the_served_model_refuses_is_refused_whole() -> None:
+    history = random_walk(6)
+    typed = scoring.typed_rows(history, GoldScorer())
+    keys = typed[scoring.ORDER].sort_values().to_numpy()
+    assert scoring.series_problem(GoldScorer(), keys) is None
+    later = keys.copy()
+    later[3:] += int(30 * 365.25 * 86_400e9)  # a 30-year jump between two bars
+    problem = scoring.series_problem(GoldScorer(), later)
+    assert problem is not None
+    assert "Date jumps 1095" in problem
+    assert "gaps of at most 10 days" in problem
+
+
+def test_gold_dates_far_ahead_or_before_1950_are_bad_rows_as_when_served() -> None:
+    history = random_walk(3)
+    history.loc[1, "Date"] = "2099-01-02"
+    history.loc[2, "Date"] = "1900-01-02"
+    problems = scoring.check_rows(history, GoldScorer(), model=None)
+    assert problems[0] is None
+    assert "Date 2099-01-02 is implausible" in problems[1]
+    assert "Date 1900-01-02 is implausible" in problems[2]
+
+
+def test_zoned_timestamps_are_read_by_their_own_wall_clock_in_both_engines(
+    tmp_path: Path,
+) -> None:
+    """A tz-aware Date column (Parquet) and text with an offset both mean the calendar
+    day the bar's own clock shows: 5 June at 00:00+02:00 is 5 June, not 4 June in UTC."""
+    zoned = pd.Series(pd.to_datetime(["2025-06-05 00:00", "2025-06-06 00:00"]))
+    frame = pd.DataFrame({"Date": zoned.dt.tz_localize("Europe/Berlin")})
+    frame.to_parquet(tmp_path / "bars.parquet")
+    files = tables.list_input(str(tmp_path / "bars.parquet"))
+    schema = tables.input_schema(files)
+    assert schema.field("Date").type == pa.string()
+    read = tables.read_all(files).column("Date").to_pylist()
+    assert read == ["2025-06-05T00:00:00.000000", "2025-06-06T00:00:00.000000"]
+    from gold_workflow.table import parse_date_values
+
+    parsed = parse_date_values(pd.Series([*read, "2025-06-07T00:00:00+02:00", "2025-06-08Z"]))
+    assert [d.day for d in parsed] == [5, 6, 7, 8]
+
+
+def test_a_claim_is_exclusive_and_foreign_files_are_never_taken_over(tmp_path: Path) -> None:
+    from lifecycle import outputs
+
+    location = tables.locate(str(tmp_path / "out"))
+    never_active = lambda record: False  # noqa: E731
+    first = outputs.claim(location, outputs.new_record("a" * 32), False, never_active)
+    with pytest.raises(DataError, match="incomplete"):
+        outputs.claim(location, outputs.new_record("b" * 32), False, never_active)
+    assert not outputs.create_exclusive(location, outputs.CLAIM, b"x")
+    outputs.discard(first)
+    assert not (tmp_path / "out").exists()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "mine.csv").write_text("a user's file")
+    for overwrite in (False, True):
+        with pytest.raises(DataError, match=r"did not write \(mine.csv\)"):
+            outputs.claim(location, outputs.new_record("c" * 32), overwrite, never_active)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["mine.csv"]
+
+
+def test_verify_refuses_an_output_whose_parts_differ_from_its_manifest(tmp_path: Path) -> None:
+    from lifecycle import outputs
+
+    location = tables.locate(str(tmp_path / "out"))
+    claim = outputs.claim(location, outputs.new_record("r" * 32), False, lambda record: False)
+    tables.write_part(pa.table({"a": [1, 2]}), claim.part_path("00000"), location)
+    manifest = outputs.Manifest(claim.token, "r" * 32, "in", "d", "models:/iris/1", "iris", 1, {})
+    outputs.complete(claim, manifest)
+    assert outputs.read_output(location.uri).column("a").to_pylist() == [1, 2]
+    tables.write_part(pa.table({"a": [3]}), claim.part_path("00001"), location)
+    with pytest.raises(DataError, match="does not hold the parts its manifest lists"):
+        outputs.read_output(location.uri)
