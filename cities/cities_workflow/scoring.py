@@ -52,7 +52,6 @@ class CitiesScorer:
     series_order: str | None = None
     history_rows = 0
     chunk_rows = 0
-    spark_result_type: str | None = None
 
     def row_problems(self, model: Any, typed: pd.DataFrame) -> pd.Series:
         known_regions = set(model.catalog["region"])

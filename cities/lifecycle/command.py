@@ -120,9 +120,14 @@ def run(group: click.Group) -> None:
     except Exception as error:
         # MLflow is imported lazily: an MLflow error can only come after it was imported.
         mlflow_exceptions = sys.modules.get("mlflow.exceptions")
-        if mlflow_exceptions is None or not isinstance(error, mlflow_exceptions.MlflowException):
-            raise
-        message = tracking_failure_message(error)
+        if mlflow_exceptions is not None and isinstance(error, mlflow_exceptions.MlflowException):
+            message = tracking_failure_message(error)
+        else:
+            # Not one we can classify: the step stops with its type and first line, and
+            # the trace goes to the log (-v shows it), never to the user's terminal.
+            logging.getLogger(__name__).debug("unexpected failure", exc_info=True)
+            first = (str(error).strip().splitlines() or [""])[0][:300]
+            message = f"unexpected {type(error).__name__}: {first} (run with -v for details)"
         click.echo(f"Error: {message}", err=True)
         record_failure(message)
         sys.exit(1)

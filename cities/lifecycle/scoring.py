@@ -115,8 +115,6 @@ class Scorer(Protocol):
     series_order: str | None
     history_rows: int
     chunk_rows: int
-    # Row-aligned models with one prediction column: its Spark type, for spark_udf.
-    spark_result_type: str | None
 
     def row_problems(self, model: Any, typed: pd.DataFrame) -> pd.Series:
         """Per row: None, or why the model cannot score it (the project's own checks,
@@ -715,7 +713,8 @@ def _run_engine(
 
     metadata = metadata_of(model, pd.Timestamp.now(tz="UTC").floor("us"))
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    with tempfile.TemporaryDirectory(prefix="score-model-") as scratch:
+    # A stop mid-download may leave MLflow's download threads writing: clean up anyway.
+    with tempfile.TemporaryDirectory(prefix="score-model-", ignore_cleanup_errors=True) as scratch:
         model_path = mlflow.artifacts.download_artifacts(model.uri, dst_path=scratch)
         try:
             if params.engine == "spark":
@@ -821,8 +820,8 @@ def check_project(model: ResolvedModel, project: str) -> None:
         )
     if label != project:
         raise ModelUriError(
-            f"model_uri {model.requested_uri!r} is a {label} model; {project} score takes a "
-            f"{project} model (models:/{project}@champion)"
+            f"model_uri {model.requested_uri!r} is a {label} model; {project} score takes "
+            f"models of {project} (models:/{project}@champion)"
         )
 
 

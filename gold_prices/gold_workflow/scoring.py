@@ -144,7 +144,6 @@ class GoldScorer:
     series_order: str | None = DATE
     history_rows = MIN_HISTORY - 1
     chunk_rows = CHUNK_ROWS
-    spark_result_type: str | None = None
 
     def row_problems(self, model: Any, typed: pd.DataFrame) -> pd.Series:
         return row_problems(typed)

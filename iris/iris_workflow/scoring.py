@@ -1,6 +1,6 @@
 """How the score step runs the iris classifier: its four typed input fields, the
 ``predicted_species`` column it adds, the plausibility check each row must pass (the
-served model's own), and MLflow's pyfunc to predict (``spark_udf`` under Spark)."""
+served model's own), and MLflow's pyfunc to predict, the same in both engines."""
 
 from __future__ import annotations
 
@@ -44,7 +44,6 @@ class IrisScorer:
     series_order: str | None = None
     history_rows = 0
     chunk_rows = 0
-    spark_result_type: str | None = "string"
 
     def row_problems(self, model: Any, typed: pd.DataFrame) -> pd.Series:
         return row_problems(typed)

@@ -222,10 +222,20 @@ def test_an_output_naming_the_input_is_refused_and_the_input_stays_intact(
     (tmp_path / "link").symlink_to(data)
     before = digest_tree(parent)
     output = spelling.format(input=data, link=tmp_path / "link", parent=parent)
-    result = score(champion_store, "--input", str(data), "--output", output, "--mode", "overwrite")
-    assert result.returncode == 2, result.stderr[-2000:]
-    assert relation in result.stderr
-    assert "Traceback" not in result.stderr
+    arguments = ["--input", str(data), "--output", output, "--mode", "overwrite"]
+    if spelling == "{input}/":  # one as a real process; the rest in this one (quicker)
+        result = score(champion_store, *arguments)
+        code, stderr = result.returncode, result.stderr
+    else:
+        from click.testing import CliRunner
+
+        from iris_workflow.cli import cli
+
+        answer = CliRunner().invoke(cli, ["score", *arguments])
+        code, stderr = answer.exit_code, answer.output
+    assert code == 2, stderr[-2000:]
+    assert relation in stderr
+    assert "Traceback" not in stderr
     assert digest_tree(parent) == before
 
 

@@ -110,10 +110,11 @@ def test_run_register_and_serve_the_champion(
         # Whatever it cannot score is a 400 without a trace or a path, never a made-up 200
         # (month=12.9 used to be cast to December by MLflow's parsing of a "long" column).
         for bad, field in [
-            (preference(month=12.9), "request row 1: month=12.9 must be an integer"),
-            (preference(culture=float("inf")), "request row 1: culture=inf"),
-            (preference(culture=float("nan")), "request row 1: culture is missing"),
-            (preference(preferred_temp=1e300), "request row 1: preferred_temp=1e+300"),
+            (preference(month=12.9), "row 1: month 12.9 is not a whole number"),
+            (preference(culture=float("inf")), "row 1: culture must be a finite number"),
+            (preference(culture=float("nan")), "row 1: culture is missing"),
+            (preference(preferred_temp=1e300), "row 1: preferred_temp=1e+300"),
+            (preference(culture=True), "row 1: culture True is not a number"),
         ]:
             body = json.dumps({"dataframe_records": [preference(), bad]})
             response = requests.post(
