@@ -97,11 +97,10 @@ def require_engine(engine: str) -> None:
 
 def run(group: click.Group) -> None:
     """Console entry: run ``group``, and tag the step's MLflow run when it fails. SIGTERM
-    stops a step as Ctrl-C does, and so does the end of the ``mlflow run`` that started
-    it (``lifecycle.stopping``): one line, exit code 130, the run FAILED with the reason."""
-    from lifecycle.stopping import stop_on_signals, stop_with_launcher
+    stops a step as Ctrl-C does (``lifecycle.stopping``): one line, exit code 130, the
+    run FAILED with the reason."""
+    from lifecycle.stopping import stop_on_signals
 
-    stop_with_launcher("this step")
     stop_on_signals()
     try:
         group.main(standalone_mode=False)

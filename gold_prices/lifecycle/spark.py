@@ -15,6 +15,7 @@ or read earlier rows (gold) run per partition or per chunk with ``mapInPandas`` 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import math
@@ -160,9 +161,21 @@ def session(master: str, app_name: str, packages: tuple[str, ...] = ()) -> Spark
             f"Spark could not start on {master}: {first_line(error)}"
         ) from error
     spark.sparkContext.setLogLevel("ERROR")
+    # py4j logs each broken call with its stack trace, on its own and on the root logger;
+    # the step reports the failure as one line of its own.
+    logging.getLogger("py4j").setLevel(logging.CRITICAL)
+    if not any(isinstance(f, _Py4JTraces) for f in logging.root.filters):
+        logging.root.addFilter(_Py4JTraces())
     ship_packages(spark, *packages)
     register_source(spark)
     return spark
+
+
+class _Py4JTraces(logging.Filter):
+    """Drops what py4j logs through the root logger (its stack traces)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return f"{os.sep}py4j{os.sep}" not in record.pathname
 
 
 def first_line(error: BaseException, limit: int = 300) -> str:
@@ -501,27 +514,37 @@ def _read_counts(claim: Claim) -> dict[str, int]:
     return totals
 
 
+def _clean_batches(
+    job: _Pass, batches: Iterator[pd.DataFrame]
+) -> Iterator[tuple[pd.DataFrame, Any]]:
+    """A task's batches checked and typed: yields each batch's clean rows with the model
+    (loaded once per Python worker); the rejected rows are written aside as they come,
+    and the task's counts once its batches are done."""
+    from pyspark import TaskContext
+
+    context = TaskContext.get()
+    partition = context.partitionId() if context else 0
+    model = _model(job.scorer, job.model_name)
+    counts = {"in": 0, "rejected": 0, "scored": 0}
+    for number, batch in enumerate(batches):
+        good = _check_and_split(job, batch, f"{partition:05d}-{number:04d}", model)
+        counts["in"] += len(batch)
+        counts["rejected"] += len(batch) - len(good)
+        counts["scored"] += len(good)
+        yield good, model
+    _write_counts(job, partition, counts)
+
+
 def _score_pass(job: _Pass) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
     """The one pass of row-by-row models: per Arrow batch, check + type + predict, the
-    rejected rows written aside; the model loaded once per Python worker."""
+    rejected rows written aside."""
 
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        from pyspark import TaskContext
-
-        context = TaskContext.get()
-        partition = context.partitionId() if context else 0
-        model = _model(job.scorer, job.model_name)
-        counts = {"in": 0, "rejected": 0, "scored": 0}
-        for number, batch in enumerate(batches):
-            good = _check_and_split(job, batch, f"{partition:05d}-{number:04d}", model)
-            counts["in"] += len(batch)
-            counts["rejected"] += len(batch) - len(good)
-            counts["scored"] += len(good)
+        for good, model in _clean_batches(job, batches):
             if len(good):
                 rows = good.reset_index(drop=True)
                 predictions = scoring.predict_rows(job.scorer, model, rows)
                 yield _for_spark(scoring.assemble(rows, predictions, job.scorer, job.metadata))
-        _write_counts(job, partition, counts)
 
     return run
 
@@ -531,19 +554,8 @@ def _check_pass(job: _Pass) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.Da
     aside); the clean rows go on to be ordered and cut into chunks."""
 
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        from pyspark import TaskContext
-
-        context = TaskContext.get()
-        partition = context.partitionId() if context else 0
-        model = _model(job.scorer, job.model_name)
-        counts = {"in": 0, "rejected": 0, "scored": 0}
-        for number, batch in enumerate(batches):
-            good = _check_and_split(job, batch, f"{partition:05d}-{number:04d}", model)
-            counts["in"] += len(batch)
-            counts["rejected"] += len(batch) - len(good)
-            counts["scored"] += len(good)
+        for good, _ in _clean_batches(job, batches):
             yield _for_spark(good)
-        _write_counts(job, partition, counts)
 
     return run
 
@@ -569,14 +581,42 @@ def score_spark(
     try:
         outcome = _score_job(spark, scorer, model_path, files, targets, params, metadata)
     except KeyboardInterrupt:
-        spark.sparkContext.cancelAllJobs()
+        _cancel(spark)
         raise
     except (DataError, scoring.RowsRejectedError):
         raise
     except Exception as error:
+        stop = _stop_behind(error)
+        if stop is not None:  # a signal that py4j turned into a broken connection
+            _cancel(spark)
+            raise stop from None
         raise _classified(error) from error
     outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+def _stop_behind(error: BaseException) -> KeyboardInterrupt | None:
+    """The stop (Ctrl-C, or SIGTERM turned into one) an error was raised while handling."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _cancel(spark: SparkSession) -> None:
+    """Cancel the session's jobs on the way out of a stop. The JVM may be gone already:
+    py4j then logs a stack trace (on the root logger), which is not the user's to read."""
+    previous = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)
+    try:
+        with contextlib.suppress(Exception):
+            spark.sparkContext.cancelAllJobs()
+    finally:
+        logging.disable(previous)
 
 
 def _classified(error: Exception) -> Exception:

@@ -83,13 +83,15 @@ def watch_launcher(target: tuple[int, str], on_death: Callable[[int], None]) -> 
 
 
 def stop_on_signals() -> None:
-    """SIGINT, like SIGTERM, stops with a reason that names the signal."""
+    """SIGTERM and SIGINT stop the process as Ctrl-C does, with a reason that names the
+    signal."""
+    signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
 
 
-def stop_with_launcher(what: str = "the orchestrator") -> None:
-    """Turn SIGTERM into a stop, and watch the launcher if there is one; ``what`` names
-    this process in the reason given when the launcher goes."""
+def stop_when_launcher_goes(what: str) -> None:
+    """Watch the process that started this one, if there is one, and stop (as SIGTERM
+    does) once it is gone; ``what`` names this process in the reason."""
 
     def stop_because_launcher_died(pid: int) -> None:
         reason = f"the process that started {what} (pid {pid}) is gone"
@@ -101,3 +103,9 @@ def stop_with_launcher(what: str = "the orchestrator") -> None:
     started_by = launcher()
     if started_by is not None:
         watch_launcher(started_by, stop_because_launcher_died)
+
+
+def stop_with_launcher(what: str = "the orchestrator") -> None:
+    """Turn SIGTERM into a stop, and watch the launcher if there is one."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    stop_when_launcher_goes(what)

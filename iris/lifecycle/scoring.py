@@ -879,6 +879,12 @@ def score_command(project: str, make_scorer: Callable[[], Scorer]) -> click.Comm
         )
         require_engine(engine)
         checkpoint()
+        # mlflow run passes no SIGTERM on: under it, the job stops once mlflow run is gone.
+        from lifecycle.failures import STEP_RUN_ID
+        from lifecycle.stopping import stop_when_launcher_goes
+
+        if STEP_RUN_ID:
+            stop_when_launcher_goes("this step")
         from lifecycle.models import ModelUriError
         from lifecycle.spark import SparkJobError, SparkUnavailableError
 

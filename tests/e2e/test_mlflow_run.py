@@ -175,3 +175,62 @@ def test_mlflow_run_iris_score_writes_the_champions_predictions(
     # mlflow run logs a value it had to shell-quote with its quotes.
     assert run.data.params["spark_master"] == "'local[*]'"
     assert run.data.metrics["rows_scored"] == 150
+
+
+def test_sigterm_to_mlflow_run_stops_the_score_step_and_records_why(
+    store: Store, tmp_path: Path
+) -> None:
+    """``mlflow run`` passes no SIGTERM to the step it starts. The step watches the
+    process that started it: once ``mlflow run`` is gone, the step stops as if it had
+    been sent SIGTERM itself: its output removed, its run FAILED with the reason."""
+    import contextlib
+    import os
+    import signal
+    import subprocess
+    import time
+
+    import pandas as pd
+
+    from iris_workflow import steps
+    from lifecycle import outputs
+
+    steps.register(steps.train().model_uri)
+    source = tmp_path / "in.parquet"
+    frame = pd.read_csv(REPO_ROOT / "datasets" / "iris.csv").drop(columns=["species"])
+    frame.sample(600_000, replace=True, random_state=0).to_parquet(source)
+    output = tmp_path / "scores"
+    launcher = subprocess.Popen(
+        [
+            *("mlflow", "run", "iris", "-e", "score", "--env-manager", "local"),
+            *("-P", f"input={source}", "-P", f"output={output}"),
+        ],
+        cwd=REPO_ROOT,
+        env=store.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (output / outputs.CLAIM).exists():
+            assert launcher.poll() is None, "mlflow run ended before the step claimed"
+            assert time.monotonic() < deadline, "the step never claimed its output"
+            time.sleep(0.05)
+        launcher.send_signal(signal.SIGTERM)  # the launcher only, as a scheduler would
+        launcher.wait(timeout=30)
+        deadline = time.monotonic() + 60
+        while output.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not output.exists(), "the step went on after mlflow run was stopped"
+        (run,) = client_for(store).search_runs(
+            [store.experiment_id], "tags.`lifecycle.step` = 'score'"
+        )
+        while run.info.status == "RUNNING" and time.monotonic() < deadline:
+            time.sleep(0.2)
+            run = client_for(store).get_run(run.info.run_id)
+        assert run.info.status == "FAILED"
+        reason = run.data.tags["lifecycle.failure_reason"]
+        assert reason.startswith("the step was stopped: the process that started this step")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(launcher.pid, signal.SIGKILL)
