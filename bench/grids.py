@@ -60,7 +60,9 @@ def floor(leaves: tuple[int, ...], depths: tuple[int, ...]) -> None:
     from iris_workflow import tuning
 
     train, test = _splits()
-    grid = tuning.TuneParams(max_leaf_nodes=leaves, max_depth=depths)
+    grid = tuning.TuneParams(
+        max_leaf_nodes_grid=",".join(map(str, leaves)), max_depth_grid=",".join(map(str, depths))
+    )
     results = tuning.score_grid(grid, train, test)
     client = mlflow.MlflowClient()
     with mlflow.start_run() as run:
@@ -85,8 +87,9 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("way", choices=["tutorial", "floor"])
-    parser.add_argument("--max-leaf-nodes-grid", default=tuning.DEFAULT_MAX_LEAF_NODES_GRID)
-    parser.add_argument("--max-depth-grid", default=tuning.DEFAULT_MAX_DEPTH_GRID)
+    defaults = tuning.TuneParams()
+    parser.add_argument("--max-leaf-nodes-grid", default=defaults.max_leaf_nodes_grid)
+    parser.add_argument("--max-depth-grid", default=defaults.max_depth_grid)
     options = parser.parse_args(argv)
     leaves = tuning.parse_grid("max_leaf_nodes_grid", options.max_leaf_nodes_grid, 2)
     depths = tuning.parse_grid("max_depth_grid", options.max_depth_grid, 1)

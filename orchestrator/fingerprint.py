@@ -16,8 +16,6 @@ from pathlib import Path
 
 import yaml
 
-from lifecycle import datasets
-
 logger = logging.getLogger(__name__)
 
 # Code outside a project folder that the projects run. There is none: each folder carries
@@ -117,7 +115,7 @@ def data_sha256(project: str, parameters: dict[str, str], repository_root: Path)
         if not path.is_file():
             return {data_path: "missing"}
         return {data_path: file_sha256(path)}
-    pinned = datasets.PINNED.get(project)
-    if pinned is None:
-        return {}
-    return {f"pinned:{pinned.relative_path}": pinned.sha256}
+    from lifecycle.sync import declaration
+
+    pins = declaration(repository_root / project).datasets
+    return {f"pinned:{pinned.relative_path}": pinned.sha256 for pinned in pins}

@@ -11,6 +11,10 @@ from lifecycle.errors import ParameterError as ParameterError  # raised by these
 STEPS: tuple[str, ...] = ("train", "evaluate", "register")
 ENV_MANAGERS: tuple[str, ...] = ("local", "uv", "virtualenv", "conda")
 MODEL_ARTIFACT = "model"  # every project logs its model under this artifact path
+# Words -P projects= and -P force= take for themselves; no project may be named so.
+ALL = "all"
+NONE = "none"
+RESERVED_WORDS: tuple[str, ...] = (ALL, NONE)
 
 
 def discover_projects(root: Path) -> list[str]:
@@ -30,16 +34,16 @@ def select_projects(requested: str, available: list[str]) -> list[str]:
     names = [name.strip() for name in requested.split(",") if name.strip()]
     if not names:
         raise ParameterError(
-            "projects", requested, f"name one or more of: all, {', '.join(available)}"
+            "projects", requested, f"name one or more of: {ALL}, {', '.join(available)}"
         )
-    if names == ["all"]:
+    if names == [ALL]:
         return list(available)
     unknown = [name for name in names if name not in available]
     if unknown:
         raise ParameterError(
             "projects",
             requested,
-            f"unknown project(s) {', '.join(unknown)}; available: all, {', '.join(available)}",
+            f"unknown project(s) {', '.join(unknown)}; available: {ALL}, {', '.join(available)}",
         )
     return list(dict.fromkeys(names))
 
@@ -81,16 +85,16 @@ def parse_force(text: str, selected: list[str]) -> frozenset[str]:
     ``""`` or ``none``: none; ``all``: every selected project; else a comma-separated list.
     """
     names = [name.strip() for name in text.split(",") if name.strip()]
-    if not names or names == ["none"]:
+    if not names or names == [NONE]:
         return frozenset()
-    if names == ["all"]:
+    if names == [ALL]:
         return frozenset(selected)
     unknown = [name for name in names if name not in selected]
     if unknown:
         raise ParameterError(
             "force",
             text,
-            f"{', '.join(unknown)} not among the selected projects; use none, all, or some "
+            f"{', '.join(unknown)} not among the selected projects; use {NONE}, {ALL}, or some "
             f"of: {', '.join(selected)}",
         )
     return frozenset(names)

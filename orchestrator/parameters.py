@@ -122,7 +122,8 @@ def parse_overrides(
 
     ``declared`` maps project -> entry point -> parameters. A pair applies to every step
     of the chain that declares the name; ``model_uri`` is the orchestrator's hand-off and
-    cannot be set. Values are normalised by type here, so a bad one stops the run early.
+    cannot be set; a parameter given twice is refused (never "the last one wins"). Values
+    are normalised by type here, so a bad one stops the run early.
     """
     overrides: dict[str, dict[str, str]] = {}
     for item in split_pairs(text):
@@ -137,6 +138,10 @@ def parse_overrides(
         if project not in selected:
             raise ParameterError(
                 "params", item, f"project {project} is not selected ({', '.join(selected)})"
+            )
+        if name in overrides.get(project, {}):
+            raise ParameterError(
+                "params", item, f"{project}.{name} is given twice; give each parameter once"
             )
         specs = [
             declared[project][step][name]

@@ -1,17 +1,20 @@
 """``python -m orchestrator new-project NAME``: a new, working project folder.
 
 The folder is a ridge regression on scikit-learn's bundled diabetes data, with
-``train``, ``evaluate`` and ``register`` (a gate on the held-out R²), a served model
-that refuses bad rows, and its README. It keeps the project contract
-(docs/project-contract.md) with no edit: the orchestrator runs it (``-P projects=NAME``)
-and ``mlflow models serve`` serves its champion. It is written from ``template/``,
-pinned to the versions in the repository's ``conda.yaml``, and given its copy of the
-step kit.
+``train``, ``evaluate``, ``register`` (a gate on the held-out R²) and ``score``, a served
+model that refuses bad rows, and its README; its unit and CLI tests go to
+``tests/unit/test_<name>_core.py`` and ``tests/cli/test_<name>_cli.py``. The MLproject
+and the README's parameter table are generated from ``<name>_workflow/params.py``. It
+keeps the project contract (docs/project-contract.md) with no edit: the orchestrator
+runs it (``-P projects=NAME``) and ``mlflow models serve`` serves its champion. It is
+written from ``template/``, pinned to the versions in the repository's ``conda.yaml``,
+and given its copy of the step kit.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import keyword
 import logging
 import re
@@ -19,6 +22,8 @@ import sys
 from pathlib import Path
 
 import yaml
+
+from orchestrator.options import RESERVED_WORDS
 
 logger = logging.getLogger(__name__)
 
@@ -38,16 +43,54 @@ class ScaffoldError(ValueError):
 
 def check_name(name: str, root: Path) -> None:
     """Refuse a name that is not a lower-case Python identifier (which is also a valid
-    MLflow model name), a reserved one, or one whose folder exists."""
-    if not NAME.fullmatch(name) or keyword.iskeyword(name):
+    MLflow model name), a Python keyword, a word the orchestrator reserves, a folder of
+    the repository, a module that can be imported already (its own or its package's
+    name), or one whose folder or tests exist."""
+    if not NAME.fullmatch(name):
         raise ScaffoldError(
             f"project name {name!r} must be a lower-case Python identifier of at most 40 "
             "characters: a letter, then letters, digits or '_' (e.g. diabetes)"
+        )
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        raise ScaffoldError(f"project name {name!r} is a Python keyword: choose another name")
+    if name in RESERVED_WORDS:
+        raise ScaffoldError(
+            f"project name {name!r} is reserved: the orchestrator's -P projects= and -P force= "
+            f"take {' and '.join(RESERVED_WORDS)} as words of their own"
         )
     if name in RESERVED:
         raise ScaffoldError(f"project name {name!r} is reserved for the repository's {name}/")
     if (root / name).exists():
         raise ScaffoldError(f"{root / name} already exists: choose another name")
+    package = f"{name}_workflow"
+    for module in (name, package):
+        if module in sys.stdlib_module_names or _importable(module, root):
+            raise ScaffoldError(
+                f"project name {name!r} would shadow the module {module!r}, which is already "
+                "importable here (standard library, an installed package or another project): "
+                "choose another name"
+            )
+    clashes = [path for path in generated_test_files(name, root) if path.exists()]
+    if clashes:
+        raise ScaffoldError(f"{clashes[0]} already exists: choose another name")
+
+
+def _importable(module: str, root: Path) -> bool:
+    """Whether ``module`` is installed, or is a package of a project folder in ``root``."""
+    if any((folder / module / "__init__.py").is_file() for folder in root.iterdir()):
+        return True
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return True
+
+
+def generated_test_files(name: str, root: Path) -> list[Path]:
+    """The tests ``new-project`` writes into the repository's ``tests/``."""
+    return [
+        root / template.relative_to(TEMPLATE).with_suffix("").as_posix().replace("__NAME__", name)
+        for template in sorted((TEMPLATE / "tests").rglob("*.tmpl"))
+    ]
 
 
 def conda_yaml(name: str, root: Path) -> str:
@@ -81,9 +124,12 @@ def new_project(name: str, root: Path = REPOSITORY_ROOT) -> Path:
     files = {}
     for template in sorted(TEMPLATE.rglob("*.tmpl")):
         relative = template.relative_to(TEMPLATE).with_suffix("")
+        text = template.read_text().replace("__PACKAGE__", package).replace("__NAME__", name)
+        if relative.parts[0] == "tests":  # the project's unit and CLI tests, beside the others
+            files[root / relative.as_posix().replace("__NAME__", name)] = text
+            continue
         if relative.parts[0] == "package":
             relative = Path(package, *relative.parts[1:])
-        text = template.read_text().replace("__PACKAGE__", package).replace("__NAME__", name)
         files[folder / relative] = text
     files[folder / "conda.yaml"] = conda_yaml(name, root)
     for path, text in files.items():
@@ -92,6 +138,7 @@ def new_project(name: str, root: Path = REPOSITORY_ROOT) -> Path:
 
     from lifecycle import sync
 
+    (folder / "MLproject").write_text(sync.render_mlproject(sync.declaration(folder)))
     sync.write_copies(root)
     return folder
 
@@ -109,10 +156,17 @@ def main(argv: list[str] | None = None) -> int:
     except ScaffoldError as error:
         logger.error("Error: %s", error)
         return 2
+    tests = " ".join(
+        str(path.relative_to(args.root.resolve()))
+        for path in generated_test_files(args.name, args.root.resolve())
+    )
     logger.info(
-        "created %s: try `mlflow run %s --env-manager local`, then "
+        "created %s and its tests (%s): try `python -m pytest %s`, "
+        "`mlflow run %s --env-manager local`, then "
         "`mlflow run . -P projects=%s --env-manager local`",
         folder,
+        tests,
+        tests,
         args.name,
         args.name,
     )

@@ -1,15 +1,32 @@
 """Shared fixtures: an isolated sqlite tracking store per test, copied from a template
-whose schema is created once per session."""
+whose schema is created once per session; and the project folders on the import path."""
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from lifecycle.sync import project_folders
 from tests.helpers import Store, open_store
+
+# Every project folder's package is importable by the tests, found as the orchestrator
+# finds projects; after the repository root, so the root's step kit is the one loaded.
+_ROOT = str(Path(__file__).resolve().parents[1])
+_AFTER_ROOT = sys.path.index(_ROOT) + 1 if _ROOT in sys.path else len(sys.path)
+for _folder in reversed(project_folders()):
+    if str(_folder) not in sys.path:
+        sys.path.insert(_AFTER_ROOT, str(_folder))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The static tier's tests carry the ``static`` marker (``-m "not static"`` skips it)."""
+    for item in items:
+        if "tests/static/" in item.nodeid:
+            item.add_marker(pytest.mark.static)
 
 
 @pytest.fixture(scope="session")

@@ -1,54 +1,115 @@
-"""The recommender's parameters (``TrainParams``) and its gate's (``GateParams``),
-validated when constructed: a value outside its type or range raises
-``ParameterError`` naming it."""
+"""The cities entry points and their parameters, each declared once (``PROJECT``).
+
+The click options, the ``MLproject`` and the README's parameter tables are made from
+these declarations (``lifecycle.params``; ``python -m lifecycle.sync`` writes the
+files). Constructing a class validates every field. Pure.
+"""
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
-import numpy as np
+from cities_workflow.schema import FEATURES, MIN_COMPONENTS
+from lifecycle.datasets import PinnedFile
+from lifecycle.params import (
+    MAX_SEED,
+    Declared,
+    EntryPoint,
+    ModelParams,
+    ProjectDeclaration,
+    RegisterParams,
+    param,
+)
+from lifecycle.scoring import score_entry_point
 
-from cities_workflow.schema import FEATURES, MAX_RANDOM_STATE, MIN_COMPONENTS
-from lifecycle.errors import ParameterError, require_int
-
-
-def _require_fraction(name: str, value: object, *, low_open: bool) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise ParameterError(name, value, "must be a number")
-    number = float(value)
-    if not math.isfinite(number) or number > 1.0 or number < 0.0 or (low_open and number == 0):
-        left = "(" if low_open else "["
-        raise ParameterError(name, value, f"must be a number in {left}0, 1]")
+CITY_TABLE = PinnedFile(
+    dataset="cities",
+    filename="Worldwide_Travel_Cities_Dataset.csv",
+    url="https://raw.githubusercontent.com/turelit/mlflow_demo/"
+    "f3d97fea52ce354e51de248f38d51eab5db50953/datasets/Worldwide_Travel_Cities_Dataset.csv",
+    sha256="336042373c7d225ba7fb42f4062d5895c297346ae3ea35bc96453df54c5bfa18",
+    size=478_871,
+)
 
 
 @dataclass(frozen=True)
-class TrainParams:
+class TrainParams(Declared):
     """The recommender's recipe; constructing it validates every field."""
 
-    n_components: int = 5
-    diversity: float = 0.2
-    random_state: int = 42
-
-    def __post_init__(self) -> None:
-        require_int("n_components", self.n_components, MIN_COMPONENTS, len(FEATURES))
-        _require_fraction("diversity", self.diversity, low_open=False)
-        if self.diversity == 1.0:
-            raise ParameterError(
-                "diversity", self.diversity, "must be below 1 (1 would ignore relevance)"
-            )
-        require_int("random_state", self.random_state, 0, MAX_RANDOM_STATE)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    n_components: int = param(
+        5,
+        help="PCA components",
+        low=MIN_COMPONENTS,
+        high=len(FEATURES),
+        allowed="and below the number of cities",
+    )
+    diversity: float = param(
+        0.2,
+        help="the weight of diversity against relevance when ranking (1 would ignore relevance)",
+        low=0.0,
+        high=1.0,
+        high_open=True,
+    )
+    random_state: int = param(42, help="the seed of the PCA solver", low=0, high=MAX_SEED)
 
 
 @dataclass(frozen=True)
-class GateParams:
+class DataParams(Declared):
+    """The city table ``train`` reads: the pinned copy unless one is given."""
+
+    data_path: str = param(
+        "",
+        help="the city table CSV",
+        allowed="empty: the pinned, sha256-verified copy; relative paths are resolved "
+        "against the repository root",
+    )
+    datasets_mirror: str = param(
+        "",
+        help="a directory holding cities/Worldwide_Travel_Cities_Dataset.csv, for machines "
+        "without internet",
+        allowed="empty: $DATASETS_MIRROR",
+    )
+
+
+@dataclass(frozen=True)
+class GateParams(Declared):
     """The registration gate: every constraint respected, and enough explained variance."""
 
-    min_explained_variance: float = 0.7
+    min_explained_variance: float = param(
+        0.7,
+        help="the lowest total PCA explained variance the gate accepts",
+        low=0.0,
+        high=1.0,
+        low_open=True,
+    )
 
-    def __post_init__(self) -> None:
-        _require_fraction("min_explained_variance", self.min_explained_variance, low_open=True)
+
+PROJECT = ProjectDeclaration(
+    name="cities",
+    package="cities_workflow",
+    summary="The travel-city recommender: train -> evaluate -> register, each an entry "
+    "point of its own.\nAn empty data_path means the pinned copy of "
+    "Worldwide_Travel_Cities_Dataset.csv\n(fetched, or read from datasets_mirror / "
+    "$DATASETS_MIRROR, and verified by sha256).",
+    entry_points=(
+        EntryPoint(
+            command="train",
+            help="Fit the PCA, build the recommender, score the evaluation profiles, log them all.",
+            declared=(TrainParams, DataParams),
+            aliases=("main",),
+        ),
+        EntryPoint(
+            command="evaluate",
+            help="Run the evaluation profiles through the packaged model and log the metrics.",
+            declared=(ModelParams,),
+        ),
+        EntryPoint(
+            command="register",
+            help="Register the model if it respects every constraint and explains enough variance.",
+            declared=(ModelParams, RegisterParams, GateParams),
+            defaults=(("model_name", "cities"),),
+        ),
+        score_entry_point("cities"),
+    ),
+    datasets=(CITY_TABLE,),
+)

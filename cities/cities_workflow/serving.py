@@ -28,7 +28,7 @@ from cities_workflow.ranking import recommend_all
 from cities_workflow.schema import ACTIVITIES
 from cities_workflow.scoring import CitiesScorer
 from lifecycle.errors import DataError
-from lifecycle.scoring import check_request
+from lifecycle.rows import check_request
 
 CATALOG_ARTIFACT = "catalog"
 # The file MLflow runs to build the served model ("models from code": nothing is pickled).

@@ -1,5 +1,8 @@
 # Generated from lifecycle/datasets.py by python -m lifecycle.sync; edit the source.
-"""The pinned external datasets: fetches a verified local copy and returns its path.
+"""Pinned external files: a verified local copy of one, and its path.
+
+Each project pins the files it reads (``PinnedFile``: URL, sha256, size) in its own
+declaration (``<package>/params.py``); this module only fetches and verifies.
 
 A dataset is found, in this order:
 1. in the cache, ``datasets/cache/<dataset>/<file>`` (git-ignored);
@@ -9,18 +12,15 @@ A dataset is found, in this order:
 3. by downloading the pinned URL into the cache.
 
 Every file is checked against its pinned sha256 before it is used. With no network and
-no mirror, the error names both ways to supply the file. Standard library only, so
-every project's environment can run it: ``python -m lifecycle.datasets gold_prices``.
-Part of the step kit, so each project folder carries it and imports it by name.
+no mirror, the error names both ways to supply the file. Standard library only.
+``python -m lifecycle.fetch`` fetches every project's pins ahead of time.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import logging
 import os
-import sys
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -60,28 +60,6 @@ class PinnedFile:
     @property
     def relative_path(self) -> str:
         return f"{self.dataset}/{self.filename}"
-
-
-_DEMO_COMMIT = (
-    "https://raw.githubusercontent.com/turelit/mlflow_demo/f3d97fea52ce354e51de248f38d51eab5db50953"
-)
-
-PINNED: dict[str, PinnedFile] = {
-    "gold_prices": PinnedFile(
-        dataset="gold_prices",
-        filename="XAU_1d_data.csv",
-        url=f"{_DEMO_COMMIT}/datasets/XAU_1d_data.csv",
-        sha256="e9de048838c5c846b613df86ab10b91e081189d2af2a7210e324a727e02a8e33",
-        size=289_359,
-    ),
-    "cities": PinnedFile(
-        dataset="cities",
-        filename="Worldwide_Travel_Cities_Dataset.csv",
-        url=f"{_DEMO_COMMIT}/datasets/Worldwide_Travel_Cities_Dataset.csv",
-        sha256="336042373c7d225ba7fb42f4062d5895c297346ae3ea35bc96453df54c5bfa18",
-        size=478_871,
-    ),
-}
 
 
 class FetchError(RuntimeError):
@@ -186,34 +164,3 @@ def fetch_file(
             f"{pinned.relative_path} with sha256 {pinned.sha256}"
         ) from error
     return cached
-
-
-def fetch(
-    dataset: str,
-    mirror: str | os.PathLike[str] | None = None,
-    cache_dir: Path | None = None,
-    timeout: float = DOWNLOAD_TIMEOUT_SECONDS,
-) -> Path:
-    """A verified local copy of the pinned file of ``dataset`` (a key of ``PINNED``)."""
-    if dataset not in PINNED:
-        raise FetchError(f"unknown dataset {dataset!r}; pinned: {', '.join(sorted(PINNED))}")
-    return fetch_file(PINNED[dataset], mirror, cache_dir, timeout)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("datasets", nargs="*", default=sorted(PINNED), help="default: all")
-    parser.add_argument("--mirror", help=f"mirror directory (default: ${MIRROR_ENV})")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    try:
-        for dataset in args.datasets:
-            logger.info("%s: %s", dataset, fetch(dataset, args.mirror))
-    except FetchError as error:
-        logger.error("%s", error)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

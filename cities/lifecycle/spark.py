@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from lifecycle import outputs, scoring, tables
+from lifecycle import outputs, rows, tables
 from lifecycle.errors import DataError
 
 T = TypeVar("T")
@@ -452,7 +452,7 @@ def _for_spark(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(dict.fromkeys(text, object)) if text else frame
 
 
-def _model(scorer: scoring.Scorer, name: str) -> Any:
+def _model(scorer: rows.Scorer, name: str) -> Any:
     """The model shipped with ``addArchive``, loaded once per Python worker."""
     from pyspark import SparkFiles
 
@@ -465,9 +465,9 @@ def _model(scorer: scoring.Scorer, name: str) -> Any:
 class _Pass:
     """What each task of the score pass needs: pickled once, sent with the function."""
 
-    scorer: scoring.Scorer
+    scorer: rows.Scorer
     model_name: str
-    targets: scoring.Targets
+    targets: rows.Targets
     raw_schema: pa.Schema
     names: dict[str, str]
     metadata: dict[str, Any]
@@ -476,13 +476,13 @@ class _Pass:
 def _check_and_split(job: _Pass, batch: pd.DataFrame, part: str, model: Any) -> pd.DataFrame:
     """One batch: check and type every row; the rejected rows written at once to the
     rejected output's part ``part``; the clean rows returned, typed."""
-    good, rejected = scoring.split_rows(batch, job.scorer, model)
+    good, rejected = rows.split_rows(batch, job.scorer, model)
     if len(rejected) and job.names:
         origins = rejected[tables.SOURCE_FILE]
         names = {value: _origin_name(value, job.names) for value in origins.unique()}
         rejected[tables.SOURCE_FILE] = origins.map(names)
     if len(rejected):
-        table = scoring.to_arrow(rejected, scoring.rejected_schema(job.raw_schema))
+        table = rows.to_arrow(rejected, rows.rejected_schema(job.raw_schema))
         tables.write_part(
             table, job.targets.rejected.part_path(part), job.targets.rejected.location
         )
@@ -542,9 +542,9 @@ def _score_pass(job: _Pass) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.Da
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for good, model in _clean_batches(job, batches):
             if len(good):
-                rows = good.reset_index(drop=True)
-                predictions = scoring.predict_rows(job.scorer, model, rows)
-                yield _for_spark(scoring.assemble(rows, predictions, job.scorer, job.metadata))
+                clean = good.reset_index(drop=True)
+                predictions = rows.predict_rows(job.scorer, model, clean)
+                yield _for_spark(rows.assemble(clean, predictions, job.scorer, job.metadata))
 
     return run
 
@@ -561,29 +561,30 @@ def _check_pass(job: _Pass) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.Da
 
 
 def score_spark(
-    scorer: scoring.Scorer,
+    scorer: rows.Scorer,
     model_path: str,
     files: tables.InputFiles,
-    targets: scoring.Targets,
-    params: scoring.ScoreParams,
+    targets: rows.Targets,
+    spark_master: str,
+    quarantine: bool,
     metadata: dict[str, Any],
-) -> scoring.Outcome:
+) -> rows.Outcome:
     """The Spark engine: one pass over the input (read, check, type, predict, the
     rejected rows aside) and one write, with no cache and no count over the input; series
     models add the ordering their chunks need. The counts come from the tasks' own
     files, the output rows from the written parts' footers."""
     spark = session(
-        params.spark_master, f"{scorer.project}-score", (type(scorer).__module__.split(".")[0],)
+        spark_master, f"{scorer.project}-score", (type(scorer).__module__.split(".")[0],)
     )
     raw_schema = tables.input_schema(files)
-    scoring.check_columns(raw_schema.names, scorer)
+    rows.check_columns(raw_schema.names, scorer)
     started = time.perf_counter()
     try:
-        outcome = _score_job(spark, scorer, model_path, files, targets, params, metadata)
+        outcome = _score_job(spark, scorer, model_path, files, targets, quarantine, metadata)
     except KeyboardInterrupt:
         _cancel(spark)
         raise
-    except (DataError, scoring.RowsRejectedError):
+    except (DataError, rows.RowsRejectedError):
         raise
     except Exception as error:
         stop = _stop_behind(error)
@@ -631,13 +632,13 @@ def _classified(error: Exception) -> Exception:
 
 def _score_job(
     spark: SparkSession,
-    scorer: scoring.Scorer,
+    scorer: rows.Scorer,
     model_path: str,
     files: tables.InputFiles,
-    targets: scoring.Targets,
-    params: scoring.ScoreParams,
+    targets: rows.Targets,
+    quarantine: bool,
     metadata: dict[str, Any],
-) -> scoring.Outcome:
+) -> rows.Outcome:
     import pyarrow as pa
 
     stages: dict[str, float] = {}
@@ -661,7 +662,7 @@ def _score_job(
         metadata=metadata,
     )
     raw = read(spark, files, raw_schema)
-    out_schema = scoring.output_schema(scoring.typed_schema(raw_schema, scorer), scorer)
+    out_schema = rows.output_schema(rows.typed_schema(raw_schema, scorer), scorer)
     if scorer.series_order is None:
         scored = raw.mapInPandas(_score_pass(job), spark_schema(out_schema))
         lap("plan")
@@ -669,17 +670,17 @@ def _score_job(
         lap("job")
         counts = _read_counts(targets.output)
     else:
-        typed_schema = scoring.typed_schema(raw_schema, scorer).append(
-            pa.field(scoring.ORDER, pa.int64())
+        typed_schema = rows.typed_schema(raw_schema, scorer).append(
+            pa.field(rows.ORDER, pa.int64())
         )
         good = raw.mapInPandas(_check_pass(job), spark_schema(typed_schema)).cache()
         try:
-            keys = good.select(scoring.ORDER, scorer.series_order).toPandas()
+            keys = good.select(rows.ORDER, scorer.series_order).toPandas()
             counts = _read_counts(targets.output)
-            _refuse_early(counts, files, params)
-            keys = keys.sort_values(scoring.ORDER, kind="stable")
-            problem = scoring.series_problem(
-                scorer, keys[scoring.ORDER].to_numpy(), keys[scorer.series_order]
+            _refuse_early(counts, files, quarantine)
+            keys = keys.sort_values(rows.ORDER, kind="stable")
+            problem = rows.series_problem(
+                scorer, keys[rows.ORDER].to_numpy(), keys[scorer.series_order]
             )
             if problem:
                 raise DataError(problem)
@@ -688,13 +689,13 @@ def _score_job(
         finally:
             good.unpersist()
     _remove_folder(targets.output.stats())
-    _refuse_early(counts, files, params, targets.rejected)
+    _refuse_early(counts, files, quarantine, targets.rejected)
     written = outputs.parts(targets.output)
     if not written:
         tables.write_part(
             out_schema.empty_table(), targets.output.part_path("00000"), targets.output.location
         )
-    outcome = scoring.Outcome(
+    outcome = rows.Outcome(
         rows_in=counts["in"],
         rows_rejected=counts["rejected"],
         rows_scored=counts["scored"],
@@ -719,17 +720,17 @@ def _remove_folder(location: tables.Location) -> None:
 def _refuse_early(
     counts: dict[str, int],
     files: tables.InputFiles,
-    params: scoring.ScoreParams,
+    quarantine: bool,
     rejected: Claim | None = None,
 ) -> None:
     """An empty input, or bad rows under ``on_bad_rows=fail``, stop the job."""
     if counts["in"] == 0:
         raise DataError(f"input {files.location.uri!r} holds no rows")
-    if counts["rejected"] and params.on_bad_rows == "fail":
-        outcome = scoring.Outcome(rows_in=counts["in"], rows_rejected=counts["rejected"])
+    if counts["rejected"] and not quarantine:
+        outcome = rows.Outcome(rows_in=counts["in"], rows_rejected=counts["rejected"])
         if rejected is not None:
             outcome.examples = _examples(rejected)
-        raise scoring.RowsRejectedError(outcome)
+        raise rows.RowsRejectedError(outcome)
 
 
 def _examples(rejected: Claim) -> list[str]:
@@ -742,19 +743,19 @@ def _examples(rejected: Claim) -> list[str]:
     if not paths:
         return []
     table = ds.dataset(paths, filesystem=rejected.location.filesystem, format="parquet").to_table(
-        columns=[tables.SOURCE_FILE, tables.SOURCE_ROW, scoring.REASON]
+        columns=[tables.SOURCE_FILE, tables.SOURCE_ROW, rows.REASON]
     )
     first = table.to_pandas().sort_values([tables.SOURCE_FILE, tables.SOURCE_ROW])
-    return scoring.describe_problems(first)
+    return rows.describe_problems(first)
 
 
 def _score_series(
-    scorer: scoring.Scorer,
+    scorer: rows.Scorer,
     good: DataFrame,
     model_name: str,
     out_schema: pa.Schema,
     metadata: dict[str, Any],
-    rows: int,
+    row_count: int,
 ) -> DataFrame:
     """Series models: the rows in time order, cut into the pandas engine's chunks, each
     with the ``history_rows`` rows before it; the chunks run in parallel."""
@@ -764,7 +765,7 @@ def _score_series(
     chunk, history = scorer.chunk_rows, scorer.history_rows
     if history >= chunk:
         raise ValueError("a chunk must hold more rows than the history it reads")
-    position = sf.row_number().over(Window.orderBy(scoring.ORDER)) - 1
+    position = sf.row_number().over(Window.orderBy(rows.ORDER)) - 1
     ordered = good.withColumn("_pos", position)
     own = ordered.withColumn("_chunk", sf.floor(sf.col("_pos") / chunk))
     halo = ordered.filter((sf.col("_pos") % chunk) >= chunk - history).withColumn(
@@ -772,7 +773,7 @@ def _score_series(
     )
     # One partition per chunk, by number: Spark's adaptive execution would otherwise
     # merge the chunks of a small table into one task, though each is costly to score.
-    chunks = math.ceil(rows / chunk)
+    chunks = math.ceil(row_count / chunk)
     windows = own.unionByName(halo).filter(sf.col("_chunk") < max(chunks, 1))
     windows = windows.repartition(max(chunks, 1), "_chunk")
 
@@ -782,7 +783,7 @@ def _score_series(
         first = int(frame["_chunk"].iloc[0]) * chunk
         skip = int((frame["_pos"] < first).sum())
         rows_ = frame.drop(columns=["_pos", "_chunk"])
-        predictions = scoring.predict_window(scorer, model, rows_, skip)
-        return _for_spark(scoring.assemble(rows_, predictions, scorer, metadata))
+        predictions = rows.predict_window(scorer, model, rows_, skip)
+        return _for_spark(rows.assemble(rows_, predictions, scorer, metadata))
 
     return windows.groupBy("_chunk").applyInPandas(predict, spark_schema(out_schema))

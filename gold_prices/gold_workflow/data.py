@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from gold_workflow.core import validate_prices
+from gold_workflow.params import PRICES
 from lifecycle import data
 from lifecycle.data import DataSource
 from lifecycle.data import sha256_of as sha256_of  # part of this module's interface
@@ -16,12 +17,11 @@ from lifecycle.data import sha256_of as sha256_of  # part of this module's inter
 # MLflow runs entry points inside the project folder, from a local path or a git URI
 # checkout, so relative paths are resolved against the repository root.
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
-DATASET = "gold_prices"
 
 
 def locate(data_path: str, datasets_mirror: str = "", root: Path = REPOSITORY_ROOT) -> DataSource:
     """``data_path`` if given (relative to ``root``), else the pinned, verified copy."""
-    return data.locate(data_path, DATASET, datasets_mirror, root)
+    return data.locate(data_path, PRICES, datasets_mirror, root)
 
 
 def read_gold_csv(path: Path) -> pd.DataFrame:

@@ -4,7 +4,6 @@ best. Nothing here talks to MLflow, Optuna or Spark (``gold_workflow.study`` doe
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -12,35 +11,11 @@ import pandas as pd
 
 from gold_workflow.backtest import TimeSplit, walk_forward
 from gold_workflow.gate import backtest_metrics
-from gold_workflow.params import TrainParams
+from gold_workflow.params import TrainParams, TuneParams
+from gold_workflow.params import parse_values as parse_values
 from gold_workflow.schema import MODEL_KINDS
+from lifecycle.engines import LOCAL, SPARK, canonical
 from lifecycle.errors import ParameterError
-
-ENGINES = ("local", "spark")
-MAX_TRIALS = 1000
-DEFAULT_MODELS = "linear_regression,ridge,gradient_boosting"
-DEFAULT_ALPHA_GRID = "0.01,0.1,1,10,100,1000,10000"
-DEFAULT_N_ESTIMATORS_GRID = "100,300"
-DEFAULT_LEARNING_RATE_GRID = "0.03,0.1"
-DEFAULT_MAX_DEPTH_GRID = "2,3"
-
-
-def parse_values(name: str, text: str, kind: type) -> tuple:
-    """``"0.1,1,10"`` as sorted distinct values of ``kind`` (int or float)."""
-    values = set()
-    for piece in (p.strip() for p in str(text).split(",")):
-        if not piece:
-            continue
-        try:
-            number = kind(piece)
-        except ValueError:
-            raise ParameterError(name, text, f"{piece!r} is not a {kind.__name__}") from None
-        if isinstance(number, float) and not math.isfinite(number):
-            raise ParameterError(name, text, f"{piece!r} is not a finite number")
-        values.add(number)
-    if not values:
-        raise ParameterError(name, text, "give at least one value, comma-separated")
-    return tuple(sorted(values))
 
 
 @dataclass(frozen=True)
@@ -88,30 +63,44 @@ class SearchSpace:
 
 
 @dataclass(frozen=True)
-class TuneParams:
+class TuneJob:
     """A tuning job: the grid, how many trials to run now, where, and the study's name."""
 
     space: SearchSpace
     trials: int = 16
-    engine: str = "local"
+    engine: str = LOCAL
     spark_master: str = "local[*]"
     study_name: str = ""
 
-    def __post_init__(self) -> None:
-        from lifecycle.scoring import SPARK_MASTER
+    @property
+    def on_spark(self) -> bool:
+        return canonical(self.engine) == SPARK
 
-        if isinstance(self.trials, bool) or not 1 <= int(self.trials) <= MAX_TRIALS:
-            raise ParameterError("trials", self.trials, f"an integer from 1 to {MAX_TRIALS}")
-        if self.engine not in ENGINES:
-            raise ParameterError("engine", self.engine, f"one of {', '.join(ENGINES)}")
-        if not SPARK_MASTER.fullmatch(self.spark_master):
-            raise ParameterError(
-                "spark_master", self.spark_master, "local[*], local[N], spark://…, yarn or k8s://…"
-            )
-        if self.study_name and not all(c.isalnum() or c in "-_." for c in self.study_name):
-            raise ParameterError(
-                "study_name", self.study_name, "letters, digits, '-', '_' and '.' only"
-            )
+
+def tune_job(tune: TuneParams) -> TuneJob:
+    """The job ``tune``'s declared parameters describe; every configuration of its grid
+    is validated as a ``TrainParams`` (``ParameterError`` names the value refused)."""
+    base = TrainParams(
+        horizon=tune.horizon,
+        backtest_fraction=tune.backtest_fraction,
+        refit_every=tune.refit_every,
+        random_state=tune.random_state,
+    )
+    space = SearchSpace(
+        base=base,
+        models=tune.model_kinds,
+        alphas=tune.alphas,
+        n_estimators=tune.n_estimators,
+        learning_rates=tune.learning_rates,
+        max_depths=tune.max_depths,
+    )
+    return TuneJob(
+        space=space,
+        trials=tune.trials,
+        engine=tune.engine,
+        spark_master=tune.spark_master,
+        study_name=tune.study_name,
+    )
 
 
 def backtest_mase(

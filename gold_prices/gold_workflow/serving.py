@@ -25,7 +25,7 @@ from sklearn.pipeline import Pipeline
 
 from gold_workflow import core
 from gold_workflow.scoring import GoldScorer
-from lifecycle.scoring import check_request
+from lifecycle.rows import check_request
 
 PIPELINE_ARTIFACT = "pipeline"
 # The file MLflow runs to build the served model ("models from code": nothing is pickled).

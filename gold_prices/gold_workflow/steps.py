@@ -107,7 +107,7 @@ class GoldTuneResult(GoldTrainResult):
     best: core.TrainParams = field(kw_only=True)
 
 
-def tune(job: search.TuneParams, data_path: str = "", datasets_mirror: str = "") -> GoldTuneResult:
+def tune(job: search.TuneJob, data_path: str = "", datasets_mirror: str = "") -> GoldTuneResult:
     """Run (or resume) an Optuna study over the grid, scored by the backtest MASE; the
     best configuration is logged on the tune run exactly as ``train`` logs a model."""
     import mlflow

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlflow.optuna.storage import MlflowStorage
 
-from gold_workflow.search import TuneParams, backtest_mase
+from gold_workflow.search import TuneJob, backtest_mase
 from lifecycle import contract
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ def _completed(study: Any, keys: list[str]) -> list[tuple[int, float, str]]:
 
 
 def run_study(
-    job: TuneParams,
+    job: TuneJob,
     objective: Objective,
     run_id: str,
     experiment_id: str,
@@ -163,7 +163,7 @@ def run_study(
     keys = [config_key(params) for params in configurations]
     digest = grid_digest(keys, job.space.base)
     sampler = GridSampler({CONFIG: keys}, seed=job.space.base.random_state)
-    if job.engine == "spark":
+    if job.on_spark:
         from lifecycle import spark
 
         spark.session(job.spark_master, "gold_prices-tune", ("gold_workflow",))
@@ -183,7 +183,7 @@ def run_study(
         budget = min(job.trials - new_configurations, untried)
         if budget <= 0:
             break
-        if job.engine == "spark":
+        if job.on_spark:
             from mlflow.pyspark.optuna.study import MlflowSparkStudy
 
             MlflowSparkStudy(

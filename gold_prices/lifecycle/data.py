@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from lifecycle.datasets import PinnedFile
+
 _BLOCK = 1 << 16
 
 
@@ -46,8 +48,8 @@ class DataSource:
     pinned: bool
 
 
-def locate(data_path: str, dataset: str, datasets_mirror: str, root: Path) -> DataSource:
-    """``data_path`` if given (relative to ``root``), else the pinned copy of ``dataset``.
+def locate(data_path: str, pinned: PinnedFile, datasets_mirror: str, root: Path) -> DataSource:
+    """``data_path`` if given (relative to ``root``), else the verified copy of ``pinned``.
 
     The pinned copy comes from the cache, the mirror (``datasets_mirror``, else the
     ``DATASETS_MIRROR`` environment variable) or a download, and is verified by sha256.
@@ -57,7 +59,7 @@ def locate(data_path: str, dataset: str, datasets_mirror: str, root: Path) -> Da
     if data_path.strip():
         return DataSource(path=resolve_data_path(data_path, root, example=""), pinned=False)
     try:
-        return DataSource(path=datasets.fetch(dataset, datasets_mirror or None), pinned=True)
+        return DataSource(path=datasets.fetch_file(pinned, datasets_mirror or None), pinned=True)
     except datasets.FetchError as error:
         raise DataError(str(error)) from error
 

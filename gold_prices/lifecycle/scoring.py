@@ -1,14 +1,11 @@
 # Generated from lifecycle/scoring.py by python -m lifecycle.sync; edit the source.
-"""Batch scoring, the same in every project: the ``score`` step's parameters, the fixed
-model version it scores with, the typing and checking of input rows, and the assembly
-of the output table. The pandas engine is here; the Spark engine (``lifecycle.spark``)
-calls the same functions on each partition, so both give the same rows and values.
+"""The ``score`` step: its parameters, the fixed model version it scores with, the
+local engine, and the MLflow run that records the job.
 
-A project describes its model with a ``Scorer``: the typed input fields, the prediction
-columns it adds, its own per-row checks, and how a loaded model predicts a frame of
-clean rows. Series models (gold) also name the column that orders rows and how many
-earlier rows a prediction reads; their rows are scored in fixed chunks with that many
-rows of history before each, the same chunks in both engines.
+The local engine reads the whole input into this process and scores it with pandas; the
+Spark engine (``lifecycle.spark``) runs the same row logic (``lifecycle.rows``) on each
+partition, so both give the same rows and values. The click command is
+``lifecycle.score_command``.
 """
 
 from __future__ import annotations
@@ -16,70 +13,83 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from lifecycle.engines import EngineParams
 from lifecycle.errors import DataError, ParameterError
-from lifecycle.tables import SOURCE_FILE, SOURCE_ROW
+from lifecycle.params import EntryPoint, param
+from lifecycle.rows import (
+    ORDER,
+    REJECTED_SUFFIX,
+    Outcome,
+    ResolvedModel,
+    RowsRejectedError,
+    Scorer,
+    Targets,
+    assemble,
+    check_columns,
+    describe_problems,
+    metadata_of,
+    output_schema,
+    predict_rows,
+    rejected_schema,
+    series_problem,
+    split_rows,
+    to_arrow,
+    typed_schema,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    pass
 
-    import click
-    import pandas as pd
-    import pyarrow as pa
-
-    from lifecycle.outputs import Claim
-
-ENGINES = ("pandas", "spark")
 BAD_ROW_POLICIES = ("fail", "quarantine")
 WRITE_MODES = ("error", "overwrite")
-FIELD_TYPES = ("double", "long", "string")
-SPARK_MASTER = re.compile(r"^(local(\[(\*|[1-9][0-9]*)\])?|spark://\S+|yarn|k8s://\S+)$")
-REJECTED_SUFFIX = "-rejected"
-REASON = "reason"
-POSITION = "_position"
-PROBLEM = "_problem"
-ORDER = "_order"
-METADATA = ("model_name", "model_version", "model_run_id", "scored_at")
-# Names the outputs add: the metadata, and the rejected output's reason.
-OUTPUT_ONLY = (*METADATA, REASON)
-EXAMPLES = 5
+LOCATION = "a Parquet or CSV file or directory: a path or s3://bucket/prefix"
 
 
-@dataclass(frozen=True)
-class ScoreParams:
-    """The ``score`` entry point's parameters, validated."""
+@dataclass(frozen=True, kw_only=True)
+class ScoreParams(EngineParams):
+    """The ``score`` entry point's parameters; the model URI's default is the project's
+    champion (``models:/<project>@champion``)."""
 
-    input: str
-    output: str
-    model_uri: str
-    engine: str = "pandas"
-    spark_master: str = "local[*]"
-    on_bad_rows: str = "fail"
-    mode: str = "error"
+    input: str = param(help="the table to score", nonempty=True, allowed=LOCATION)
+    output: str = param(
+        help="the Parquet directory to write",
+        nonempty=True,
+        allowed="a Parquet directory: a path or s3://bucket/prefix, apart from the input "
+        "(never it, in it, or around it)",
+    )
+    model_uri: str = param(
+        help="the model to score with; an alias is resolved once, before any row is read",
+        pattern=r"(models|runs):/.+",
+        allowed="models:/<name>@<alias>, models:/<name>/<version> or runs:/<run_id>/model",
+    )
+    on_bad_rows: str = param(
+        "fail",
+        help="what bad rows do: fail (nothing is written) or quarantine (they go to "
+        "<output>-rejected)",
+        choices=BAD_ROW_POLICIES,
+    )
+    mode: str = param(
+        "error",
+        help="what an existing output does: error (stops the job) or overwrite (replaced, "
+        "if this collection wrote it)",
+        choices=WRITE_MODES,
+    )
 
-    def __post_init__(self) -> None:
-        for name in ("input", "output"):
-            if not str(getattr(self, name)).strip():
-                raise ParameterError(name, getattr(self, name), "give a path or s3:// URI")
+    def check(self) -> None:
         _check_locations(self.input, self.output)
-        if not self.model_uri.startswith(("models:/", "runs:/")):
-            raise ParameterError(
-                "model_uri",
-                self.model_uri,
-                "use models:/<name>@<alias>, models:/<name>/<version> or runs:/<run_id>/model",
-            )
-        choices = {"engine": ENGINES, "on_bad_rows": BAD_ROW_POLICIES, "mode": WRITE_MODES}
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ParameterError(name, getattr(self, name), f"one of {', '.join(allowed)}")
-        if not SPARK_MASTER.fullmatch(self.spark_master):
-            raise ParameterError(
-                "spark_master",
-                self.spark_master,
-                "a Spark master URL: local[*], local[N], spark://host:port, yarn or k8s://…",
-            )
+
+
+def score_entry_point(project: str) -> EntryPoint:
+    """The ``score`` entry point of ``project``."""
+    return EntryPoint(
+        command="score",
+        help="Score a table with one fixed model version and write Parquet with the metadata.",
+        declared=(ScoreParams,),
+        defaults=(("model_uri", f"models:/{project}@champion"),),
+    )
 
 
 def _check_locations(input_: str, output: str) -> None:
@@ -93,62 +103,6 @@ def _check_locations(input_: str, output: str) -> None:
         outputs.check_apart(source, (target, target.sibling(REJECTED_SUFFIX)))
     except DataError as error:
         raise ParameterError("output", output, str(error), ("output", "input")) from error
-
-
-@dataclass(frozen=True)
-class Field:
-    """A typed input or prediction column."""
-
-    name: str
-    type: str  # double | long | string
-    required: bool = True
-
-
-class Scorer(Protocol):
-    """What a project tells the score step about its model."""
-
-    project: str
-    inputs: tuple[Field, ...]
-    predictions: tuple[Field, ...]
-    # Series models: the column that orders rows, the earlier rows each prediction reads,
-    # and the rows scored per chunk. ``None`` for models that score rows one by one.
-    series_order: str | None
-    history_rows: int
-    chunk_rows: int
-
-    def row_problems(self, model: Any, typed: pd.DataFrame) -> pd.Series:
-        """Per row: None, or why the model cannot score it (the project's own checks,
-        which may read the loaded model: the cities catalog's regions)."""
-        ...
-
-    def order_key(self, typed: pd.DataFrame) -> pd.Series:
-        """Series models: each clean row's position in time, as int64."""
-        ...
-
-    def series_gap(self, keys: Any) -> str | None:
-        """Series models: why these sorted, distinct order keys cannot be scored as one
-        series (a gap the served model refuses), or None. Others: None."""
-        ...
-
-    def load(self, model_path: str) -> Any:
-        """The model as ``predict`` takes it, loaded from a local copy."""
-        ...
-
-    def predict(self, model: Any, typed: pd.DataFrame) -> pd.DataFrame:
-        """Predictions for clean rows: ``_position`` (the row's position in ``typed``)
-        and the prediction columns; a row may give several output rows, or none."""
-        ...
-
-
-@dataclass(frozen=True)
-class ResolvedModel:
-    """The fixed model a score job uses, whatever an alias does during the job."""
-
-    requested_uri: str
-    uri: str  # models:/<name>/<version>, or the runs:/ / models:/m- URI given
-    run_id: str
-    name: str | None = None
-    version: int | None = None
 
 
 def resolve_version(model_uri: str) -> ResolvedModel:
@@ -190,351 +144,6 @@ def resolve_version(model_uri: str) -> ResolvedModel:
         )
     ref = resolve_model(model_uri)
     return ResolvedModel(requested_uri=model_uri, uri=model_uri, run_id=ref.training_run_id)
-
-
-def check_columns(columns: Sequence[str], scorer: Scorer) -> None:
-    """Refuse, before any row is read, an input without a required field or with a column
-    whose name the output uses for something else."""
-    present = set(columns)
-    missing = [f.name for f in scorer.inputs if f.required and f.name not in present]
-    if missing:
-        expected = ", ".join(f.name for f in scorer.inputs if f.required)
-        raise DataError(f"the input has no column(s) {', '.join(missing)}; expected {expected}")
-    added = [f.name for f in scorer.predictions] + list(OUTPUT_ONLY)
-    clashes = [name for name in added if name in present]
-    if clashes:
-        raise DataError(
-            f"the input has column(s) {', '.join(clashes)}, which scoring adds to the output; "
-            f"rename or drop them"
-        )
-
-
-def _plain(value: object) -> object:
-    """A numpy scalar as the Python value it holds, so messages show ``12.5``."""
-    item = getattr(value, "item", None)
-    return item() if callable(item) else value
-
-
-def _shown(value: object) -> str:
-    """A refused value as a message shows it: its repr, cut short, or its type name."""
-    value = _plain(value)
-    if isinstance(value, str | int | float | bool) or value is None:
-        text = repr(value)
-        return text if len(text) <= 40 else text[:37] + "..."
-    return f"of type {type(value).__name__}"
-
-
-def _as_numbers(values: pd.Series) -> pd.Series:
-    """``values`` as float64: numbers and numeric text convert; booleans, dates, times,
-    lists and anything else become NaN (not a number)."""
-    import numbers as numeric
-
-    import numpy as np
-    import pandas as pd
-
-    kind = values.dtype.kind
-    if kind in "iuf":
-        return pd.Series(values.to_numpy(dtype="float64", na_value=np.nan), index=values.index)
-    if kind in "bmM" or isinstance(values.dtype, pd.DatetimeTZDtype):
-        return pd.Series(np.nan, index=values.index, dtype="float64")
-    if isinstance(values.dtype, pd.StringDtype):  # CSV cells: text throughout
-        return pd.to_numeric(values, errors="coerce").astype("float64")
-
-    def number(value: object) -> float:
-        if isinstance(value, bool | np.bool_):
-            return np.nan
-        if isinstance(value, numeric.Real):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                parsed = float(value.strip())
-            except ValueError:
-                return np.nan
-            # "nan" as text is not a measurement; "inf" stays, to be refused as infinite.
-            return parsed if not np.isnan(parsed) else np.nan
-        return np.nan
-
-    return pd.Series(
-        [number(v) for v in values.astype(object).tolist()], index=values.index, dtype="float64"
-    )
-
-
-def _convert(values: pd.Series, spec: Field) -> tuple[pd.Series, pd.Series]:
-    """``values`` as ``spec.type``, and the reason for each value that is not one."""
-    import numpy as np
-    import pandas as pd
-
-    missing = values.isna()
-    reasons = pd.Series([None] * len(values), index=values.index, dtype=object)
-    converted: pd.Series
-    if spec.type == "string":
-        converted = values.astype("string")
-        if values.dtype == object:
-            not_text = ~missing & ~values.map(lambda v: isinstance(v, str), na_action="ignore")
-            reasons[not_text.fillna(False).astype(bool)] = f"{spec.name} is not text"
-    else:
-        numbers = _as_numbers(values)
-        not_number = ~missing & numbers.isna()
-        for row in np.flatnonzero(not_number.to_numpy()):
-            reasons.iloc[int(row)] = f"{spec.name} {_shown(values.iloc[row])} is not a number"
-        infinite = np.isinf(numbers.to_numpy(dtype="float64", na_value=np.nan))
-        for row in np.flatnonzero(infinite):
-            reasons.iloc[int(row)] = f"{spec.name} must be a finite number, got {numbers.iloc[row]}"
-        numbers = numbers.where(~infinite)
-        if spec.type == "long":
-            fractional = numbers.notna() & (numbers != np.floor(numbers))
-            for row in np.flatnonzero(fractional.to_numpy()):
-                reasons.iloc[int(row)] = f"{spec.name} {numbers.iloc[row]:g} is not a whole number"
-            whole = numbers.where(~fractional)
-            converted = whole.round().astype("Int64")
-        else:
-            converted = numbers
-    if spec.required:
-        reasons[missing & reasons.isna()] = f"{spec.name} is missing"
-    return converted, reasons
-
-
-def type_fields(frame: pd.DataFrame, scorer: Scorer) -> tuple[pd.DataFrame, pd.Series]:
-    """The frame with the model's input fields typed (absent optional ones as nulls), and
-    per row the first value that does not convert (None when all do)."""
-    import pandas as pd
-
-    typed = frame.copy()
-    reasons = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    for spec in scorer.inputs:
-        if spec.name not in frame.columns:
-            typed[spec.name] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-        converted, problems = _convert(typed[spec.name], spec)
-        typed[spec.name] = converted
-        reasons = reasons.where(reasons.notna(), problems)
-    return typed, reasons
-
-
-def check_rows(frame: pd.DataFrame, scorer: Scorer, model: Any) -> pd.Series:
-    """Per input row: None, or why it cannot be scored (a value of the wrong type, a
-    missing value, or the project's own checks). Row-local: a row's answer depends on that
-    row alone, so partitions can be checked apart."""
-    typed, reasons = type_fields(frame, scorer)
-    clean = reasons.isna()
-    if clean.any():
-        reasons[clean] = scorer.row_problems(model, typed[clean]).to_numpy()
-    return reasons.astype(object).where(reasons.notna(), None)
-
-
-def check_request(frame: pd.DataFrame, scorer: Scorer, model: Any) -> pd.DataFrame:
-    """A served request through the score step's own row checks (``check_rows``), so a
-    served model refuses what ``score`` refuses, with the same reason: the first bad row
-    is raised as ``DataError`` ("row 1: petal_width ... is not a number"), which the served
-    model turns into HTTP 400. Returns the rows typed."""
-    if frame.empty:
-        raise DataError("the request has no rows")
-    missing = [f.name for f in scorer.inputs if f.required and f.name not in frame.columns]
-    if missing:
-        expected = ", ".join(f.name for f in scorer.inputs if f.required)
-        raise DataError(f"missing field(s) {', '.join(missing)}; expected {expected}")
-    rows = frame.reset_index(drop=True)
-    problems = check_rows(rows, scorer, model)
-    bad = [int(i) for i in problems.index[problems.notna()]]
-    if bad:
-        more = f" (and {len(bad) - 1} more row(s))" if len(bad) > 1 else ""
-        raise DataError(f"row {bad[0]}: {problems[bad[0]]}{more}")
-    return typed_rows(rows, scorer)
-
-
-def typed_rows(frame: pd.DataFrame, scorer: Scorer) -> pd.DataFrame:
-    """Rows that passed ``check_rows``, typed, with a series model's order key."""
-    typed, _ = type_fields(frame, scorer)
-    if scorer.series_order is not None:
-        typed[ORDER] = scorer.order_key(typed).astype("int64").to_numpy()
-    return typed
-
-
-def describe_problems(rows: pd.DataFrame, limit: int = EXAMPLES) -> list[str]:
-    """``file row N: reason`` lines for the first ``limit`` rejected rows."""
-    return [
-        f"{row[SOURCE_FILE]} row {int(row[SOURCE_ROW])}: {row[REASON]}"
-        for _, row in rows.head(limit).iterrows()
-    ]
-
-
-def chunk_bounds(rows: int, chunk_rows: int, history_rows: int) -> list[tuple[int, int, int]]:
-    """(read_from, first, stop) per chunk: rows ``first..stop-1`` are predicted from a
-    window that starts ``history_rows`` earlier (or at 0)."""
-    return [
-        (max(0, first - history_rows), first, min(first + chunk_rows, rows))
-        for first in range(0, rows, chunk_rows)
-    ]
-
-
-def predict_rows(scorer: Scorer, model: Any, typed: pd.DataFrame) -> pd.DataFrame:
-    """Predictions for clean rows (series rows sorted by their order), chunked for series
-    models exactly as the Spark engine chunks them."""
-    import pandas as pd
-
-    if scorer.series_order is None:
-        return scorer.predict(model, typed.reset_index(drop=True))
-    parts = []
-    for read_from, first, stop in chunk_bounds(len(typed), scorer.chunk_rows, scorer.history_rows):
-        part = predict_window(scorer, model, typed.iloc[read_from:stop], first - read_from)
-        part[POSITION] += read_from
-        parts.append(part)
-    if not parts:
-        return scorer.predict(model, typed.iloc[0:0])
-    return pd.concat(parts, ignore_index=True)
-
-
-def predict_window(scorer: Scorer, model: Any, window: pd.DataFrame, skip: int) -> pd.DataFrame:
-    """A series model's predictions for a window, without its first ``skip`` history rows."""
-    part = scorer.predict(model, window.reset_index(drop=True))
-    return part[part[POSITION] >= skip].reset_index(drop=True)
-
-
-def assemble(
-    records: pd.DataFrame,
-    predictions: pd.DataFrame,
-    scorer: Scorer,
-    metadata: dict[str, Any],
-) -> pd.DataFrame:
-    """Output rows: each prediction beside the input row it came from, then the metadata."""
-    import pandas as pd
-
-    positions = predictions[POSITION].to_numpy()
-    internal = [SOURCE_FILE, SOURCE_ROW, ORDER]
-    left = records.drop(columns=[c for c in internal if c in records.columns])
-    left = left.iloc[positions].reset_index(drop=True)
-    right = predictions[[f.name for f in scorer.predictions]].reset_index(drop=True)
-    out = pd.concat([left, right], axis=1)
-    for name in METADATA:
-        out[name] = metadata[name]
-    return out
-
-
-def metadata_of(model: ResolvedModel, scored_at: pd.Timestamp) -> dict[str, Any]:
-    """The metadata columns every output row carries."""
-    return {
-        "model_name": model.name,
-        "model_version": model.version,
-        "model_run_id": model.run_id,
-        "scored_at": scored_at,
-    }
-
-
-def output_schema(records: pa.Schema, scorer: Scorer) -> pa.Schema:
-    """The scored output's Arrow schema: the typed input columns, the predictions and the
-    metadata."""
-    import pyarrow as pa
-
-    types = {"double": pa.float64(), "long": pa.int64(), "string": pa.string()}
-    fields = [f for f in records if f.name not in (SOURCE_FILE, SOURCE_ROW)]
-    by_name = {spec.name: spec for spec in scorer.inputs}
-    typed_fields = [
-        pa.field(f.name, types[by_name[f.name].type]) if f.name in by_name else f for f in fields
-    ]
-    return pa.schema(
-        [
-            *typed_fields,
-            *(pa.field(f.name, types[f.type]) for f in scorer.predictions),
-            pa.field("model_name", pa.string()),
-            pa.field("model_version", pa.int64()),
-            pa.field("model_run_id", pa.string()),
-            pa.field("scored_at", pa.timestamp("us", tz="UTC")),
-        ]
-    )
-
-
-def typed_schema(raw: pa.Schema, scorer: Scorer) -> pa.Schema:
-    """The schema of checked rows: the raw input's columns with the fields typed, every
-    field present."""
-    import pyarrow as pa
-
-    types = {"double": pa.float64(), "long": pa.int64(), "string": pa.string()}
-    by_name = {spec.name: spec for spec in scorer.inputs}
-    fields = [
-        pa.field(f.name, types[by_name[f.name].type]) if f.name in by_name else f for f in raw
-    ]
-    present = {f.name for f in raw}
-    extra = [pa.field(s.name, types[s.type]) for s in scorer.inputs if s.name not in present]
-    return pa.schema(fields + extra)
-
-
-def rejected_schema(raw: pa.Schema) -> pa.Schema:
-    """The rejected output's schema: the input as read, its origin, and the reason."""
-    import pyarrow as pa
-
-    return raw.append(pa.field(REASON, pa.string()))
-
-
-@dataclass
-class Outcome:
-    """What a score job did: rows read, rejected, scored, and output rows written."""
-
-    rows_in: int = 0
-    rows_rejected: int = 0
-    rows_scored: int = 0
-    rows_out: int = 0
-    # The engine's wall time to read, check, predict and write, after its start-up (the
-    # model loaded in this process; the Spark session up, the model and code shipped).
-    seconds: float = 0.0
-    examples: list[str] = field(default_factory=list)
-
-
-class RowsRejectedError(DataError):
-    """Bad rows under ``on_bad_rows=fail``: the job stops before writing anything."""
-
-    def __init__(self, outcome: Outcome) -> None:
-        self.outcome = outcome
-        shown = "; ".join(outcome.examples)
-        super().__init__(
-            f"{outcome.rows_rejected} of {outcome.rows_in} input row(s) cannot be scored "
-            f"({shown}); nothing was written. Fix them, or pass -P on_bad_rows=quarantine "
-            f"to score the rest and write these to the rejected output"
-        )
-
-
-def repeated_values(rows: pd.DataFrame, column: str) -> list[str]:
-    """The values of ``column`` at the points in time that occur more than once."""
-    repeated = rows[rows[ORDER].duplicated(keep=False)]
-    return sorted({str(value) for value in repeated[column]})
-
-
-def duplicate_order_problem(values: list[str], column: str) -> str:
-    """A series model needs each point in time once; the message names the repeats."""
-    shown = ", ".join(values[:EXAMPLES])
-    return f"{column} repeats ({shown}): a series needs each {column} once; nothing was written"
-
-
-def to_arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
-    """A frame as an Arrow table of exactly ``schema``."""
-    import pandas as pd
-    import pyarrow as pa
-
-    arrays = []
-    for spec in schema:
-        column = frame[spec.name]
-        if isinstance(column.dtype, pd.DatetimeTZDtype):
-            utc = column.dt.tz_convert(None).to_numpy()
-            arrays.append(pa.array(utc, pa.timestamp(spec.type.unit)).cast(spec.type))
-        else:
-            arrays.append(pa.Array.from_pandas(column, type=spec.type))
-    return pa.Table.from_arrays(arrays, schema=schema)
-
-
-@dataclass(frozen=True)
-class Targets:
-    """Where a job writes: its claimed output and rejected-output folders."""
-
-    output: Claim
-    rejected: Claim
-
-
-def split_rows(raw: pd.DataFrame, scorer: Scorer, model: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One batch of input rows as (clean rows typed, with a series model's order key;
-    rejected rows as read, with their reason)."""
-    problems = check_rows(raw, scorer, model)
-    bad = problems.notna().to_numpy()
-    rejected = raw[bad].copy()
-    rejected[REASON] = problems[bad].astype(str).to_numpy()
-    return typed_rows(raw[~bad], scorer), rejected
 
 
 def score_pandas(
@@ -583,25 +192,6 @@ def score_pandas(
         )
     outcome.seconds = time.perf_counter() - started
     return outcome
-
-
-def series_problem(scorer: Scorer, keys: Any, labels: pd.Series | None = None) -> str | None:
-    """Why sorted order keys cannot form one series: a point in time given twice, or the
-    gap the model refuses (``Scorer.series_gap``); None when they can."""
-    import numpy as np
-
-    keys = np.asarray(keys, dtype="int64")
-    column = scorer.series_order or "order"
-    if len(keys) > 1:
-        repeated = np.flatnonzero(np.diff(keys) == 0)
-        if len(repeated):
-            shown = (
-                sorted({str(labels.iloc[int(i)]) for i in repeated[:EXAMPLES]})
-                if (labels is not None)
-                else [str(int(keys[i])) for i in repeated[:EXAMPLES]]
-            )
-            return duplicate_order_problem(shown, column)
-    return scorer.series_gap(keys)
 
 
 @dataclass(frozen=True)
@@ -717,10 +307,13 @@ def _run_engine(
     with tempfile.TemporaryDirectory(prefix="score-model-", ignore_cleanup_errors=True) as scratch:
         model_path = mlflow.artifacts.download_artifacts(model.uri, dst_path=scratch)
         try:
-            if params.engine == "spark":
+            if params.on_spark:
                 from lifecycle.spark import score_spark
 
-                return score_spark(scorer, model_path, files, targets, params, metadata)
+                quarantine = params.on_bad_rows == "quarantine"
+                return score_spark(
+                    scorer, model_path, files, targets, params.spark_master, quarantine, metadata
+                )
             return score_pandas(scorer, model_path, files, targets, params, metadata)
         except RowsRejectedError as error:
             log_outcome(error.outcome)
@@ -834,64 +427,3 @@ def score_line(project: str, result: ScoreResult) -> str:
         f"rows_rejected={outcome.rows_rejected} rows_out={outcome.rows_out} "
         f"output={result.output} rejected_output={result.rejected_output or 'none'}"
     )
-
-
-def score_command(project: str, make_scorer: Callable[[], Scorer]) -> click.Command:
-    """The ``score`` click command of a project; its options are the MLproject's ``score``
-    parameters in kebab case."""
-    import click
-
-    from lifecycle.checks import checkpoint
-    from lifecycle.command import StepError, require_engine, validated
-
-    @click.command(name="score")
-    @click.option("--input", "input_", required=True, help="Parquet or CSV file or directory.")
-    @click.option("--output", required=True, help="Parquet output directory (path or s3://).")
-    @click.option(
-        "--model-uri",
-        default=f"models:/{project}@champion",
-        show_default=True,
-        help="Model to score with; an alias is resolved once, before scoring.",
-    )
-    @click.option("--engine", default="pandas", show_default=True, help="pandas or spark.")
-    @click.option("--spark-master", default="local[*]", show_default=True, help="Spark master URL.")
-    @click.option("--on-bad-rows", default="fail", show_default=True, help="fail or quarantine.")
-    @click.option("--mode", default="error", show_default=True, help="error or overwrite.")
-    def command(
-        input_: str,
-        output: str,
-        model_uri: str,
-        engine: str,
-        spark_master: str,
-        on_bad_rows: str,
-        mode: str,
-    ) -> None:
-        """Score a table with one fixed model version and write Parquet with the metadata."""
-        params = validated(
-            ScoreParams,
-            input=input_,
-            output=output,
-            model_uri=model_uri,
-            engine=engine,
-            spark_master=spark_master,
-            on_bad_rows=on_bad_rows,
-            mode=mode,
-        )
-        require_engine(engine)
-        checkpoint()
-        # mlflow run passes no SIGTERM on: under it, the job stops once mlflow run is gone.
-        from lifecycle.failures import STEP_RUN_ID
-        from lifecycle.stopping import stop_when_launcher_goes
-
-        if STEP_RUN_ID:
-            stop_when_launcher_goes("this step")
-        from lifecycle.models import ModelUriError
-        from lifecycle.spark import SparkJobError, SparkUnavailableError
-
-        try:
-            result = score(params, make_scorer())
-        except (DataError, ModelUriError, SparkJobError, SparkUnavailableError) as error:
-            raise StepError(str(error)) from error
-        click.echo(score_line(project, result))
-
-    return command

@@ -7,12 +7,16 @@ and returns in-memory values so the tests can call it on a handful of rows.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from iris_workflow.params import GATE_METRICS as GATE_METRICS
+from iris_workflow.params import MODEL_KINDS as MODEL_KINDS
+from iris_workflow.params import GateParams as GateParams
+from iris_workflow.params import TrainParams as TrainParams
 from lifecycle.errors import DataError, ParameterError
 
 if TYPE_CHECKING:
@@ -23,74 +27,6 @@ if TYPE_CHECKING:
 
 FEATURES: tuple[str, ...] = ("sepal_length", "sepal_width", "petal_length", "petal_width")
 TARGET = "species"
-MODEL_KINDS: tuple[str, ...] = ("decision_tree", "logistic_regression", "random_forest")
-GATE_METRICS: tuple[str, ...] = ("accuracy", "precision_weighted", "recall_weighted", "f1_weighted")
-MAX_RANDOM_STATE = 2**32 - 1  # scikit-learn's limit for an integer seed
-MAX_N_ESTIMATORS = 10_000
-
-
-def _require_int(name: str, value: object, minimum: int, maximum: int | None = None) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ParameterError(name, value, "must be an integer")
-    if value < minimum or (maximum is not None and value > maximum):
-        upper = f" and <= {maximum}" if maximum is not None else ""
-        raise ParameterError(name, value, f"must be an integer >= {minimum}{upper}")
-
-
-def _require_float(
-    name: str, value: object, low: float, high: float | None, *, open_low: bool, open_high: bool
-) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
-        raise ParameterError(name, value, "must be a number")
-    number = float(value)
-    too_low = number <= low if open_low else number < low
-    too_high = high is not None and (number >= high if open_high else number > high)
-    if not np.isfinite(number) or too_low or too_high:
-        left = "(" if open_low else "["
-        right = ")" if open_high else "]"
-        upper = "inf" if high is None else f"{high:g}"
-        raise ParameterError(name, value, f"must be a number in {left}{low:g}, {upper}{right}")
-
-
-@dataclass(frozen=True)
-class TrainParams:
-    """Hyper-parameters of one training run; constructing it validates every field."""
-
-    model: str = "decision_tree"
-    max_depth: int = 5
-    max_leaf_nodes: int = 10
-    C: float = 1.0
-    n_estimators: int = 100
-    test_size: float = 0.3
-    random_state: int = 42
-
-    def __post_init__(self) -> None:
-        if self.model not in MODEL_KINDS:
-            raise ParameterError("model", self.model, f"must be one of {', '.join(MODEL_KINDS)}")
-        _require_int("max_depth", self.max_depth, 1)
-        _require_int("max_leaf_nodes", self.max_leaf_nodes, 2)
-        _require_float("C", self.C, 0.0, None, open_low=True, open_high=False)
-        _require_int("n_estimators", self.n_estimators, 1, MAX_N_ESTIMATORS)
-        _require_float("test_size", self.test_size, 0.0, 1.0, open_low=True, open_high=True)
-        _require_int("random_state", self.random_state, 0, MAX_RANDOM_STATE)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class GateParams:
-    """The registration gate: a held-out metric and the minimum value it must reach."""
-
-    metric: str = "accuracy"
-    threshold: float = 0.9
-
-    def __post_init__(self) -> None:
-        if self.metric not in GATE_METRICS:
-            raise ParameterError(
-                "gate_metric", self.metric, f"must be one of {', '.join(GATE_METRICS)}"
-            )
-        _require_float("gate_threshold", self.threshold, 0.0, 1.0, open_low=False, open_high=False)
 
 
 def validate_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from iris_workflow.core import validate_frame
+from iris_workflow.params import DEFAULT_DATA_PATH as DEFAULT_DATA_PATH
 from lifecycle import data
 from lifecycle.data import sha256_of as sha256_of  # part of this module's interface
 
@@ -15,7 +16,6 @@ from lifecycle.data import sha256_of as sha256_of  # part of this module's inter
 # resolved against the repository root, where ``datasets/`` lives, wherever the
 # repository was checked out (a local path or a git URI).
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DATA_PATH = "datasets/iris.csv"
 
 
 def resolve_data_path(data_path: str, root: Path = REPOSITORY_ROOT) -> Path:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from iris_workflow.core import FEATURES, PLAUSIBLE_CM
-from lifecycle.scoring import Field
+from lifecycle.rows import Field
 
 PREDICTION = "predicted_species"
 

@@ -20,7 +20,7 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from iris_workflow import core
 from iris_workflow.scoring import IrisScorer
 from lifecycle.errors import DataError
-from lifecycle.scoring import check_request
+from lifecycle.rows import check_request
 
 
 class GuardedClassifier:

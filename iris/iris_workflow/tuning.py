@@ -9,119 +9,16 @@ an optimistic estimate. Nothing here reads files or talks to MLflow.
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from iris_workflow.core import FEATURES, MAX_RANDOM_STATE, TARGET, ParameterError
-
-# The source tutorial's grid: max_leaf_nodes 2..11 x max_depth 1..10, 100 configurations.
-DEFAULT_MAX_LEAF_NODES_GRID = "2..11"
-DEFAULT_MAX_DEPTH_GRID = "1..10"
-MAX_GRID_VALUE = 10_000
-MAX_CONFIGURATIONS = 100_000
-MAX_CV_FOLDS = 20
-ENGINES = ("local", "spark")
-_RANGE = re.compile(r"^(-?\d+)\s*\.\.\s*(-?\d+)$")
-
-
-def parse_grid(name: str, text: str, minimum: int) -> tuple[int, ...]:
-    """Grid values from ``"2..11"`` (inclusive range), ``"2,4,8"`` or a mix (``"1..3,8"``).
-
-    Values are sorted and de-duplicated; each must be an integer in [minimum, 10000].
-    """
-    values: set[int] = set()
-    pieces = [piece.strip() for piece in str(text).split(",")]
-    if not any(pieces):
-        raise ParameterError(name, text, "give values like 2..11 or 2,4,8")
-    for piece in pieces:
-        if not piece:
-            continue
-        span = _RANGE.match(piece)
-        if span:
-            low, high = int(span.group(1)), int(span.group(2))
-            if low > high:
-                raise ParameterError(
-                    name, text, f"range {piece} runs backwards; write {high}..{low}"
-                )
-            values.update(range(low, high + 1))
-        elif re.fullmatch(r"-?\d+", piece):
-            values.add(int(piece))
-        else:
-            raise ParameterError(name, text, f"{piece!r} is not an integer or a range like 2..11")
-    out_of_range = sorted(value for value in values if not minimum <= value <= MAX_GRID_VALUE)
-    if out_of_range:
-        raise ParameterError(
-            name,
-            text,
-            f"every value must be an integer in [{minimum}, {MAX_GRID_VALUE}]; "
-            f"got {', '.join(map(str, out_of_range[:5]))}",
-        )
-    return tuple(sorted(values))
-
-
-@dataclass(frozen=True)
-class TuneParams:
-    """A grid search over the decision tree's max_leaf_nodes x max_depth; validated."""
-
-    max_leaf_nodes: tuple[int, ...]
-    max_depth: tuple[int, ...]
-    cv_folds: int = 5
-    test_size: float = 0.3
-    random_state: int = 42
-    engine: str = "local"  # local: this process; spark: Spark tasks on spark_master
-    spark_master: str = "local[*]"
-
-    def __post_init__(self) -> None:
-        both = ("max_leaf_nodes_grid", "max_depth_grid")
-        shape = f"{len(self.max_leaf_nodes)} x {len(self.max_depth)}"
-        if not self.max_leaf_nodes or not self.max_depth:
-            raise ParameterError(
-                "grid", shape, "needs at least one value per hyperparameter", options=both
-            )
-        if self.size > MAX_CONFIGURATIONS:
-            raise ParameterError(
-                "grid",
-                shape,
-                f"makes {self.size} configurations; at most {MAX_CONFIGURATIONS} are allowed",
-                options=both,
-            )
-        if (
-            isinstance(self.cv_folds, bool)
-            or not isinstance(self.cv_folds, int)
-            or not 2 <= self.cv_folds <= MAX_CV_FOLDS
-        ):
-            raise ParameterError(
-                "cv_folds", self.cv_folds, f"must be an integer in [2, {MAX_CV_FOLDS}]"
-            )
-        if (
-            isinstance(self.random_state, bool)
-            or not isinstance(self.random_state, int)
-            or not (0 <= self.random_state <= MAX_RANDOM_STATE)
-        ):
-            raise ParameterError(
-                "random_state", self.random_state, f"must be an integer in [0, {MAX_RANDOM_STATE}]"
-            )
-
-        if self.engine not in ENGINES:
-            raise ParameterError("engine", self.engine, f"one of {', '.join(ENGINES)}")
-        from lifecycle.scoring import SPARK_MASTER
-
-        if not SPARK_MASTER.fullmatch(self.spark_master):
-            raise ParameterError(
-                "spark_master", self.spark_master, "local[*], local[N], spark://…, yarn or k8s://…"
-            )
-
-    @property
-    def size(self) -> int:
-        return len(self.max_leaf_nodes) * len(self.max_depth)
-
-    def configurations(self) -> list[tuple[int, int]]:
-        """(max_leaf_nodes, max_depth) pairs, leaves major."""
-        return [(leaves, depth) for leaves in self.max_leaf_nodes for depth in self.max_depth]
+from iris_workflow.core import FEATURES, TARGET, ParameterError
+from iris_workflow.params import MAX_CV_FOLDS as MAX_CV_FOLDS
+from iris_workflow.params import TuneParams as TuneParams
+from iris_workflow.params import parse_grid as parse_grid
 
 
 @dataclass(frozen=True)
@@ -215,7 +112,7 @@ def score_grid(params: TuneParams, train: pd.DataFrame, test: pd.DataFrame) -> l
     """Score every configuration of the grid, in grid order: in this process, or as
     Spark tasks (``engine=spark``), which give the same results."""
     data = grid_data(params, train, test)
-    if params.engine == "spark":
+    if params.on_spark:
         from functools import partial
 
         from lifecycle.spark import parallel_map

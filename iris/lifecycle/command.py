@@ -15,11 +15,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from lifecycle.engines import EngineParams
 from lifecycle.errors import ParameterError
 from lifecycle.failures import record_failure, tracking_failure_message
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from lifecycle.params import EntryPoint
 
 T = TypeVar("T")
 
@@ -59,40 +62,50 @@ def step_group(description: str) -> click.Group:
     return group
 
 
-def model_uri_option(
-    action: str, example: str = "runs:/<run_id>/model"
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """The required ``--model-uri`` option of a step that takes a model."""
-    return click.option(
-        "--model-uri", type=str, required=True, help=f"Model to {action}, e.g. {example}."
-    )
+def declared_command(
+    group: click.Group, entry: EntryPoint
+) -> Callable[[Callable[..., None]], click.Command]:
+    """Add ``entry``'s command to ``group``, its options built from the declaration: the
+    decorated function receives one validated instance per declaring class, in order.
+    A refused value is a usage error (exit 2) naming the option; ``engine=spark`` without
+    Java 17 fails at once (exit 1). The function calls ``checkpoint()`` itself, after any
+    rule that joins several classes."""
+    types = {"int": click.INT, "float": click.FLOAT, "string": click.STRING}
 
+    def decorate(function: Callable[..., None]) -> click.Command:
+        def callback(**values: Any) -> None:
+            built = validated(entry.build, values)
+            for declared in built:
+                if isinstance(declared, EngineParams) and declared.on_spark:
+                    from lifecycle.spark import SparkUnavailableError, require_java
 
-def model_name_option(project: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """The ``--model-name`` option of a register step; the project's name by default."""
-    return click.option(
-        "--model-name", type=str, default=project, show_default=True, help="Registered model name."
-    )
+                    try:
+                        require_java()
+                    except SparkUnavailableError as error:
+                        raise StepError(str(error)) from error
+            function(*built)
 
-
-def require_model_name(model_name: str) -> None:
-    """Refuse an empty registered model name before any work."""
-    if not model_name.strip():
-        raise click.BadParameter(
-            "model_name='': must be a non-empty name", param_hint="--model-name"
+        command = click.Command(
+            entry.command,
+            callback=callback,
+            help=entry.help,
+            params=[
+                click.Option(
+                    [parameter.option, parameter.name],
+                    type=types[parameter.type],
+                    required=parameter.required,
+                    default=None if parameter.required else parameter.default,
+                    show_default=not parameter.required and parameter.default != "",
+                    help=f"{parameter.rule.help[:1].upper()}{parameter.rule.help[1:]}; "
+                    f"{parameter.allowed()}.",
+                )
+                for _, parameter in entry.parameters()
+            ],
         )
+        group.add_command(command)
+        return command
 
-
-def require_engine(engine: str) -> None:
-    """``engine=spark`` needs Java 17 or newer: without it, fail at once, saying so."""
-    if engine != "spark":
-        return
-    from lifecycle.spark import SparkUnavailableError, require_java
-
-    try:
-        require_java()
-    except SparkUnavailableError as error:
-        raise StepError(str(error)) from error
+    return decorate
 
 
 def run(group: click.Group) -> None:

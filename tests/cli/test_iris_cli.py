@@ -192,11 +192,11 @@ def test_register_uses_the_named_model_and_metric(store: Store) -> None:
     ("args", "fragments"),
     [
         (["--max-depth", "abc"], ["--max-depth", "'abc' is not a valid integer"]),
-        (["--max-depth", "0"], ["--max-depth", "max_depth=0", "integer >= 1"]),
+        (["--max-depth", "0"], ["--max-depth", "max_depth=0", "integer from 1 to 10000"]),
         (["--test-size", "1.5"], ["--test-size", "test_size=1.5", "(0, 1)"]),
         (["--model", "xgboost"], ["--model", "'xgboost'", "decision_tree, logistic_regression"]),
-        (["--C", "-1"], ["--C", "C=-1.0", "(0, inf]"]),
-        (["--random-state", "-5"], ["--random-state", "integer >= 0"]),
+        (["--C", "-1"], ["--C", "C=-1.0", "a number > 0"]),
+        (["--random-state", "-5"], ["--random-state", "integer from 0 to 4294967295"]),
     ],
 )
 def test_bad_parameters_fail_before_any_run(

@@ -93,7 +93,7 @@ def test_the_tuned_model_goes_to_evaluate_and_register_as_trains_does(store: Sto
         (["--max-depth-grid", "3..1"], ["--max-depth-grid", "runs backwards"]),
         (["--max-leaf-nodes-grid", "1,2"], ["--max-leaf-nodes-grid", "[2, 10000]; got 1"]),
         (["--max-leaf-nodes-grid", "a"], ["'a' is not an integer"]),
-        (["--cv-folds", "1"], ["--cv-folds", "must be an integer in [2, 20]"]),
+        (["--cv-folds", "1"], ["--cv-folds", "must be an integer from 2 to 20"]),
         (
             ["--max-leaf-nodes-grid", "2..1001", "--max-depth-grid", "1..101"],
             [

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle import datasets
+from lifecycle.sync import declaration
 from tests.helpers import REPO_ROOT, Store, client_for, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -18,8 +18,9 @@ PROJECTS = ("iris", "gold_prices", "cities")
 
 
 def data_file(project: str, mirror: Path) -> Path:
-    if project in datasets.PINNED:
-        return mirror / datasets.PINNED[project].relative_path
+    pins = declaration(REPO_ROOT / project).datasets
+    if pins:
+        return mirror / pins[0].relative_path
     return REPO_ROOT / "datasets" / f"{project}.csv"
 
 

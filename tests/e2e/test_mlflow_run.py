@@ -88,7 +88,7 @@ def test_mlflow_run_iris_tune_nests_the_grid_and_hands_on_the_best_model(store: 
     ("entry", "params", "fragments"),
     [
         ("main", ["max_depth=abc"], ["--max-depth", "'abc' is not a valid integer"]),
-        ("train", ["max_depth=0"], ["max_depth=0", "integer >= 1"]),
+        ("train", ["max_depth=0"], ["max_depth=0", "integer from 1 to 10000"]),
         ("train", ["test_size=1.5"], ["test_size=1.5", "(0, 1)"]),
         ("train", ["model=svm"], ["model='svm'", "decision_tree, logistic_regression"]),
         ("train", ["data_path=no/such.csv"], ["'no/such.csv' does not exist"]),

@@ -201,7 +201,15 @@ def test_orchestrator_rejects_unknown_projects_and_env_managers(store: Store) ->
 @pytest.mark.parametrize(
     ("override", "fragments"),
     [
-        ("iris.max_depth=0", ["iris train", "--max-depth", "max_depth=0", "integer >= 1"]),
+        ("iris.max_depth=0", ["iris train", "--max-depth", "max_depth=0", "from 1 to 10000"]),
+        (
+            "iris.max_depth=400000000000000000000",
+            ["iris train", "--max-depth", "400000000000000000000", "from 1 to 10000"],
+        ),
+        (
+            "iris.max_depth=3,iris.max_depth=400000000000000000000",
+            ["iris.max_depth is given twice"],
+        ),
         ("iris.gate_threshold=1.5", ["iris register", "--gate-threshold", "gate_threshold=1.5"]),
         ("gold_prices.horizon=0", ["gold_prices train", "--horizon", "from 1 to 63"]),
         ("cities.diversity=1", ["cities train", "--diversity", "diversity=1.0"]),

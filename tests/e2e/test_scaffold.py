@@ -1,6 +1,7 @@
 """The scaffold end to end: ``python -m orchestrator new-project diabetes`` in a scratch
-copy of the repository makes a folder that passes the contract test, runs in the
-orchestrator (``-P projects=diabetes``) and serves its champion over HTTP, with no edit.
+copy of the repository makes a folder that passes the contract test and its own
+generated unit and CLI tests, type-checks, runs in the orchestrator
+(``-P projects=diabetes``) and serves its champion over HTTP, with no edit anywhere.
 """
 
 from __future__ import annotations
@@ -64,8 +65,9 @@ def test_a_scaffolded_project_passes_the_contract_runs_and_serves(
             "tests/cli/test_project_contract.py",
             "tests/unit/test_project_files.py",
             "tests/unit/test_project_docs.py",
+            "tests/static/test_code_quality.py::test_every_project_package_is_type_checked",
             "-k",
-            "diabetes",
+            "diabetes or type_checked",
         ],
         store,
         root,
@@ -73,6 +75,32 @@ def test_a_scaffolded_project_passes_the_contract_runs_and_serves(
     )
     assert contract.returncode == 0, contract.stdout[-4000:]
     assert " passed" in contract.stdout
+    # The tests new-project wrote pass as written, found with no list to edit.
+    written = run_cli(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-n",
+            "0",
+            "-p",
+            "no:cacheprovider",
+            "tests/unit/test_diabetes_core.py",
+            "tests/cli/test_diabetes_cli.py",
+        ],
+        store,
+        root,
+    )
+    assert written.returncode == 0, written.stdout[-4000:]
+    assert "9 passed" in written.stdout, written.stdout[-2000:]
+    types = run_cli(
+        [sys.executable, "-m", "mypy", "diabetes/diabetes_workflow"],
+        store,
+        root,
+        MYPYPATH=str(root / "diabetes"),
+    )
+    assert types.returncode == 0, types.stdout[-4000:]
 
     orchestrated = run_cli(
         ["mlflow", "run", ".", "-P", "projects=diabetes", "--env-manager", "local"], store, root

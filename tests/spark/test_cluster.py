@@ -131,7 +131,7 @@ def test_tuning_on_the_cluster_equals_the_local_engine(
 
     frame = pd.read_csv(REPO_ROOT / "datasets" / "iris.csv")
     train, test = core.split_frame(frame, 0.3, 42)
-    grid = tuning.TuneParams(max_leaf_nodes=(2, 3, 5), max_depth=(1, 3), cv_folds=3)
+    grid = tuning.TuneParams(max_leaf_nodes_grid="2,3,5", max_depth_grid="1,3", cv_folds=3)
     local = tuning.score_grid(grid, train, test)
     assert tuning.score_grid(replace(grid, engine="spark", spark_master=cluster), train, test) == (
         local
@@ -147,7 +147,7 @@ def test_tuning_on_the_cluster_equals_the_local_engine(
     )
     results = {
         engine: steps.tune(
-            search.TuneParams(space=space, trials=3, engine=engine, spark_master=cluster),
+            search.TuneJob(space=space, trials=3, engine=engine, spark_master=cluster),
             datasets_mirror=str(datasets_mirror),
         )
         for engine in ("local", "spark")

@@ -15,7 +15,7 @@ import pytest
 from cities_workflow.scoring import CitiesScorer
 from gold_workflow.scoring import GoldScorer
 from iris_workflow.scoring import IrisScorer
-from lifecycle import outputs, scoring, spark, tables
+from lifecycle import outputs, rows, scoring, spark, tables
 from lifecycle.errors import DataError
 from tests.helpers import client_for
 from tests.spark.conftest import Champions
@@ -147,7 +147,7 @@ def test_bad_rows_stop_the_job_before_anything_is_written(
     engine: str, champions: Champions, spark_session, tmp_path: Path
 ) -> None:
     source = bad_iris_csv(tmp_path / "in")
-    with pytest.raises(scoring.RowsRejectedError) as refused:
+    with pytest.raises(rows.RowsRejectedError) as refused:
         run_score(champions, "iris", source, tmp_path / "out", engine=engine)
     message = str(refused.value)
     assert "3 of 40 input row(s) cannot be scored" in message
@@ -291,7 +291,7 @@ def test_iris_tuning_on_spark_scores_the_grid_exactly_as_locally(spark_session) 
 
     frame = pd.read_csv(Path(__file__).resolve().parents[2] / "datasets" / "iris.csv")
     train, test = core.split_frame(frame, 0.3, 42)
-    grid = tuning.TuneParams(max_leaf_nodes=(2, 3, 5, 8), max_depth=(1, 2, 4), cv_folds=4)
+    grid = tuning.TuneParams(max_leaf_nodes_grid="2,3,5,8", max_depth_grid="1,2,4", cv_folds=4)
     local = tuning.score_grid(grid, train, test)
     on_spark = tuning.score_grid(
         replace(grid, engine="spark", spark_master="local[2]"), train, test

@@ -47,12 +47,11 @@ def test_the_table_has_a_header_a_rule_and_a_row_each() -> None:
     assert len(lines) == 4
 
 
-def test_a_measured_command_reports_time_exit_code_and_peak_rss(tmp_path: Path) -> None:
+def test_a_measured_command_reports_its_exit_code_output_and_peak_rss(tmp_path: Path) -> None:
     code = "import sys; block = bytearray(64 * 2**20); print('done'); sys.exit(3)"
     result = measure.run_measured([sys.executable, "-c", code], {}, tmp_path)
     assert result.returncode == 3
     assert result.stdout.strip() == "done"
-    assert result.seconds > 0
     # exact, however short the process: the largest process of the tree
     assert result.tree_peak_mib >= 64
     with pytest.raises(RuntimeError, match="exit code 3"):

@@ -141,10 +141,16 @@ def test_a_corrupted_cache_entry_is_fetched_again(tmp_path: Path) -> None:
     assert not (cache / "demo" / "demo.csv").exists()
 
 
-def test_unknown_dataset_lists_the_pinned_ones() -> None:
-    with pytest.raises(fetch.FetchError, match="cities, gold_prices"):
-        fetch.fetch("nope")
+def test_every_project_pins_its_own_files_and_the_command_finds_them(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from lifecycle import fetch as fetch_command
 
-
-def test_the_command_line_reports_failure_with_exit_code_1(tmp_path: Path) -> None:
-    assert fetch.main(["nope"]) == 1
+    pins = fetch_command.pinned_files()
+    assert {name: [p.relative_path for p in files] for name, files in pins.items()} == {
+        "cities": ["cities/Worldwide_Travel_Cities_Dataset.csv"],
+        "gold_prices": ["gold_prices/XAU_1d_data.csv"],
+        "iris": [],
+    }
+    assert fetch_command.main(["nope"]) == 1
+    assert "unknown project(s) nope; projects: cities, gold_prices, iris" in caplog.text

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from gold_workflow import core
-from gold_workflow.data import DATASET, locate, read_gold_csv
+from gold_workflow import data as gold_data
+from gold_workflow.data import locate, read_gold_csv
 from lifecycle import datasets
 
 HEADER = "Date;Open;High;Low;Close;Volume\r\n"
@@ -100,8 +101,8 @@ def test_without_network_or_mirror_the_error_says_how_to_supply_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fetch = datasets
-    offline = dataclasses.replace(fetch.PINNED[DATASET], url="http://127.0.0.1:9/XAU.csv")
-    monkeypatch.setitem(fetch.PINNED, DATASET, offline)
+    offline = dataclasses.replace(gold_data.PRICES, url="http://127.0.0.1:9/XAU.csv")
+    monkeypatch.setattr(gold_data, "PRICES", offline)
     monkeypatch.setattr(fetch, "CACHE_DIR", tmp_path / "cache")
     monkeypatch.delenv("DATASETS_MIRROR", raising=False)
     with pytest.raises(core.DataError) as caught:

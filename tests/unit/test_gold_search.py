@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gold_workflow import search, study
-from gold_workflow.params import TrainParams
+from gold_workflow.params import TrainParams, TuneParams
 from lifecycle.errors import ParameterError
 
 
@@ -58,11 +58,18 @@ def test_grid_values_out_of_range_and_unknown_models_are_refused() -> None:
     with pytest.raises(ParameterError, match="models"):
         space(models=("lasso",))
     with pytest.raises(ParameterError, match="trials"):
-        search.TuneParams(space(), trials=0)
+        TuneParams(trials=0)
     with pytest.raises(ParameterError, match="engine"):
-        search.TuneParams(space(), engine="dask")
+        TuneParams(engine="dask")
     with pytest.raises(ParameterError, match="study_name"):
-        search.TuneParams(space(), study_name="a name; with spaces")
+        TuneParams(study_name="a name; with spaces")
+    with pytest.raises(ParameterError, match="models"):
+        TuneParams(models="ridge,lasso")
+    with pytest.raises(ParameterError, match="alpha"):
+        search.tune_job(TuneParams(models="ridge", alpha_grid="0,1"))
+    job = search.tune_job(TuneParams(models="ridge", alpha_grid="1, 0.1"))
+    assert job.space.alphas == (0.1, 1.0)
+    assert job.space.base.horizon == 1
 
 
 def test_the_best_trial_is_the_lowest_mase_and_ties_go_to_the_earlier_entry() -> None:

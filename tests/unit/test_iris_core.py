@@ -9,7 +9,7 @@ import pytest
 from iris_workflow import core
 from iris_workflow.scoring import IrisScorer
 from lifecycle.errors import DataError
-from lifecycle.scoring import check_request, check_rows
+from lifecycle.rows import check_request, check_rows
 
 
 def tiny_frame(rows_per_class: int = 4) -> pd.DataFrame:
@@ -34,20 +34,21 @@ def test_defaults_are_valid() -> None:
 @pytest.mark.parametrize(
     ("field", "value", "fragment"),
     [
-        ("max_depth", 0, "integer >= 1"),
-        ("max_depth", -3, "integer >= 1"),
+        ("max_depth", 0, "integer from 1 to 10000"),
+        ("max_depth", -3, "integer from 1 to 10000"),
+        ("max_depth", 400000000000000000000, "integer from 1 to 10000"),
         ("max_depth", 2.5, "must be an integer"),
         ("max_depth", True, "must be an integer"),
-        ("max_leaf_nodes", 1, "integer >= 2"),
-        ("C", 0.0, "(0, inf]"),
-        ("C", float("nan"), "(0, inf]"),
-        ("n_estimators", 0, ">= 1 and <= 10000"),
-        ("n_estimators", 10_001, ">= 1 and <= 10000"),
+        ("max_leaf_nodes", 1, "integer from 2 to 10000"),
+        ("C", 0.0, "a number > 0"),
+        ("C", float("nan"), "a number > 0"),
+        ("n_estimators", 0, "from 1 to 10000"),
+        ("n_estimators", 10_001, "from 1 to 10000"),
         ("test_size", 1.5, "(0, 1)"),
         ("test_size", 0.0, "(0, 1)"),
         ("test_size", 1.0, "(0, 1)"),
-        ("random_state", -1, "integer >= 0"),
-        ("random_state", 2**32, "<= 4294967295"),
+        ("random_state", -1, "integer from 0 to 4294967295"),
+        ("random_state", 2**32, "from 0 to 4294967295"),
         ("model", "xgboost", "decision_tree, logistic_regression, random_forest"),
     ],
 )

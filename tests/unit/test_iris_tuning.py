@@ -51,10 +51,7 @@ def test_bad_grids_name_the_problem(text: str, message: str) -> None:
 
 
 def test_the_default_grid_is_the_tutorials_hundred() -> None:
-    grid = tuning.TuneParams(
-        max_leaf_nodes=tuning.parse_grid("l", tuning.DEFAULT_MAX_LEAF_NODES_GRID, 2),
-        max_depth=tuning.parse_grid("d", tuning.DEFAULT_MAX_DEPTH_GRID, 1),
-    )
+    grid = tuning.TuneParams()
     assert grid.size == 100
     assert grid.configurations()[:2] == [(2, 1), (2, 2)]
     assert grid.configurations()[-1] == (11, 10)
@@ -67,11 +64,12 @@ def test_the_default_grid_is_the_tutorials_hundred() -> None:
         ({"cv_folds": 21}, "cv_folds"),
         ({"cv_folds": True}, "cv_folds"),
         ({"random_state": -1}, "random_state"),
-        ({"max_depth": ()}, "grid"),
+        ({"max_depth_grid": ""}, "max_depth_grid"),
+        ({"max_leaf_nodes_grid": "2..400", "max_depth_grid": "1..400"}, "grid"),
     ],
 )
 def test_tune_params_are_validated(changes: dict, name: str) -> None:
-    arguments = {"max_leaf_nodes": (2, 3), "max_depth": (1, 2), **changes}
+    arguments = {"max_leaf_nodes_grid": "2,3", "max_depth_grid": "1,2", **changes}
     with pytest.raises(core.ParameterError) as caught:
         tuning.TuneParams(**arguments)
     assert caught.value.name == name
@@ -79,7 +77,7 @@ def test_tune_params_are_validated(changes: dict, name: str) -> None:
 
 def test_every_configuration_is_scored_and_the_choice_uses_cross_validation(splits) -> None:
     train, test = splits
-    grid = tuning.TuneParams(max_leaf_nodes=(2, 3, 4, 8), max_depth=(1, 2, 3))
+    grid = tuning.TuneParams(max_leaf_nodes_grid="2,3,4,8", max_depth_grid="1,2,3")
     results = tuning.score_grid(grid, train, test)
     assert [(r.max_leaf_nodes, r.max_depth) for r in results] == grid.configurations()
     assert all(0.0 <= r.cv_accuracy <= 1.0 and 0.0 <= r.test_accuracy <= 1.0 for r in results)
@@ -98,7 +96,7 @@ def test_every_configuration_is_scored_and_the_choice_uses_cross_validation(spli
 
 def test_scores_are_reproducible_and_seeded(splits) -> None:
     train, test = splits
-    grid = tuning.TuneParams(max_leaf_nodes=(3, 5), max_depth=(2, 4), random_state=7)
+    grid = tuning.TuneParams(max_leaf_nodes_grid="3,5", max_depth_grid="2,4", random_state=7)
     assert tuning.score_grid(grid, train, test) == tuning.score_grid(grid, train, test)
 
 
@@ -129,6 +127,6 @@ def test_more_folds_than_the_smallest_class_is_refused() -> None:
             core.TARGET: ["a"] * 3 + ["b"] * 3 + ["c"] * 3,
         }
     )
-    grid = tuning.TuneParams(max_leaf_nodes=(2,), max_depth=(1,), cv_folds=4)
+    grid = tuning.TuneParams(max_leaf_nodes_grid="2", max_depth_grid="1", cv_folds=4)
     with pytest.raises(core.ParameterError, match="smallest class has 3 training rows"):
         tuning.score_grid(grid, frame, frame)

@@ -217,6 +217,8 @@ def test_overrides_are_parsed_checked_and_normalised() -> None:
         ("iris.model_uri=runs:/x/model", "iris has no parameter model_uri"),
         ("iris.max_depth=deep", "iris.max_depth is int: it must be an integer"),
         ("iris.C=abc", "iris.C is float: it must be a number"),
+        ("iris.max_depth=3,iris.max_depth=4", "iris.max_depth is given twice"),
+        ("iris.C=1, iris.C=1", "iris.C is given twice"),
     ],
 )
 def test_bad_overrides_name_the_problem(text: str, message: str) -> None:

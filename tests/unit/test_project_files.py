@@ -146,19 +146,21 @@ def test_iris_csv_is_exactly_what_scikit_learn_bundles_and_the_card_says() -> No
     assert f"{len(text.encode()):,} bytes" in card
 
 
-def load_fetcher():
-    from lifecycle import datasets
+def pinned_files() -> dict:
+    from lifecycle.fetch import pinned_files
 
-    return datasets
+    return {pinned.relative_path: pinned for pins in pinned_files().values() for pinned in pins}
 
 
-@pytest.mark.parametrize("name", sorted(load_fetcher().PINNED))
+@pytest.mark.parametrize("name", sorted(pinned_files()))
 def test_every_pinned_file_is_in_the_mirror_and_on_its_card(
     name: str, datasets_mirror: Path
 ) -> None:
-    spec = load_fetcher().PINNED[name]
+    from lifecycle.datasets import sha256_of
+
+    spec = pinned_files()[name]
     path = datasets_mirror / spec.dataset / spec.filename
-    assert load_fetcher().sha256_of(path) == spec.sha256
+    assert sha256_of(path) == spec.sha256
     assert path.stat().st_size == spec.size
     card = (ROOT / "datasets" / "README.md").read_text()
     assert f"`{spec.sha256}`" in card
@@ -182,10 +184,24 @@ def test_the_drift_check_notices_an_edited_copy(tmp_path) -> None:
 
     from lifecycle import sync
 
-    (tmp_path / "demo").mkdir()
+    package = tmp_path / "demo" / "drift_demo_workflow"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "__main__.py").write_text("")
+    (package / "params.py").write_text(
+        "from lifecycle.params import EntryPoint, ModelParams, ProjectDeclaration\n"
+        "PROJECT = ProjectDeclaration('demo', 'drift_demo_workflow', 'A demo.', (\n"
+        "    EntryPoint('evaluate', 'Evaluate.', (ModelParams,)),))\n"
+    )
     (tmp_path / "demo" / "MLproject").write_text("name: demo\n")
-    assert {path.name for path in sync.write_copies(tmp_path)} >= {"registry.py", "promotion.py"}
+    written = {path.name for path in sync.write_copies(tmp_path)}
+    assert written >= {"registry.py", "promotion.py", "MLproject"}
     assert sync.stale_copies(tmp_path) == []
+    mlproject = tmp_path / "demo" / "MLproject"
+    assert "--model-uri {model_uri}" in mlproject.read_text()
+    mlproject.write_text(mlproject.read_text().replace("model_uri: {type: string}", "x: {}"))
+    assert sync.stale_copies(tmp_path) == [mlproject]
+    sync.write_copies(tmp_path)
     copy = tmp_path / "demo" / "lifecycle" / "promotion.py"
     copy.write_text(copy.read_text() + "# local edit\n")
     (tmp_path / "demo" / "lifecycle" / "orphan.py").write_text("")

@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def root(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "conda.yaml", tmp_path / "conda.yaml")
     (tmp_path / "existing").mkdir()
+    (tmp_path / "store" / "shop_workflow").mkdir(parents=True)
+    (tmp_path / "store" / "shop_workflow" / "__init__.py").write_text("")
     return tmp_path
 
 
@@ -31,7 +33,13 @@ def root(tmp_path: Path) -> Path:
         ("my-project", "lower-case Python identifier"),
         ("a/b", "lower-case Python identifier"),
         ("", "lower-case Python identifier"),
-        ("class", "lower-case Python identifier"),
+        ("class", "Python keyword"),
+        ("match", "Python keyword"),
+        ("all", "reserved: the orchestrator"),
+        ("none", "reserved: the orchestrator"),
+        ("json", "would shadow the module 'json'"),
+        ("mlflow", "would shadow the module 'mlflow'"),
+        ("shop", "would shadow the module 'shop_workflow'"),
         ("x" * 41, "lower-case Python identifier"),
         ("lifecycle", "reserved"),
         ("tests", "reserved"),
@@ -77,7 +85,19 @@ def test_a_new_project_is_complete(root: Path) -> None:
     root_conda = yaml.safe_load((ROOT / "conda.yaml").read_text())
     root_pip = next(e["pip"] for e in root_conda["dependencies"] if isinstance(e, dict))
     assert set(pip) <= set(root_pip)
-    assert (folder / "README.md").read_text().startswith("# diabetes\n")
+    readme = (folder / "README.md").read_text()
+    assert readme.startswith("# diabetes\n")
+    assert "| `min_r2` | float | `0.3` |" in readme
+    mlproject = (folder / "MLproject").read_text()
+    assert mlproject.startswith("# Generated from diabetes_workflow/params.py")
+    assert "--min-r2 {min_r2}" in mlproject
+    for test in ("tests/unit/test_diabetes_core.py", "tests/cli/test_diabetes_cli.py"):
+        source = (root / test).read_text()
+        ast.parse(source)
+        assert "from diabetes_workflow" in source
+        assert "__NAME__" not in source
+    with pytest.raises(scaffold.ScaffoldError, match="already exists"):
+        scaffold.new_project("diabetes", root)
     from lifecycle import sync
 
     assert (folder / "lifecycle" / "contract.py").is_file()

@@ -16,7 +16,7 @@ from cities_workflow.scoring import CitiesScorer
 from gold_workflow import core as gold_core
 from gold_workflow.scoring import GoldScorer
 from iris_workflow.scoring import IrisScorer
-from lifecycle import scoring, spark, tables
+from lifecycle import rows, scoring, spark, tables
 from lifecycle.errors import DataError, ParameterError
 
 IRIS = IrisScorer()
@@ -44,7 +44,7 @@ def params(**changes: str) -> scoring.ScoreParams:
 @pytest.mark.parametrize(
     ("change", "fragment"),
     [
-        ({"engine": "dask"}, "one of pandas, spark"),
+        ({"engine": "dask"}, "one of local, spark, pandas"),
         ({"on_bad_rows": "skip"}, "one of fail, quarantine"),
         ({"mode": "append"}, "one of error, overwrite"),
         ({"spark_master": "local[0]"}, "Spark master URL"),
@@ -54,7 +54,7 @@ def params(**changes: str) -> scoring.ScoreParams:
         ({"output": "./in/sub"}, "lies inside the input"),
         ({"output": "."}, "contains the input"),
         ({"output": "in/../in//"}, "is the input"),
-        ({"input": " "}, "give a path"),
+        ({"input": " "}, "a Parquet or CSV file or directory"),
     ],
 )
 def test_score_parameters_are_checked_before_any_work(change: dict, fragment: str) -> None:
@@ -74,20 +74,20 @@ def test_rows_with_wrong_types_missing_or_implausible_values_are_named() -> None
         petal_width=[0.2, 500.0, 1.0],
     ).astype({"sepal_length": object})
     frame.loc[0, "sepal_width"] = np.inf
-    problems = scoring.check_rows(frame, IRIS, model=None)
+    problems = rows.check_rows(frame, IRIS, model=None)
     assert problems.tolist() == [
         "sepal_width must be a finite number, got inf",
         "sepal_length 'abc' is not a number",
         "sepal_length is missing",
     ]
-    typed = scoring.typed_rows(iris_rows(sepal_length=["5.1", "6.4", "7.7"]), IRIS)
+    typed = rows.typed_rows(iris_rows(sepal_length=["5.1", "6.4", "7.7"]), IRIS)
     assert typed["sepal_length"].dtype == "float64"
 
 
 def test_booleans_are_not_numbers_and_whole_number_fields_refuse_fractions() -> None:
     frame = pd.DataFrame({"month": [12, 12.5, True], "trip_days": [3, 3, 3]}, dtype=object)
-    month = scoring.Field("month", "long")
-    converted, reasons = scoring._convert(frame["month"], month)
+    month = rows.Field("month", "long")
+    converted, reasons = rows._convert(frame["month"], month)
     assert reasons.tolist() == [
         None,
         "month 12.5 is not a whole number",
@@ -98,12 +98,12 @@ def test_booleans_are_not_numbers_and_whole_number_fields_refuse_fractions() -> 
 
 def test_a_missing_column_or_a_column_scoring_adds_stops_the_whole_job() -> None:
     with pytest.raises(DataError, match=r"no column.*petal_width"):
-        scoring.check_columns(["sepal_length", "sepal_width", "petal_length"], IRIS)
+        rows.check_columns(["sepal_length", "sepal_width", "petal_length"], IRIS)
     with pytest.raises(DataError, match=r"model_version.*scoring adds"):
-        scoring.check_columns([*iris_rows().columns, "model_version"], IRIS)
+        rows.check_columns([*iris_rows().columns, "model_version"], IRIS)
     # Optional fields may be absent: cities' regions and top_k.
     required = [f.name for f in CitiesScorer.inputs if f.required]
-    scoring.check_columns(required, CitiesScorer())
+    rows.check_columns(required, CitiesScorer())
 
 
 def test_the_output_keeps_input_columns_then_predictions_then_metadata() -> None:
@@ -111,27 +111,27 @@ def test_the_output_keeps_input_columns_then_predictions_then_metadata() -> None
     records[tables.SOURCE_FILE] = "a.parquet"
     records[tables.SOURCE_ROW] = [0, 1, 2]
     predictions = pd.DataFrame({"_position": [2, 0], "predicted_species": ["c", "a"]})
-    model = scoring.ResolvedModel("models:/iris@champion", "models:/iris/4", "r" * 32, "iris", 4)
+    model = rows.ResolvedModel("models:/iris@champion", "models:/iris/4", "r" * 32, "iris", 4)
     stamp = pd.Timestamp("2026-01-02T03:04:05.123456Z")
-    out = scoring.assemble(records, predictions, IRIS, scoring.metadata_of(model, stamp))
+    out = rows.assemble(records, predictions, IRIS, rows.metadata_of(model, stamp))
     assert list(out.columns) == [
         *iris_rows().columns,
         "species",
         "predicted_species",
-        *scoring.METADATA,
+        *rows.METADATA,
     ]
     assert out["species"].tolist() == ["virginica", "setosa"]
     assert out["model_version"].tolist() == [4, 4]
-    schema = scoring.output_schema(pa.Schema.from_pandas(records, preserve_index=False), IRIS)
-    table = scoring.to_arrow(out, schema)
+    schema = rows.output_schema(pa.Schema.from_pandas(records, preserve_index=False), IRIS)
+    table = rows.to_arrow(out, schema)
     assert table.schema.field("scored_at").type == pa.timestamp("us", tz="UTC")
     assert table.schema.metadata is None
 
 
 def test_chunks_cover_every_row_once_with_history_before_each() -> None:
-    bounds = scoring.chunk_bounds(rows=2500, chunk_rows=1024, history_rows=63)
+    bounds = rows.chunk_bounds(rows=2500, chunk_rows=1024, history_rows=63)
     assert bounds == [(0, 0, 1024), (961, 1024, 2048), (1985, 2048, 2500)]
-    assert scoring.chunk_bounds(0, 1024, 63) == []
+    assert rows.chunk_bounds(0, 1024, 63) == []
 
 
 def random_walk(rows: int, seed: int = 7) -> pd.DataFrame:
@@ -178,8 +178,8 @@ def test_gold_forecasts_equal_the_walk_forward_backtest_for_the_same_model_and_d
     loaded = Loaded()
     loaded.model, loaded.horizon = model, params.horizon
     scorer = GoldScorer()
-    typed = scoring.typed_rows(history, scorer).sort_values(scoring.ORDER)
-    predictions = scoring.predict_rows(scorer, loaded, typed.reset_index(drop=True))
+    typed = rows.typed_rows(history, scorer).sort_values(rows.ORDER)
+    predictions = rows.predict_rows(scorer, loaded, typed.reset_index(drop=True))
     assert len(predictions) == len(history) - (gold_core.MIN_HISTORY - 1)
     scored_dates = pd.to_datetime(
         typed["Date"].iloc[predictions["_position"]], format="%Y.%m.%d %H:%M"
@@ -197,7 +197,7 @@ def test_gold_rows_with_bad_dates_prices_or_bars_are_named() -> None:
     history.loc[1, "Date"] = "yesterday"
     history.loc[2, "High"] = history.loc[2, "Low"] / 2
     history.loc[3, "Close"] = 5e7
-    problems = scoring.check_rows(history, GoldScorer(), model=None).tolist()
+    problems = rows.check_rows(history, GoldScorer(), model=None).tolist()
     assert problems[0] is None
     assert problems[1] == "Date 'yesterday' is not a date like 2025-06-05"
     assert problems[2].startswith("inconsistent bar")
@@ -207,10 +207,10 @@ def test_gold_rows_with_bad_dates_prices_or_bars_are_named() -> None:
 def test_repeated_dates_are_a_problem_of_the_series_not_of_a_row() -> None:
     history = random_walk(4)
     history.loc[3, "Date"] = "2015-01-01"  # the first bar's date, in the other format
-    typed = scoring.typed_rows(history, GoldScorer())
-    repeats = scoring.repeated_values(typed, "Date")
+    typed = rows.typed_rows(history, GoldScorer())
+    repeats = rows.repeated_values(typed, "Date")
     assert repeats == ["2015-01-01", "2015.01.01 00:00"]
-    assert "Date repeats" in scoring.duplicate_order_problem(repeats, "Date")
+    assert "Date repeats" in rows.duplicate_order_problem(repeats, "Date")
 
 
 def write_parts(directory: Path, frame: pd.DataFrame, parts: int) -> None:
@@ -299,12 +299,12 @@ def test_the_parquet_written_by_pandas_3_reads_back_with_plain_strings(tmp_path:
 
 def test_a_gold_series_with_a_gap_the_served_model_refuses_is_refused_whole() -> None:
     history = random_walk(6)
-    typed = scoring.typed_rows(history, GoldScorer())
-    keys = typed[scoring.ORDER].sort_values().to_numpy()
-    assert scoring.series_problem(GoldScorer(), keys) is None
+    typed = rows.typed_rows(history, GoldScorer())
+    keys = typed[rows.ORDER].sort_values().to_numpy()
+    assert rows.series_problem(GoldScorer(), keys) is None
     later = keys.copy()
     later[3:] += int(30 * 365.25 * 86_400e9)  # a 30-year jump between two bars
-    problem = scoring.series_problem(GoldScorer(), later)
+    problem = rows.series_problem(GoldScorer(), later)
     assert problem is not None
     assert "Date jumps 1095" in problem
     assert "gaps of at most 10 days" in problem
@@ -314,7 +314,7 @@ def test_gold_dates_far_ahead_or_before_1950_are_bad_rows_as_when_served() -> No
     history = random_walk(3)
     history.loc[1, "Date"] = "2099-01-02"
     history.loc[2, "Date"] = "1900-01-02"
-    problems = scoring.check_rows(history, GoldScorer(), model=None)
+    problems = rows.check_rows(history, GoldScorer(), model=None)
     assert problems[0] is None
     assert "Date 2099-01-02 is implausible" in problems[1]
     assert "Date 1900-01-02 is implausible" in problems[2]
