@@ -297,3 +297,23 @@ class RegisterParams(Declared):
     model_name: str = param(
         help="the registered model's name", nonempty=True, allowed="a registered model name"
     )
+
+
+def evaluate_entry_point(help: str) -> EntryPoint:
+    """The ``evaluate`` entry point every project has: it takes the model to evaluate."""
+    return EntryPoint(command="evaluate", help=help, declared=(ModelParams,))
+
+
+def register_entry_point(
+    project: str,
+    gate: type[Declared],
+    help: str = "Register the model if it passes the gate; move champion if it is better.",
+) -> EntryPoint:
+    """The ``register`` entry point every project has: the model, the registered name
+    (the project's by default) and the project's gate parameters."""
+    return EntryPoint(
+        command="register",
+        help=help,
+        declared=(ModelParams, RegisterParams, gate),
+        defaults=(("model_name", project),),
+    )

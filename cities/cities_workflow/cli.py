@@ -12,18 +12,19 @@ import logging
 import click
 
 from cities_workflow import steps
-from cities_workflow.params import PROJECT, DataParams, GateParams, TrainParams
+from cities_workflow.params import PROJECT, DataParams, TrainParams
 from cities_workflow.scoring import CitiesScorer
 from lifecycle.checks import checkpoint
 from lifecycle.command import declared_command, run, step_group
-from lifecycle.params import ModelParams, RegisterParams
+from lifecycle.params import ModelParams
 from lifecycle.score_command import add_score_command
-from lifecycle.steps import register_line
+from lifecycle.steps import add_register_command
 
 logger = logging.getLogger("cities_workflow")
 
 cli = step_group("Train, evaluate and register the travel-city recommender.")
 add_score_command(cli, "cities", CitiesScorer)
+add_register_command(cli, PROJECT, steps.register)
 
 
 @declared_command(cli, PROJECT.entry_point("train"))
@@ -51,13 +52,6 @@ def evaluate(model: ModelParams) -> None:
         f"constraint_satisfaction={metrics['constraint_satisfaction']:.4f} "
         f"temperature_fit={metrics['temperature_fit']:.4f} coverage={metrics['coverage']:.4f}"
     )
-
-
-@declared_command(cli, PROJECT.entry_point("register"))
-def register(model: ModelParams, name: RegisterParams, gate: GateParams) -> None:
-    """Gate, register and promote; print the decision."""
-    checkpoint()
-    click.echo(register_line("cities", steps.register(model.model_uri, name.model_name, gate)))
 
 
 def main() -> None:

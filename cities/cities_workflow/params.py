@@ -15,10 +15,10 @@ from lifecycle.params import (
     MAX_SEED,
     Declared,
     EntryPoint,
-    ModelParams,
     ProjectDeclaration,
-    RegisterParams,
+    evaluate_entry_point,
     param,
+    register_entry_point,
 )
 from lifecycle.scoring import score_entry_point
 
@@ -98,16 +98,13 @@ PROJECT = ProjectDeclaration(
             declared=(TrainParams, DataParams),
             aliases=("main",),
         ),
-        EntryPoint(
-            command="evaluate",
-            help="Run the evaluation profiles through the packaged model and log the metrics.",
-            declared=(ModelParams,),
+        evaluate_entry_point(
+            "Run the evaluation profiles through the packaged model and log the metrics."
         ),
-        EntryPoint(
-            command="register",
-            help="Register the model if it respects every constraint and explains enough variance.",
-            declared=(ModelParams, RegisterParams, GateParams),
-            defaults=(("model_name", "cities"),),
+        register_entry_point(
+            "cities",
+            GateParams,
+            "Register the model if it respects every constraint and explains enough variance.",
         ),
         score_entry_point("cities"),
     ),

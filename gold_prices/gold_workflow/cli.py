@@ -12,19 +12,20 @@ import logging
 import click
 
 from gold_workflow import search, steps
-from gold_workflow.params import PROJECT, DataParams, GateParams, TrainParams, TuneParams
+from gold_workflow.params import PROJECT, DataParams, TrainParams, TuneParams
 from gold_workflow.scoring import GoldScorer
 from lifecycle.checks import checkpoint
 from lifecycle.command import declared_command, run, step_group, validated
-from lifecycle.params import ModelParams, RegisterParams
+from lifecycle.params import ModelParams
 from lifecycle.promotion import format_value
 from lifecycle.score_command import add_score_command
-from lifecycle.steps import register_line
+from lifecycle.steps import add_register_command
 
 logger = logging.getLogger("gold_workflow")
 
 cli = step_group("Train, evaluate and register the gold price forecaster.")
 add_score_command(cli, "gold_prices", GoldScorer)
+add_register_command(cli, PROJECT, steps.register)
 
 
 @declared_command(cli, PROJECT.entry_point("train"))
@@ -67,14 +68,6 @@ def evaluate(model: ModelParams) -> None:
         f"backtest_mase={format_value(result.metrics['backtest_mase'])} "
         f"r2_score={result.metrics['r2_score']:.4f}"
     )
-
-
-@declared_command(cli, PROJECT.entry_point("register"))
-def register(model: ModelParams, name: RegisterParams, gate: GateParams) -> None:
-    """Gate, register and promote; print the decision."""
-    checkpoint()
-    result = steps.register(model.model_uri, name.model_name, gate)
-    click.echo(register_line("gold_prices", result))
 
 
 def main() -> None:

@@ -18,10 +18,10 @@ from lifecycle.params import (
     MAX_SEED,
     Declared,
     EntryPoint,
-    ModelParams,
     ProjectDeclaration,
-    RegisterParams,
+    evaluate_entry_point,
     param,
+    register_entry_point,
 )
 from lifecycle.scoring import score_entry_point
 
@@ -194,16 +194,13 @@ PROJECT = ProjectDeclaration(
             "model.",
             declared=(TuneParams, DataParams),
         ),
-        EntryPoint(
-            command="evaluate",
-            help="Re-score the model's walk-forward backtest and check the packaged model answers.",
-            declared=(ModelParams,),
+        evaluate_entry_point(
+            "Re-score the model's walk-forward backtest and check the packaged model answers."
         ),
-        EntryPoint(
-            command="register",
-            help="Register the model if its MASE passes the gate; move champion if it is better.",
-            declared=(ModelParams, RegisterParams, GateParams),
-            defaults=(("model_name", "gold_prices"),),
+        register_entry_point(
+            "gold_prices",
+            GateParams,
+            "Register the model if its MASE passes the gate; move champion if it is better.",
         ),
         score_entry_point("gold_prices"),
     ),

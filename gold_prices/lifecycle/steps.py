@@ -16,6 +16,11 @@ from lifecycle.command import StepError
 from lifecycle.models import ModelRef, ModelUriError, ensure_registrable
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import click
+
+    from lifecycle.params import ProjectDeclaration
     from lifecycle.registry import Registration
 
 
@@ -106,3 +111,23 @@ def register_line(project: str, result: RegisterResult) -> str:
         f"{project} register: run_id={result.run_id} version={result.version or 'none'} "
         f"{result.decision.text()}; {result.registration.clause}"
     )
+
+
+def add_register_command(
+    group: click.Group, project: ProjectDeclaration, register: Callable[..., RegisterResult]
+) -> click.Command:
+    """Add the ``register`` command of ``project`` to its group of steps: the declared
+    parameters, ``register(model_uri, model_name, gate)`` and its one line."""
+    import click
+
+    from lifecycle.checks import checkpoint
+    from lifecycle.command import declared_command
+    from lifecycle.params import ModelParams, RegisterParams
+
+    @declared_command(group, project.entry_point("register"))
+    def command(model: ModelParams, name: RegisterParams, gate: object) -> None:
+        """Gate, register and promote; print the decision."""
+        checkpoint()
+        click.echo(register_line(project.name, register(model.model_uri, name.model_name, gate)))
+
+    return command

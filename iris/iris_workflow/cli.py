@@ -12,18 +12,19 @@ import logging
 import click
 
 from iris_workflow import steps
-from iris_workflow.params import PROJECT, DataParams, GateParams, TrainParams, TuneParams
+from iris_workflow.params import PROJECT, DataParams, TrainParams, TuneParams
 from iris_workflow.scoring import IrisScorer
 from lifecycle.checks import checkpoint
 from lifecycle.command import declared_command, run, step_group
-from lifecycle.params import ModelParams, RegisterParams
+from lifecycle.params import ModelParams
 from lifecycle.score_command import add_score_command
-from lifecycle.steps import register_line
+from lifecycle.steps import add_register_command
 
 logger = logging.getLogger("iris_workflow")
 
 cli = step_group("Train, evaluate and register the iris classifier.")
 add_score_command(cli, "iris", IrisScorer)
+add_register_command(cli, PROJECT, steps.register)
 
 
 @declared_command(cli, PROJECT.entry_point("train"))
@@ -61,13 +62,6 @@ def evaluate(model: ModelParams) -> None:
         f"accuracy_score={result.metrics['accuracy_score']:.4f} "
         f"f1_score={result.metrics['f1_score']:.4f}"
     )
-
-
-@declared_command(cli, PROJECT.entry_point("register"))
-def register(model: ModelParams, name: RegisterParams, gate: GateParams) -> None:
-    """Gate, register and promote; print the decision."""
-    checkpoint()
-    click.echo(register_line("iris", steps.register(model.model_uri, name.model_name, gate)))
 
 
 def main() -> None:

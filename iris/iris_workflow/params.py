@@ -16,10 +16,10 @@ from lifecycle.params import (
     MAX_SEED,
     Declared,
     EntryPoint,
-    ModelParams,
     ProjectDeclaration,
-    RegisterParams,
+    evaluate_entry_point,
     param,
+    register_entry_point,
 )
 from lifecycle.scoring import score_entry_point
 
@@ -193,18 +193,10 @@ PROJECT = ProjectDeclaration(
             "child run per configuration; the parent logs the best model as train does.",
             declared=(TuneParams, DataParams),
         ),
-        EntryPoint(
-            command="evaluate",
-            help="Evaluate a model on its training run's held-out split with "
-            "mlflow.models.evaluate.",
-            declared=(ModelParams,),
+        evaluate_entry_point(
+            "Evaluate a model on its training run's held-out split with mlflow.models.evaluate."
         ),
-        EntryPoint(
-            command="register",
-            help="Register the model if it passes the gate; move champion if it is better.",
-            declared=(ModelParams, RegisterParams, GateParams),
-            defaults=(("model_name", "iris"),),
-        ),
+        register_entry_point("iris", GateParams),
         score_entry_point("iris"),
     ),
 )
