@@ -18,6 +18,7 @@ import importlib.util
 import keyword
 import logging
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -34,7 +35,16 @@ NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 RESERVED = frozenset(
     {"bench", "datasets", "deploy", "docs", "lifecycle", "orchestrator", "tests", "mlruns"}
 )
-PACKAGES = ("mlflow", "scikit-learn", "pandas", "numpy", "click", "pyarrow", "pyspark")
+PACKAGES = (
+    "mlflow",
+    "scikit-learn",
+    "skops",
+    "pandas",
+    "numpy",
+    "click",
+    "pyarrow",
+    "pyspark",
+)
 
 
 class ScaffoldError(ValueError):
@@ -136,11 +146,30 @@ def new_project(name: str, root: Path = REPOSITORY_ROOT) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
 
+    tidy([path for path in files if path.suffix == ".py"], root)
+
     from lifecycle import sync
 
     (folder / "MLproject").write_text(sync.render_mlproject(sync.declaration(folder)))
     sync.write_copies(root)
     return folder
+
+
+def tidy(paths: list[Path], root: Path) -> None:
+    """Sort the imports and format the written modules as the repository's ruff does:
+    where a project's imports sort depends on its name. Without ruff (an environment
+    with no dev tools) the files stay as written, which runs the same."""
+    if importlib.util.find_spec("ruff") is None:
+        logger.warning("ruff is not installed: the new files' imports were not sorted")
+        return
+    for command in (["check", "--select", "I", "--fix"], ["format"]):
+        subprocess.run(
+            [sys.executable, "-m", "ruff", *command, "--quiet", *map(str, paths)],
+            cwd=root,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -102,3 +102,23 @@ def test_a_new_project_is_complete(root: Path) -> None:
 
     assert (folder / "lifecycle" / "contract.py").is_file()
     assert sync.stale_copies(root) == []
+
+
+def test_a_new_project_passes_the_repositorys_lint_whatever_its_name_sorts_after(
+    root: Path,
+) -> None:
+    """A package named after ``lifecycle`` sorts after it: the scaffold sorts the imports."""
+    import subprocess
+    import sys
+
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    scaffold.new_project("wine", root)
+    checked = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "wine", "tests"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout
