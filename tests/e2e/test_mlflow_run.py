@@ -105,7 +105,11 @@ def test_mlflow_run_iris_tune_nests_the_grid_and_hands_on_the_best_model(store: 
         ("register", ["model_uri=models:/iris@champion"], ["names a registered model version"]),
         ("tune", ["max_depth_grid=3..1"], ["max_depth_grid='3..1'", "runs backwards"]),
         ("score", ["input=no/such/dir", "output=out"], ["input", "does not exist"]),
-        ("score", ["input=in", "output=out", "engine=dask"], ["engine='dask'", "one of local, spark, pandas"]),
+        (
+            "score",
+            ["input=in", "output=out", "engine=dask"],
+            ["engine='dask'", "one of local, spark, pandas"],
+        ),
         ("score", ["input=in", "output=out", "spark_master=local[0]"], ["Spark master URL"]),
     ],
 )
