@@ -4,8 +4,6 @@ type or range, and a data set that cannot be used. Pure: no I/O, no MLflow."""
 
 from __future__ import annotations
 
-import numbers
-
 
 class ParameterError(ValueError):
     """A parameter value outside its type or range; names the parameter and what is allowed."""
@@ -19,15 +17,6 @@ class ParameterError(ValueError):
         # The parameters a user changes to fix it, when ``name`` is not one by itself.
         self.options = options or (name,)
         super().__init__(f"{name}={value!r} is not allowed: {allowed}")
-
-
-def require_int(name: str, value: object, minimum: int, maximum: int) -> None:
-    """Refuse ``value`` unless it is an integer (numpy's included, bool not) from
-    ``minimum`` to ``maximum``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ParameterError(name, value, "must be an integer")
-    if not minimum <= int(value) <= maximum:
-        raise ParameterError(name, value, f"must be an integer from {minimum} to {maximum}")
 
 
 class DataError(ValueError):

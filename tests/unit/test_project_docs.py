@@ -1,7 +1,8 @@
 """Every project folder's README documents its parameters as its MLproject declares
 them: each table row names a real parameter of that entry point with its type and
 default, and every parameter of every entry point has a row. Checked on every folder
-discovery finds, so the tables cannot drift from the MLproject files."""
+discovery finds. Both are generated from the project's declarations; this checks the
+generator end to end (the drift check in test_project_files.py catches a hand edit)."""
 
 from __future__ import annotations
 

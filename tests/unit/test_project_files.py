@@ -1,5 +1,7 @@
 """The project files agree with the code and with each other: MLproject parameters and
-click options, conda.yaml pins and the installed versions, the dataset and its card."""
+click options (both generated from one declaration: this checks the generator, and the
+orchestrator's hand-written MLproject), conda.yaml pins and the installed versions, the
+dataset and its card, and the generated files and kit copies against their sources."""
 
 from __future__ import annotations
 
