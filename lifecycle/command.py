@@ -61,46 +61,64 @@ def step_group(description: str) -> click.Group:
     return group
 
 
+def declared_options(entry: EntryPoint) -> list[click.Option]:
+    """The click options of ``entry``'s parameters, from their declaration."""
+    types = {"int": click.INT, "float": click.FLOAT, "string": click.STRING}
+    return [
+        click.Option(
+            [parameter.option, parameter.name],
+            type=types[parameter.type],
+            required=parameter.required,
+            default=None if parameter.required else parameter.default,
+            show_default=not parameter.required and parameter.default != "",
+            help=f"{parameter.rule.help[:1].upper()}{parameter.rule.help[1:]}; "
+            f"{parameter.allowed()}.",
+        )
+        for _, parameter in entry.parameters()
+    ]
+
+
+def declared(
+    entry: EntryPoint,
+    function: Callable[..., None],
+    name: str | None = None,
+    extra: tuple[click.Parameter, ...] = (),
+) -> click.Command:
+    """A click command for ``entry``: its declared options (plus ``extra`` ones, passed
+    to ``function`` by name), each value validated before ``function`` receives one
+    instance per declaring class. A refused value is a usage error (exit 2) naming the
+    option; ``engine=spark`` without Java 17 fails at once (exit 1)."""
+    extra_names = {parameter.name for parameter in extra}
+
+    def callback(**values: Any) -> None:
+        extras = {key: values.pop(key) for key in list(values) if key in extra_names}
+        built = validated(entry.build, values)
+        for instance in built:
+            if isinstance(instance, EngineParams) and instance.on_spark:
+                from lifecycle.spark import SparkUnavailableError, require_java
+
+                try:
+                    require_java()
+                except SparkUnavailableError as error:
+                    raise StepError(str(error)) from error
+        function(*built, **extras)
+
+    return click.Command(
+        name or entry.command,
+        callback=callback,
+        help=entry.help,
+        params=[*declared_options(entry), *extra],
+    )
+
+
 def declared_command(
     group: click.Group, entry: EntryPoint
 ) -> Callable[[Callable[..., None]], click.Command]:
-    """Add ``entry``'s command to ``group``, its options built from the declaration: the
-    decorated function receives one validated instance per declaring class, in order.
-    A refused value is a usage error (exit 2) naming the option; ``engine=spark`` without
-    Java 17 fails at once (exit 1). The function calls ``checkpoint()`` itself, after any
-    rule that joins several classes."""
-    types = {"int": click.INT, "float": click.FLOAT, "string": click.STRING}
+    """Add ``entry``'s command to ``group`` (``declared``). The decorated function
+    calls ``checkpoint()`` itself, after any rule that joins several classes."""
 
     def decorate(function: Callable[..., None]) -> click.Command:
-        def callback(**values: Any) -> None:
-            built = validated(entry.build, values)
-            for declared in built:
-                if isinstance(declared, EngineParams) and declared.on_spark:
-                    from lifecycle.spark import SparkUnavailableError, require_java
-
-                    try:
-                        require_java()
-                    except SparkUnavailableError as error:
-                        raise StepError(str(error)) from error
-            function(*built)
-
-        command = click.Command(
-            entry.command,
-            callback=callback,
-            help=entry.help,
-            params=[
-                click.Option(
-                    [parameter.option, parameter.name],
-                    type=types[parameter.type],
-                    required=parameter.required,
-                    default=None if parameter.required else parameter.default,
-                    show_default=not parameter.required and parameter.default != "",
-                    help=f"{parameter.rule.help[:1].upper()}{parameter.rule.help[1:]}; "
-                    f"{parameter.allowed()}.",
-                )
-                for _, parameter in entry.parameters()
-            ],
-        )
+        command = declared(entry, function)
         group.add_command(command)
         return command
 

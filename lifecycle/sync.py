@@ -91,7 +91,8 @@ def declaration(folder: Path) -> ProjectDeclaration:
     found = sorted(
         path.parent.name
         for path in folder.glob("*/params.py")
-        if path.parent.name != "lifecycle" and (path.parent / "__main__.py").is_file()
+        if path.parent.name not in ("lifecycle", "tests")
+        and (path.parent / "__main__.py").is_file()
     )
     if len(found) != 1:
         raise ValueError(
@@ -114,8 +115,13 @@ def declaration(folder: Path) -> ProjectDeclaration:
 
 
 def _yaml_value(value: Any) -> str:
+    """``value`` as YAML that reads back as the same value: a string YAML would read as
+    something else (``true``, ``1.0``) or that holds special characters is quoted."""
+    import yaml
+
     if isinstance(value, str):
-        return value if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_./-]*", value) else json.dumps(value)
+        plain = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_./-]*", value)
+        return value if plain and yaml.safe_load(value) == value else json.dumps(value)
     return repr(value)
 
 
@@ -131,9 +137,11 @@ def render_mlproject(project: ProjectDeclaration) -> str:
         for parameter in parameters:
             default = "" if parameter.required else f", default: {_yaml_value(parameter.default)}"
             block.append(f"      {parameter.name}: {{type: {parameter.type}{default}}}")
-        block += ["    command: >-", f"      python -m {project.package} {entry.command}"]
+        # An entry point whose command is "main" runs the package itself, with no step.
+        step = "" if entry.command == "main" else f" {entry.command}"
+        block += ["    command: >-", f"      python -m {project.package}{step}"]
         block += [f"      {parameter.option} {{{parameter.name}}}" for parameter in parameters]
-        names = (*entry.aliases, entry.command)
+        names = tuple(dict.fromkeys((*entry.aliases, entry.command)))
         if len(names) > 1:  # the first holds the block; the others refer to it (YAML anchors)
             block[0] += f" &{entry.command}_parameters"
             block[len(parameters) + 1] = f"    command: &{entry.command}_command >-"
@@ -204,8 +212,16 @@ def render_readme(project: ProjectDeclaration, text: str) -> str:
 
 
 def generated_files(root: Path = ROOT) -> dict[Path, str]:
-    """Each project's ``MLproject`` and README, as the declarations make them."""
+    """Each project's ``MLproject`` and README, as the declarations make them, and the
+    repository's own (the orchestrator's, declared in ``orchestrator/params.py``) with
+    the table in docs/orchestrator.md."""
     files = {}
+    if (root / "orchestrator" / "params.py").is_file():
+        orchestrator = declaration(root)
+        files[root / "MLproject"] = render_mlproject(orchestrator)
+        guide = root / "docs" / "orchestrator.md"
+        if guide.is_file():
+            files[guide] = render_readme(orchestrator, guide.read_text())
     for folder in project_folders(root):
         project = declaration(folder)
         files[folder / "MLproject"] = render_mlproject(project)
@@ -223,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         stale = stale_copies()
         for path in stale:
-            logger.error("stale copy: %s (run python -m lifecycle.sync)", path.relative_to(ROOT))
+            logger.error("out of date: %s (run python -m lifecycle.sync)", path.relative_to(ROOT))
         return 1 if stale else 0
     for path in write_copies():
         logger.info("updated %s", path.relative_to(ROOT))

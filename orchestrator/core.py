@@ -26,8 +26,7 @@ from orchestrator.options import (
     parse_flag,
     parse_force,
     select_projects,
-    validate_env_manager,
-    validate_max_parallel,
+    step_slots,
 )
 from orchestrator.parameters import (
     PARAMETER_TYPES,
@@ -77,7 +76,6 @@ __all__ = [
     "select_projects",
     "split_pairs",
     "step_parameters",
+    "step_slots",
     "summary_json",
-    "validate_env_manager",
-    "validate_max_parallel",
 ]

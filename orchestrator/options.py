@@ -1,5 +1,6 @@
-"""The orchestrator's own options, checked: which projects (discovered as the folders
-with an MLproject), the environment manager, the parallelism, the cache switches.
+"""The orchestrator's own options, checked where the declaration in
+``orchestrator.params`` cannot: which projects (discovered as the folders with an
+MLproject), the parallelism on this machine, the cache switches.
 Pure: a bad value raises ``ParameterError`` naming it and what is allowed."""
 
 from __future__ import annotations
@@ -48,25 +49,15 @@ def select_projects(requested: str, available: list[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def validate_env_manager(env_manager: str) -> str:
-    if env_manager not in ENV_MANAGERS:
-        raise ParameterError(
-            "env_manager", env_manager, f"must be one of {', '.join(ENV_MANAGERS)}"
-        )
-    return env_manager
-
-
-def validate_max_parallel(max_parallel: int, cpu_count: int) -> int:
-    """How many step processes may run at once: ``max_parallel``, or the core count for 0."""
-    if isinstance(max_parallel, bool) or not isinstance(max_parallel, int) or max_parallel < 0:
-        raise ParameterError(
-            "max_parallel", max_parallel, "must be an integer >= 1, or 0 for the core count"
-        )
+def step_slots(max_parallel: int, cpu_count: int) -> int:
+    """How many step processes may run at once: ``max_parallel`` (checked by its
+    declaration in ``orchestrator.params``), or the core count for 0."""
     return max_parallel or max(1, cpu_count)
 
 
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
+FLAG_WORDS: tuple[str, ...] = (*_TRUE, *_FALSE)
 
 
 def parse_flag(name: str, text: str) -> bool:

@@ -188,7 +188,7 @@ def test_orchestrator_rejects_unknown_projects_and_env_managers(store: Store) ->
         ("projects=iris,nope", "unknown project(s) nope; available: all,"),
         ("env_manager=docker", "must be one of local, uv, virtualenv, conda"),
         ("params=iris.depth=3", "iris has no parameter depth; it takes C, data_path,"),
-        ("max_parallel=-1", "must be an integer >= 1, or 0 for the core count"),
+        ("max_parallel=-1", "must be an integer from 0 to 1024; 0 means the number of cores"),
     ]:
         result = run_cli(
             ["mlflow", "run", ".", "--env-manager", "local", "-P", param], store, REPO_ROOT

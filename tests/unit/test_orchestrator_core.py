@@ -44,10 +44,15 @@ def test_select_projects_rejects_unknown_or_empty(requested: str) -> None:
     assert "iris" in caught.value.allowed
 
 
-def test_env_manager_must_be_known() -> None:
-    assert core.validate_env_manager("uv") == "uv"
+def test_the_orchestrators_own_options_are_checked_by_their_declaration() -> None:
+    from orchestrator.params import OrchestratorParams
+
+    assert OrchestratorParams(env_manager="uv").env_manager == "uv"
     with pytest.raises(core.ParameterError, match="local, uv, virtualenv, conda"):
-        core.validate_env_manager("docker")
+        OrchestratorParams(env_manager="docker")
+    with pytest.raises(core.ParameterError, match="max_parallel"):
+        OrchestratorParams(max_parallel=-1)
+    assert OrchestratorParams(use_cache=" TRUE ").use_cache == " TRUE "  # parse_flag reads it
 
 
 def test_model_uri_and_failed_run_id() -> None:
@@ -227,10 +232,8 @@ def test_bad_overrides_name_the_problem(text: str, message: str) -> None:
 
 
 def test_max_parallel_flags_and_force() -> None:
-    assert core.validate_max_parallel(0, 8) == 8
-    assert core.validate_max_parallel(3, 8) == 3
-    with pytest.raises(core.ParameterError, match="max_parallel"):
-        core.validate_max_parallel(-1, 8)
+    assert core.step_slots(0, 8) == 8
+    assert core.step_slots(3, 8) == 3
     assert core.parse_flag("use_cache", " TRUE ") is True
     assert core.parse_flag("use_cache", "no") is False
     with pytest.raises(core.ParameterError, match="use_cache='maybe'"):

@@ -209,3 +209,21 @@ def test_the_drift_check_notices_an_edited_copy(tmp_path) -> None:
     (tmp_path / "demo" / "lifecycle" / "orphan.py").write_text("")
     assert set(sync.stale_copies(tmp_path)) == {copy, tmp_path / "demo" / "lifecycle" / "orphan.py"}
     shutil.rmtree(tmp_path / "demo")
+
+
+def test_every_generated_default_reads_back_as_declared() -> None:
+    """The generated MLproject files hold each default as YAML that loads as the declared
+    value: a string like ``true`` or ``1.0`` is quoted."""
+    from lifecycle import sync
+
+    for folder in [ROOT, *sync.project_folders()]:
+        entry_points = load_yaml(folder / "MLproject")["entry_points"]
+        for entry in sync.declaration(folder).entry_points:
+            for _, parameter in entry.parameters():
+                for name in dict.fromkeys((*entry.aliases, entry.command)):
+                    declared = entry_points[name]["parameters"][parameter.name]
+                    if parameter.required:
+                        assert "default" not in declared
+                    else:
+                        assert declared["default"] == parameter.default
+                        assert type(declared["default"]) is type(parameter.default)

@@ -1,0 +1,74 @@
+"""The orchestrator's own entry point and its parameters, declared once (``PROJECT``),
+as each project declares its own: the repository's ``MLproject``, the orchestrator's
+click options and the table in docs/orchestrator.md are generated from here
+(``python -m lifecycle.sync``). The checks that need the repository (which projects
+exist) or the machine (its cores) are in ``orchestrator.options``. Pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lifecycle.params import Declared, EntryPoint, ProjectDeclaration, param
+from orchestrator.options import ALL, ENV_MANAGERS, FLAG_WORDS, NONE
+
+
+@dataclass(frozen=True)
+class OrchestratorParams(Declared):
+    """Which projects, how their steps get an environment, where they log, what they
+    are given, how many run at once, and the step cache."""
+
+    projects: str = param(
+        ALL,
+        help="the project folders to run",
+        allowed=f"comma-separated project folders, or {ALL} (every folder with an MLproject)",
+    )
+    env_manager: str = param(
+        "local", help="how the steps get their environment", choices=ENV_MANAGERS
+    )
+    experiment_name: str = param(
+        "",
+        help="the experiment for the step runs",
+        allowed="empty: the parent run's experiment (choose it with mlflow run --experiment-name)",
+    )
+    params: str = param(
+        "",
+        help="step parameters, each going to every step of that project that declares it",
+        allowed="project.name=value, comma-separated (\\, for a comma in a value); each "
+        "once, checked by the project's own rules before anything runs",
+    )
+    max_parallel: int = param(
+        0,
+        help="the most step processes at once",
+        low=0,
+        high=1024,
+        allowed="0 means the number of cores",
+    )
+    use_cache: str = param(
+        "true",
+        help="reuse a finished step run whose cache key matches",
+        allowed=f"true or false, in any case ({', '.join(FLAG_WORDS)})",
+    )
+    force: str = param(
+        NONE,
+        help="projects whose steps run even when cached",
+        allowed=f"{NONE}, {ALL}, or comma-separated projects",
+    )
+
+
+PROJECT = ProjectDeclaration(
+    name="mlflow-lifecycle",
+    package="orchestrator",
+    summary="The orchestrator: for each selected project, train -> evaluate -> register, "
+    "each step\nits own `mlflow.run`, tagged as a child of this run. Hands forward run ids "
+    "and model URIs.\nThe projects' chains run concurrently (at most max_parallel step "
+    "processes, 0 = cores),\nand a step whose cache key matches a finished run is reused "
+    "(use_cache, force).",
+    entry_points=(
+        EntryPoint(
+            command="main",
+            help="Chain train -> evaluate -> register for each selected project, concurrently.",
+            declared=(OrchestratorParams,),
+        ),
+    ),
+)
