@@ -19,7 +19,9 @@ and it answers the tracking server's two artifact download routes (``/get-artifa
 tracking server holds no artifacts, and MLflow's own answer there is a 500 that quotes
 the database URI.
 
-On the artifacts server, a download of a file that is not there gets a 404, once the
+On the artifacts server, a listing of the artifact root names only the experiments the
+user may read (MLflow's own lists every experiment's folder, so a user denied one still
+saw its id), and a download of a file that is not there gets a 404, once the
 user's permission to read it is established. MLflow's own answer is a 500 that quotes
 the bucket, and clients retry a 500 for minutes: MLflow 3 looks for a run's model under
 the run's artifacts first (``runs:/<id>/model``), so every register and load of a run's
@@ -36,6 +38,7 @@ import logging
 import os
 import posixpath
 import re
+from collections.abc import Mapping
 from urllib.parse import urlparse
 
 from flask import Response, g, request
@@ -47,6 +50,7 @@ TRACKING_DOWNLOAD_ROUTES = frozenset({"/get-artifact", "/model-versions/get-arti
 CREATE_EXPERIMENT = re.compile(r"^/(?:api|ajax-api)/2\.0/mlflow/experiments/create$")
 CREATE_MODEL_VERSION = re.compile(r"^/(?:api|ajax-api)/2\.0/mlflow/model-versions/create$")
 DOWNLOAD_ARTIFACT = re.compile(r"^/(?:api|ajax-api)/2\.0/mlflow-artifacts/artifacts/.+")
+LIST_ARTIFACTS = re.compile(r"^/(?:api|ajax-api)/2\.0/mlflow-artifacts/artifacts/?$")
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +74,42 @@ def authenticate_request() -> Authorization | Response:
         missing = missing_download(authorization)
         if missing is not None:
             return error_response(404, "RESOURCE_DOES_NOT_EXIST", missing)
+    if request.method == "GET" and LIST_ARTIFACTS.match(request.path) and _is_root(request.args):
+        return root_listing(authorization)
     return authorization
+
+
+def _is_root(args: Mapping[str, str]) -> bool:
+    return not str(args.get("path", "")).strip().strip("/.")
+
+
+def root_listing(authorization: Authorization) -> Authorization | Response:
+    """The artifact root's listing, answered here for anyone but an admin: only the
+    experiments the user may read. MLflow 3.17 judges the root by the default permission
+    alone, so its listing names every experiment's id, even one the user is denied.
+    When the store cannot be listed or a permission cannot be read, nothing is listed."""
+    from mlflow.server.auth import _get_experiment_permission, store
+    from mlflow.server.handlers import _get_artifact_repo_mlflow_artifacts
+
+    username = authorization.username or ""
+    try:
+        if store.get_user(username).is_admin:
+            return authorization
+        entries = _get_artifact_repo_mlflow_artifacts().list_artifacts(None)
+        readable = [
+            entry
+            for entry in entries
+            if entry.is_dir
+            and posixpath.basename(entry.path).isdigit()
+            and _get_experiment_permission(posixpath.basename(entry.path), username).can_read
+        ]
+    except Exception:
+        logger.warning("could not list the artifact root for %s", username, exc_info=True)
+        return error_response(
+            503, "TEMPORARILY_UNAVAILABLE", "the artifact root cannot be listed now; try again"
+        )
+    files = [{"path": posixpath.basename(entry.path), "is_dir": True} for entry in readable]
+    return Response(json.dumps({"files": files}), status=200, mimetype="application/json")
 
 
 def refusal(method: str, path: str, body: bytes) -> str | None:

@@ -1,6 +1,7 @@
 """The register step's MLflow run, the same in every project: the gate's decision as
-``lifecycle.gate.*`` tags, the registration and the champion contest
-(``lifecycle.registry``), and the contract's register tags, all on one run.
+``lifecycle.gate.*`` tags, the model's per-row evidence, the registration and the
+champion contest by the paired test (``lifecycle.registry``), the decision as
+``lifecycle.promotion.*`` tags, and the contract's register tags, all on one run.
 
 A project decides its gate (pure, in its ``core``) and measures its value; this module
 records the outcome. Every registry read that could fail happens before anything is
@@ -12,11 +13,15 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from lifecycle import contract, registry
+from lifecycle import contract, evidence, registry
 from lifecycle.models import ModelRef, log_new_params
 
 if TYPE_CHECKING:
-    from lifecycle.promotion import Measurement
+    from collections.abc import Callable
+
+    import pandas as pd
+
+    from lifecycle.promotion import Measurement, Rule
 
 
 class Decision(Protocol):
@@ -66,34 +71,50 @@ def record_register(
     params: dict[str, object],
     decision: D,
     measurement: Measurement,
-    higher_is_better: bool | None,
+    rule: Rule,
+    evidence_rows: pd.DataFrame,
+    compute_evidence: Callable[[str], pd.DataFrame],
     extra_gate_values: dict[str, float] | None = None,
     metrics: dict[str, float] | None = None,
 ) -> tuple[str, D, registry.Registration]:
     """Run the register step: one MLflow run holding ``params``, the gate's tags, the
-    registration (when the gate passed) and the champion after the contest, plus the
-    finite ``metrics``. ``higher_is_better`` orders values for the champion contest
-    (None: the gate has no comparable value, a passing version replaces the champion).
-    Returns the run's id, the decision and what the registry did."""
+    model's per-row evidence (``evidence/rows.csv``), the registration (when the gate
+    passed), the champion contest by ``rule`` and, when the paired test ran, the rows it
+    paired (``promotion/paired_rows.csv``), plus the finite ``metrics``.
+    ``compute_evidence`` gives the evidence of a champion registered before evidence was
+    recorded with it. Returns the run's id, the decision and what the registry did."""
     import mlflow
 
     client = mlflow.MlflowClient()
     with mlflow.start_run() as run:
         run_id = run.info.run_id
-        log_new_params(run_id, {"model_uri": ref.uri, "model_name": model_name, **params})
+        log_new_params(
+            run_id,
+            {
+                "model_uri": ref.uri,
+                "model_name": model_name,
+                "promotion_alpha": rule.alpha,
+                **params,
+            },
+        )
+        mlflow.log_text(evidence.to_csv(evidence_rows), evidence.ARTIFACT)
         tags = gate_tags(decision, measurement, extra_gate_values)
         registration = registry.register_and_promote(
             client,
             project=project,
             model_name=model_name,
             model_uri=ref.uri,
-            metric=decision.metric,
             measurement=measurement,
-            higher_is_better=higher_is_better,
+            rule=rule,
+            evidence_rows=evidence_rows,
+            evidence_uri=f"runs:/{run_id}/{evidence.ARTIFACT}",
+            compute_evidence=compute_evidence,
             passed=decision.passed,
             gate_text=decision.text(),
             gate_tags=tags,
         )
+        if registration.paired is not None:
+            mlflow.log_text(registration.paired.to_csv(index=False), evidence.PAIRED_ARTIFACT)
         tags.update(registration.tags(decision.text()))
         if registration.version:
             tags[contract.REGISTERED_VERSION] = registration.version
@@ -108,6 +129,8 @@ def record_register(
         )
         mlflow.set_tags(tags)
         finite = {key: value for key, value in (metrics or {}).items() if math.isfinite(value)}
+        if registration.test is not None:
+            finite["promotion_p_value"] = registration.test.p_value
         if finite:
             mlflow.log_metrics(finite)
     return run_id, decision, registration

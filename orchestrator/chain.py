@@ -239,6 +239,13 @@ def _read_register_outcome(client: MlflowClient, run_id: str, result: core.Chain
     if contract.gate("value") in tags:
         result.gate_value = float(tags[contract.gate("value")])
     result.registered_version = tags.get(contract.REGISTERED_VERSION)
+    result.promotion_decision = tags.get(contract.promotion("decision"))
+    p_value = tags.get(contract.promotion("p_value"))
+    if p_value not in (None, "none"):
+        try:
+            result.promotion_p_value = float(p_value)
+        except ValueError:
+            result.promotion_p_value = None
     champion = tags.get(contract.CHAMPION_VERSION)
     result.champion_version = None if champion in (None, "none") else champion
     if result.champion_version is None:

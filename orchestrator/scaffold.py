@@ -39,6 +39,7 @@ PACKAGES = (
     "mlflow",
     "scikit-learn",
     "skops",
+    "scipy",
     "pandas",
     "numpy",
     "click",

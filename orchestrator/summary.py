@@ -22,6 +22,10 @@ class ChainResult:
     gate_decision: str | None = None
     gate_summary: str | None = None
     registered_version: str | None = None
+    # The champion rule's decision on the registered version (first | promoted | kept)
+    # and the paired test's one-sided p-value (None when no test ran).
+    promotion_decision: str | None = None
+    promotion_p_value: float | None = None
     champion_version: str | None = None
     # Why the champion column is empty, or how it was read: "missing" (no alias), or
     # "unknown: ..." when the registry could not be read.
@@ -49,6 +53,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "key metrics",
     "gate",
     "version",
+    "promotion",
     "champion",
     "cache",
 )
@@ -84,9 +89,20 @@ def _summary_row(result: ChainResult) -> list[str]:
         metrics or "-",
         gate,
         result.registered_version or "-",
+        _promotion_text(result),
         result.champion_version or result.champion_note or "-",
         "/".join(result.cache.get(step, "-") for step in STEPS),
     ]
+
+
+def _promotion_text(result: ChainResult) -> str:
+    """The champion rule's decision and its p-value: ``promoted p=0.0038``, ``kept
+    p=0.25``, ``first`` (no champion to test against), ``-`` (nothing registered)."""
+    if result.promotion_decision is None:
+        return "-"
+    if result.promotion_p_value is None:
+        return result.promotion_decision
+    return f"{result.promotion_decision} p={result.promotion_p_value:.4g}"
 
 
 def _champion_text(result: ChainResult) -> str:

@@ -21,6 +21,8 @@ from cities_workflow.gate import (
     GateDecision,
     decide,
     evaluation_metrics,
+    profile_evidence,
+    promotion_rule,
 )
 from cities_workflow.params import (
     GateParams,
@@ -115,6 +117,8 @@ __all__ = [
     "parse_monthly_temperatures",
     "parse_preference",
     "parse_regions",
+    "profile_evidence",
+    "promotion_rule",
     "recommend",
     "recommend_all",
     "relevance",

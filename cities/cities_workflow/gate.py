@@ -11,8 +11,10 @@ import pandas as pd
 
 from cities_workflow.params import GateParams
 from cities_workflow.preferences import parse_preference
-from cities_workflow.ranking import eligible
+from cities_workflow.ranking import eligible, relevance
 from cities_workflow.schema import TEMPERATURE_SCALE_C
+from lifecycle import significance
+from lifecycle.promotion import Rule
 
 
 def evaluation_metrics(
@@ -61,11 +63,62 @@ def evaluation_metrics(
     }
 
 
+def profile_evidence(
+    table: pd.DataFrame, profiles: pd.DataFrame, results: pd.DataFrame
+) -> pd.DataFrame:
+    """Per-profile evidence (``lifecycle.evidence``), one row per evaluation profile.
+
+    A profile's value is its *relevance at k*: the relevance each recommended city has
+    for the traveller (``ranking.relevance``: activity match, temperature fit and
+    duration fit, each 0..1, weighted), summed over the list and divided by the
+    ``top_k`` slots asked for. An empty slot, or a city that breaks the budget or
+    region, counts 0. So it is 1 only for a full list of perfectly fitting cities, and
+    it can be compared between two models on the same profiles; the loss is 1 minus it.
+    """
+    known_regions = set(table["region"])
+    lookup = table.set_index(["city", "country"])
+    rows = []
+    for number, row in enumerate(profiles.to_dict(orient="records")):
+        preference = parse_preference(row, known_regions)
+        mine = results[results["profile"] == number]
+        value = 0.0
+        if not mine.empty:
+            cities = lookup.loc[list(zip(mine["city"], mine["country"], strict=True))]
+            cities = cities.reset_index()
+            fit = relevance(cities, preference)["relevance"].to_numpy()
+            value = float(np.sum(np.where(eligible(cities, preference), fit, 0.0)))
+        utility = value / preference.top_k
+        rows.append(
+            {
+                "row_id": str(row.get("name", number)),
+                "truth": preference.top_k,
+                "prediction": "; ".join(mine["city"].astype(str)),
+                "relevance_at_k": utility,
+                "loss": 1.0 - utility,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def promotion_rule(alpha: float) -> Rule:
+    """The champion rule: a higher mean relevance at k over the evaluation profiles, and
+    the one-sided Wilcoxon signed-rank test over the profiles at ``alpha`` (a handful of
+    profiles, with no reason to assume normal differences)."""
+    return Rule(
+        "relevance_at_k",
+        True,
+        significance.WILCOXON,
+        significance.wilcoxon_signed_rank,
+        alpha,
+    )
+
+
 @dataclass(frozen=True)
 class GateDecision:
     """Outcome of the gate: every requested slot filled, every recommendation within its
-    constraints, and enough explained variance. A passing model replaces the champion
-    (there is no accuracy to compare; see ``lifecycle.registry``)."""
+    constraints, and enough explained variance. Whether a passing model replaces the
+    champion is the registry's rule: a higher relevance at k over the same profiles, by
+    the Wilcoxon signed-rank test (``promotion_rule``)."""
 
     constraint_satisfaction: float
     value: float  # the PCA's explained variance

@@ -81,6 +81,9 @@ class CityRecommender(PythonModel):
         self.diversity = diversity
 
     def load_context(self, context) -> None:
+        from lifecycle import request_guard
+
+        request_guard.install()
         self.catalog = read_catalog(context.artifacts[CATALOG_ARTIFACT])
         self.diversity = float((context.model_config or {})["diversity"])
 

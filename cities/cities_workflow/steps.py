@@ -39,6 +39,9 @@ def train(
         f"eval_{key}": value
         for key, value in core.evaluation_metrics(catalog, profiles, recommendations).items()
     }
+    metrics["eval_relevance_at_k"] = float(
+        core.profile_evidence(catalog, profiles, recommendations)["relevance_at_k"].mean()
+    )
     metrics.update(tracking.pca_metrics(pipeline))
     record = tracking.TrainingRecord(
         params=params,
@@ -68,9 +71,14 @@ def evaluate(model_uri: str) -> EvaluateResult:
 
 
 def register(
-    model_uri: str, model_name: str = PROJECT, gate: core.GateParams = DEFAULT_GATE
+    model_uri: str,
+    model_name: str = PROJECT,
+    gate: core.GateParams = DEFAULT_GATE,
+    promotion_alpha: float = step_kit.DEFAULT_PROMOTION_ALPHA,
 ) -> RegisterResult:
-    """Register the model if it respects every constraint and explains enough variance."""
+    """Register the model if it respects every constraint and explains enough variance;
+    it becomes champion if its relevance at k beats the champion's by the Wilcoxon
+    signed-rank test over the evaluation profiles."""
     from cities_workflow import tracking
 
-    return step_kit.register(model_uri, model_name, gate, tracking)
+    return step_kit.register(model_uri, model_name, gate, tracking, promotion_alpha)

@@ -21,7 +21,7 @@ import pandas as pd
 
 from cities_workflow import core
 from cities_workflow.profiles import profiles_frame
-from lifecycle import contract, gating, models, registry
+from lifecycle import contract, evidence, gating, models, registry
 from lifecycle.models import (
     ModelRef,
     ModelUriError,
@@ -145,8 +145,9 @@ def log_recommender(catalog: pd.DataFrame, diversity: float) -> None:
         )
 
 
-def score_profiles(ref: ModelRef) -> tuple[dict[str, float], pd.DataFrame]:
-    """Run the evaluation profiles through the packaged model and measure the answers."""
+def score_profiles(ref: ModelRef) -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame]:
+    """Run the evaluation profiles through the packaged model and measure the answers:
+    the metrics, the recommendations and the per-profile evidence."""
     import mlflow
     from mlflow.exceptions import MlflowException
 
@@ -162,8 +163,11 @@ def score_profiles(ref: ModelRef) -> tuple[dict[str, float], pd.DataFrame]:
         raise ModelUriError(f"model {ref.uri!r} is not a cities recommender (no catalog)")
     profiles = profiles_frame()
     results = model.predict(profiles.drop(columns=["name"]))
-    metrics = core.evaluation_metrics(serving.read_catalog(catalog_file), profiles, results)
-    return metrics, results
+    catalog = serving.read_catalog(catalog_file)
+    metrics = core.evaluation_metrics(catalog, profiles, results)
+    rows = core.profile_evidence(catalog, profiles, results)
+    metrics["relevance_at_k"] = float(rows["relevance_at_k"].mean())
+    return metrics, results, rows
 
 
 def explained_variance(ref: ModelRef) -> float:
@@ -183,10 +187,11 @@ def log_evaluation(ref: ModelRef) -> tuple[str, dict[str, float]]:
     """Score the evaluation profiles through the packaged model, in a run of its own."""
     import mlflow
 
-    metrics, results = score_profiles(ref)
+    metrics, results, rows = score_profiles(ref)
     metrics["explained_variance"] = explained_variance(ref)
     with mlflow.start_run() as run:
         models.tag_evaluation(PROJECT, ref, run.info.run_id)
+        mlflow.log_text(evidence.to_csv(rows), evidence.ARTIFACT)
         mlflow.log_metrics({key: value for key, value in metrics.items() if np.isfinite(value)})
         names = profiles_frame()["name"]
         mlflow.log_text(
@@ -197,29 +202,51 @@ def log_evaluation(ref: ModelRef) -> tuple[str, dict[str, float]]:
 
 
 def evaluation_profiles_digest() -> str:
-    """What the gate values are measured on: the fixed evaluation profiles."""
+    """The fixed evaluation profiles, as a digest."""
     import hashlib
 
     text = profiles_frame().to_csv(index=False)
     return f"evaluation_profiles_sha256={hashlib.sha256(text.encode()).hexdigest()}"
 
 
+def measured_on(ref: ModelRef) -> str:
+    """What a relevance at k is measured on: the evaluation profiles and the city table
+    the model's catalog was built from."""
+    import mlflow
+
+    tags = mlflow.MlflowClient().get_run(ref.training_run_id).data.tags
+    if "data_sha256" not in tags:
+        raise ModelUriError(
+            f"training run {ref.training_run_id} of {ref.uri!r} does not record its data "
+            f"(data_sha256); use models logged by the cities train step"
+        )
+    return f"data_sha256={tags['data_sha256']} {evaluation_profiles_digest()}"
+
+
+def compute_evidence(model_uri: str) -> pd.DataFrame:
+    """The per-profile evidence of a model (a champion registered before evidence was
+    kept), from the packaged model."""
+    return score_profiles(resolve_model(model_uri))[2]
+
+
 def register_if_good(
-    ref: ModelRef, model_name: str, gate: core.GateParams
+    ref: ModelRef, model_name: str, gate: core.GateParams, promotion_alpha: float
 ) -> tuple[str, core.GateDecision, registry.Registration]:
     """Gate the packaged model on the evaluation profiles (slots filled, constraints met)
-    and its explained variance; register a version when it passes and move the aliases
-    to it. Every registry read that could fail happens before anything is registered."""
+    and its explained variance; register a version when it passes, and settle the
+    aliases by the Wilcoxon signed-rank test of its relevance at k per profile against
+    the champion's at ``promotion_alpha``. Every registry read that could fail happens
+    before anything is registered."""
     import mlflow
 
     client = mlflow.MlflowClient()
     registry.ensure_trained_by(client, ref.training_run_id, PROJECT, ref.uri)
-    metrics, _ = score_profiles(ref)
+    metrics, _, rows = score_profiles(ref)
     variance = explained_variance(ref)
     decision = core.decide(
         gate, metrics["constraint_satisfaction"], variance, metrics["filled_share"]
     )
-    measurement = Measurement(variance, evaluation_profiles_digest())
+    measurement = Measurement(metrics["relevance_at_k"], measured_on(ref))
     return gating.record_register(
         project=PROJECT,
         ref=ref,
@@ -227,14 +254,18 @@ def register_if_good(
         params={"min_explained_variance": gate.min_explained_variance},
         decision=decision,
         measurement=measurement,
-        higher_is_better=None,
+        rule=core.promotion_rule(promotion_alpha),
+        evidence_rows=rows,
+        compute_evidence=compute_evidence,
         extra_gate_values={
             "constraint_satisfaction": decision.constraint_satisfaction,
             "filled_share": decision.filled_share,
+            "relevance_at_k": metrics["relevance_at_k"],
         },
         metrics={
             "gate_constraint_satisfaction": metrics["constraint_satisfaction"],
             "gate_filled_share": metrics["filled_share"],
             "gate_explained_variance": variance,
+            "relevance_at_k": metrics["relevance_at_k"],
         },
     )

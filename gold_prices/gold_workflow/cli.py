@@ -19,6 +19,7 @@ from lifecycle.command import declared_command, run, step_group, validated
 from lifecycle.params import ModelParams
 from lifecycle.promotion import format_value
 from lifecycle.score_command import add_score_command
+from lifecycle.significance import format_p
 from lifecycle.steps import add_register_command
 
 logger = logging.getLogger("gold_workflow")
@@ -36,7 +37,8 @@ def train(params: TrainParams, data: DataParams) -> None:
     metrics = result.metrics
     click.echo(
         f"gold_prices train: run_id={result.run_id} model_uri={result.model_uri} "
-        f"backtest_mase={format_value(metrics['backtest_mase'])} (the model {result.verdict}) "
+        f"backtest_mase={format_value(metrics['backtest_mase'])} (the model {result.verdict}; "
+        f"Diebold-Mariano p={format_p(metrics['dm_vs_naive_p_value'])} for better than naive) "
         f"mae={metrics['backtest_mae']:.2f} naive_mae={metrics['naive_mae']:.2f}"
     )
 

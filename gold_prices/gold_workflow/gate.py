@@ -10,7 +10,10 @@ import numpy as np
 import pandas as pd
 
 from gold_workflow.params import GateParams
-from lifecycle.promotion import format_value
+from gold_workflow.schema import DATE
+from lifecycle import significance
+from lifecycle.promotion import Rule, format_value
+from lifecycle.significance import PairedTest, format_p
 
 
 def forecast_metrics(
@@ -32,6 +35,17 @@ def forecast_metrics(
         "rmse": float(np.sqrt(np.mean(error**2))),
         "mape": float(100.0 * np.mean(np.abs(error) / np.abs(actual))),
         "directional_accuracy": float(np.mean(same_direction[moved])) if moved.any() else 0.0,
+    }
+
+
+def naive_test_metrics(forecasts: pd.DataFrame, horizon: int) -> dict[str, float]:
+    """The Diebold-Mariano test of the backtest against the naive forecast, as metrics:
+    the statistic and the one-sided p-values for "better" and for "worse"."""
+    naive = versus_naive(evidence_rows(forecasts), horizon)
+    return {
+        "dm_vs_naive_statistic": naive.better.statistic,
+        "dm_vs_naive_p_value": naive.better.p_value,
+        "dm_worse_than_naive_p_value": naive.worse.p_value,
     }
 
 
@@ -66,30 +80,114 @@ def verdict_against_naive(mase: float) -> str:
 # --- the gate -------------------------------------------------------------------------
 
 
+def evidence_rows(forecasts: pd.DataFrame) -> pd.DataFrame:
+    """Per-day evidence of a walk-forward backtest (``lifecycle.evidence``): the forecast
+    origin's date, the realised and forecast closes, the absolute error (the loss MASE
+    averages) and the naive last-close forecast's, for the test against naive."""
+    actual = forecasts["actual_close"].to_numpy(dtype="float64")
+    forecast = forecasts["forecast_close"].to_numpy(dtype="float64")
+    naive = forecasts["naive_close"].to_numpy(dtype="float64")
+    return pd.DataFrame(
+        {
+            "row_id": forecasts[DATE].astype(str).to_numpy(),
+            "target_date": forecasts["target_date"].astype(str).to_numpy(),
+            "truth": actual,
+            "prediction": forecast,
+            "loss": np.abs(forecast - actual),
+            "naive_prediction": naive,
+            "naive_loss": np.abs(naive - actual),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class VersusNaive:
+    """The Diebold-Mariano tests of the model against the naive forecast, both ways: is
+    the model better (``better.p_value``), is it worse (``worse.p_value``)?"""
+
+    better: PairedTest
+    worse: PairedTest
+
+    def text(self) -> str:
+        return (
+            f"Diebold-Mariano against naive {self.better.statistic:.3f}, one-sided "
+            f"p={format_p(self.better.p_value)} for better, p={format_p(self.worse.p_value)} "
+            f"for worse"
+        )
+
+
+def versus_naive(rows: pd.DataFrame, horizon: int) -> VersusNaive:
+    """Test the model's daily absolute errors against the naive forecast's, over the
+    overlapping ``horizon``-day forecasts (Diebold-Mariano with the HLN correction)."""
+    model, naive = rows["loss"].to_numpy(), rows["naive_loss"].to_numpy()
+    return VersusNaive(
+        significance.diebold_mariano(model, naive, horizon),
+        significance.diebold_mariano(naive, model, horizon),
+    )
+
+
+def promotion_rule(alpha: float, horizon: int) -> Rule:
+    """The champion rule: a lower backtest MASE on the same days, and the one-sided
+    Diebold-Mariano test (HLN correction, ``horizon - 1`` autocovariances for the
+    overlapping forecasts) on the paired daily absolute errors at ``alpha``."""
+    return Rule(
+        "mase",
+        False,
+        significance.DIEBOLD_MARIANO,
+        lambda challenger, champion: significance.diebold_mariano(challenger, champion, horizon),
+        alpha,
+    )
+
+
+# --- the gate -------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class GateDecision:
-    """Outcome of the gate: the backtest MASE must be finite and at most the threshold.
+    """Outcome of the gate: the backtest MASE must be finite and at most the threshold,
+    and the model must not be significantly worse than the naive forecast (one-sided DM
+    at ``naive_alpha``). Not being significantly *better* than naive does not fail it:
+    daily gold is close to a random walk, and a gate demanding a significant edge would
+    leave no model to serve; the p-value is shown either way.
 
     Whether a passing model then replaces the champion is the registry's rule
-    (``lifecycle.promotion``): strictly lower MASE, on the same backtest days.
+    (``lifecycle.promotion``): a lower MASE on the same backtest days, by the DM test.
     """
 
     value: float
     threshold: float
     passed: bool
     metric: str = "mase"
+    naive: VersusNaive | None = None
+    naive_alpha: float = 0.05
+
+    @property
+    def significantly_worse(self) -> bool:
+        return self.naive is not None and self.naive.worse.p_value < self.naive_alpha
+
+    def _against_naive(self) -> str:
+        if self.naive is None:
+            return ""
+        if self.significantly_worse:
+            verdict = f"significantly worse than naive (p < {self.naive_alpha:g})"
+        elif self.naive.better.p_value < self.naive_alpha:
+            verdict = f"significantly better than naive (p < {self.naive_alpha:g})"
+        else:
+            verdict = "not significantly different from naive"
+        return f"; {self.naive.text()}: {verdict}"
 
     def text(self) -> str:
         verdict = "PASSED" if self.passed else "FAILED"
-        comparison = "<=" if self.passed else ">"
         if not math.isfinite(self.value):
             return (
                 f"gate FAILED: backtest MASE is {format_value(self.value)} (the naive "
                 f"forecast's error is zero on the backtest days, so MASE has no finite value)"
             )
+        comparison = "<=" if self.value <= self.threshold else ">"
         return (
             f"gate {verdict}: backtest MASE {format_value(self.value)} {comparison} "
             f"{self.threshold:.4f} (the model {verdict_against_naive(self.value)})"
+            f"{self._against_naive()}"
         )
 
     def summary(self) -> str:
@@ -97,10 +195,20 @@ class GateDecision:
         return self.text() if self.passed else self.text() + "; no model version registered"
 
 
-def decide(gate: GateParams, mase: float) -> GateDecision:
-    """Pass when MASE is finite and at most the threshold."""
-    passed = bool(np.isfinite(mase)) and mase <= gate.max_mase
-    return GateDecision(value=mase, threshold=gate.max_mase, passed=passed)
+def decide(gate: GateParams, mase: float, naive: VersusNaive | None = None) -> GateDecision:
+    """Pass when MASE is finite and at most the threshold and, when the test against
+    naive is given, the model is not significantly worse than naive."""
+    decision = GateDecision(
+        value=mase, threshold=gate.max_mase, passed=False, naive=naive, naive_alpha=gate.naive_alpha
+    )
+    passed = bool(np.isfinite(mase)) and mase <= gate.max_mase and not decision.significantly_worse
+    return GateDecision(
+        value=mase,
+        threshold=gate.max_mase,
+        passed=passed,
+        naive=naive,
+        naive_alpha=gate.naive_alpha,
+    )
 
 
 def measured_on(data_sha256: str, horizon: int, backtest_start: str, backtest_days: int) -> str:

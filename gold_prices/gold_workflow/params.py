@@ -162,7 +162,9 @@ class TuneParams(EngineParams, BacktestParams):
 
 @dataclass(frozen=True)
 class GateParams(Declared):
-    """The registration gate: the highest backtest MASE a model may have (1.0 = naive)."""
+    """The registration gate: the highest backtest MASE a model may have (1.0 = naive),
+    and the level at which a Diebold-Mariano test finding the model worse than the naive
+    forecast fails it."""
 
     max_mase: float = param(
         1.0,
@@ -170,6 +172,14 @@ class GateParams(Declared):
         low=0.0,
         high=100.0,
         low_open=True,
+    )
+    naive_alpha: float = param(
+        0.05,
+        help="a model worse than the naive forecast by the one-sided DM test at this level fails",
+        low=0.0,
+        high=0.5,
+        low_open=True,
+        name="gate_naive_alpha",
     )
 
 

@@ -101,6 +101,10 @@ class GoldForecaster(PythonModel):
     def load_context(self, context) -> None:
         import skops.io
 
+        from lifecycle import request_guard
+
+        request_guard.install()
+
         config = context.model_config or {}
         self.model = skops.io.load(
             context.artifacts[PIPELINE_ARTIFACT], trusted=list(config.get("trusted_types", []))

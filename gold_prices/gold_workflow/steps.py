@@ -74,7 +74,10 @@ def _record(params: core.TrainParams, history: History) -> tuple[Any, Any]:
         prices=history.prices,
         dropped_partial_bar=history.dropped,
         backtest=backtest,
-        metrics=core.backtest_metrics(backtest.forecasts),
+        metrics={
+            **core.backtest_metrics(backtest.forecasts),
+            **core.naive_test_metrics(backtest.forecasts, params.horizon),
+        },
         n_final_rows=len(history.split.usable),
     )
     return record, core.fit_final(params, history.features, history.target)
@@ -184,9 +187,13 @@ def evaluate(model_uri: str) -> EvaluateResult:
 
 
 def register(
-    model_uri: str, model_name: str = PROJECT, gate: core.GateParams = DEFAULT_GATE
+    model_uri: str,
+    model_name: str = PROJECT,
+    gate: core.GateParams = DEFAULT_GATE,
+    promotion_alpha: float = step_kit.DEFAULT_PROMOTION_ALPHA,
 ) -> RegisterResult:
-    """Register the model if its MASE passes the gate; it becomes champion if it is better."""
+    """Register the model if its MASE passes the gate; it becomes champion if it is
+    better than the champion on the same backtest days by the Diebold-Mariano test."""
     from gold_workflow import tracking
 
-    return step_kit.register(model_uri, model_name, gate, tracking)
+    return step_kit.register(model_uri, model_name, gate, tracking, promotion_alpha)

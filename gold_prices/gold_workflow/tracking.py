@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from gold_workflow import core
-from lifecycle import contract, gating, models, registry
+from lifecycle import contract, evidence, gating, models, registry
 from lifecycle.models import (
     ModelRef,
     ModelUriError,
@@ -28,6 +28,7 @@ from lifecycle.models import (
     log_new_params,
 )
 from lifecycle.promotion import Measurement, format_value
+from lifecycle.significance import format_p
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +111,11 @@ def record_model(
         }
     )
     mase = record.metrics["backtest_mase"]
-    verdict = f"backtest MASE {format_value(mase)}: the model {core.verdict_against_naive(mase)}"
+    verdict = (
+        f"backtest MASE {format_value(mase)}: the model {core.verdict_against_naive(mase)} "
+        f"(Diebold-Mariano one-sided p={format_p(record.metrics['dm_vs_naive_p_value'])} "
+        f"for better than naive)"
+    )
     mlflow.set_tags(
         {
             "data_sha256": record.data_sha256,
@@ -199,8 +204,10 @@ def log_evaluation(ref: ModelRef, forecasts: pd.DataFrame) -> tuple[str, dict[st
     that the packaged model forecasts from its input example."""
     import mlflow
 
+    rows = core.evidence_rows(forecasts)
     with mlflow.start_run() as run:
         models.tag_evaluation(PROJECT, ref, run.info.run_id)
+        mlflow.log_text(evidence.to_csv(rows), evidence.ARTIFACT)
         result = mlflow.models.evaluate(
             data=forecasts[["forecast_close", "actual_close"]],
             predictions="forecast_close",
@@ -209,13 +216,40 @@ def log_evaluation(ref: ModelRef, forecasts: pd.DataFrame) -> tuple[str, dict[st
             evaluators=["default"],
             evaluator_config={"default": {"log_explainer": False}},
         )
-        ours = core.backtest_metrics(forecasts)
-        mlflow.log_metrics(ours)
+        ours = {
+            **core.backtest_metrics(forecasts),
+            **core.naive_test_metrics(forecasts, training_horizon(ref)),
+        }
+        mlflow.log_metrics({key: value for key, value in ours.items() if math.isfinite(value)})
         answer = check_served_model(ref)
         mlflow.log_metric("served_example_forecast_close", float(answer["forecast_close"].iloc[0]))
         mlflow.log_text(answer.to_csv(index=False), "served_example_forecast.csv")
     metrics = {**dict(result.metrics), **ours}
     return run.info.run_id, metrics
+
+
+def training_horizon(ref: ModelRef) -> int:
+    """The forecast horizon the model's training run was made with."""
+    import mlflow
+
+    params = mlflow.MlflowClient().get_run(ref.training_run_id).data.params
+    try:
+        return int(params["horizon"])
+    except (KeyError, ValueError) as error:
+        raise ModelUriError(
+            f"training run {ref.training_run_id} of {ref.uri!r} does not record its horizon"
+        ) from error
+
+
+def evidence_of(ref: ModelRef) -> pd.DataFrame:
+    """The model's per-day evidence: its walk-forward backtest's daily absolute errors
+    and the naive forecast's, from the training run (no refit)."""
+    return core.evidence_rows(load_forecasts(ref))
+
+
+def compute_evidence(model_uri: str) -> pd.DataFrame:
+    """``evidence_of`` for a model URI (a champion registered before evidence was kept)."""
+    return evidence_of(resolve_model(model_uri))
 
 
 def gate_measurement(ref: ModelRef) -> Measurement:
@@ -251,21 +285,36 @@ def gate_measurement(ref: ModelRef) -> Measurement:
 
 
 def register_if_good(
-    ref: ModelRef, model_name: str, gate: core.GateParams
+    ref: ModelRef, model_name: str, gate: core.GateParams, promotion_alpha: float
 ) -> tuple[str, core.GateDecision, registry.Registration]:
-    """Gate the model on its backtest MASE, register a version when it passes, and settle
-    the aliases. Every registry read that could fail happens before anything is
-    registered. The decision is recorded as ``gate.*`` tags on the run and the version.
+    """Gate the model on its backtest MASE and its Diebold-Mariano test against the
+    naive forecast, register a version when it passes, and settle the aliases by the DM
+    test against the champion at ``promotion_alpha``. Every registry read that could
+    fail happens before anything is registered. The decision is recorded as ``gate.*``
+    and ``promotion.*`` tags on the run and the version.
     """
     measurement = gate_measurement(ref)
-    decision = core.decide(gate, measurement.value)
+    horizon = training_horizon(ref)
+    rows = evidence_of(ref)
+    naive = core.versus_naive(rows, horizon)
+    decision = core.decide(gate, measurement.value, naive)
     return gating.record_register(
         project=PROJECT,
         ref=ref,
         model_name=model_name,
-        params={"max_mase": gate.max_mase},
+        params={"max_mase": gate.max_mase, "gate_naive_alpha": gate.naive_alpha},
         decision=decision,
         measurement=measurement,
-        higher_is_better=False,
-        metrics={"gate_mase": measurement.value},
+        rule=core.promotion_rule(promotion_alpha, horizon),
+        evidence_rows=rows,
+        compute_evidence=compute_evidence,
+        extra_gate_values={
+            "dm_vs_naive_statistic": naive.better.statistic,
+            "dm_vs_naive_p_value": naive.better.p_value,
+            "dm_worse_than_naive_p_value": naive.worse.p_value,
+        },
+        metrics={
+            "gate_mase": measurement.value,
+            "gate_dm_vs_naive_p_value": naive.better.p_value,
+        },
     )

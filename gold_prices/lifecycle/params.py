@@ -293,10 +293,19 @@ class ModelParams(Declared):
 
 @dataclass(frozen=True, kw_only=True)
 class RegisterParams(Declared):
-    """The name a register step registers under (the project's by default)."""
+    """The name a register step registers under (the project's by default), and the
+    level of the paired test a challenger must pass to replace the champion."""
 
     model_name: str = param(
         help="the registered model's name", nonempty=True, allowed="a registered model name"
+    )
+    promotion_alpha: float = param(
+        0.05,
+        help="the one-sided paired test's level a challenger must beat the champion at",
+        low=0.0,
+        high=1.0,
+        low_open=True,
+        allowed="1 turns the test off (strictly better wins)",
     )
 
 

@@ -23,17 +23,33 @@ import logging
 import math
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from lifecycle import contract
-from lifecycle.promotion import ChampionState, Measurement, Verdict, contest_winner, verdict
+from lifecycle import contract, evidence
+from lifecycle.promotion import (
+    FIRST,
+    KEPT,
+    PROMOTED,
+    ChampionState,
+    Measurement,
+    Rule,
+    contest_winner,
+    verdict,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    import pandas as pd
     from mlflow import MlflowClient
     from mlflow.entities.model_registry import ModelVersion
+
+    from lifecycle.significance import PairedTest
+
+    # Computes a model's per-row evidence from its training run (for a version
+    # registered before evidence was recorded with it).
+    EvidenceOf = Callable[[str], pd.DataFrame]
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +58,8 @@ CHALLENGER = "challenger"
 PROJECT_TAG = contract.PROJECT
 CONTEST_TAG = contract.CONTEST
 MEASURED_ON_TAG = contract.gate("measured_on")
+EVIDENCE_TAG = contract.promotion("evidence")
+ALPHA_TAG = contract.promotion("alpha")
 # An open contest older than this is a register step that died; it no longer competes.
 CONTEST_TTL_SECONDS = 15 * 60
 CONTEST_ROUNDS = 5
@@ -86,23 +104,42 @@ def champion_version(client: MlflowClient, model_name: str) -> ModelVersion | No
     from mlflow.exceptions import MlflowException
 
     try:
-        return client.get_model_version_by_alias(model_name, CHAMPION)
+        version = client.get_model_version_by_alias(model_name, CHAMPION)
     except MlflowException as error:
         if is_missing(error):
             return None
         raise _unreadable(f"the {CHAMPION} alias of {model_name!r}", error) from error
+    _require_version(version, f"the {CHAMPION} alias of {model_name!r}")
+    return version
+
+
+def _malformed(what: str, answer: str) -> RegistryError:
+    reading = f"could not read {what} (the registry answered {answer})"
+    return RegistryError(f"{reading}; nothing was registered or moved", reading)
+
+
+def _require_version(version: object, what: str) -> None:
+    """A version the registry answered with must name a version number; an empty or
+    malformed answer is an error, never "no such version"."""
+    number = str(getattr(version, "version", "") or "")
+    if not number.isdigit() or int(number) < 1:
+        raise _malformed(what, f"a version with no version number ({number!r})")
 
 
 def measurement_of(version: ModelVersion, metric: str) -> tuple[Measurement | None, str]:
-    """A version's recorded gate measurement on ``metric``, or None and why not."""
+    """A version's recorded promotion measurement on ``metric``, or None and why not.
+
+    The value is ``lifecycle.promotion.value``; a version registered before those tags
+    existed records it as its gate value (``lifecycle.gate.value``)."""
     tags = version.tags or {}
-    if tags.get(contract.gate("metric")) != metric:
-        recorded = tags.get(contract.gate("metric"))
+    prefix = contract.promotion if contract.promotion("metric") in tags else contract.gate
+    recorded = tags.get(prefix("metric"))
+    if recorded != metric:
         return None, (
-            f"it was gated on {recorded}, not {metric}" if recorded else "it records no gate"
+            f"it was measured on {recorded}, not {metric}" if recorded else "it records no gate"
         )
     try:
-        value = float(tags[contract.gate("value")])
+        value = float(tags[prefix("value")])
     except (KeyError, ValueError):
         return None, "its gate value is missing or unreadable"
     if math.isnan(value):
@@ -127,21 +164,33 @@ def _versions(client: MlflowClient, model_name: str) -> list[ModelVersion]:
 
     quoted = model_name.replace("\\", "\\\\").replace("'", "\\'")
     try:
-        return list(client.search_model_versions(f"name = '{quoted}'"))
+        found = list(client.search_model_versions(f"name = '{quoted}'"))
     except MlflowException as error:
         if is_missing(error):
             return []
         raise _unreadable(f"the versions of {model_name!r}", error) from error
+    for version in found:
+        _require_version(version, f"the versions of {model_name!r}")
+    return found
 
 
 def ensure_trained_by(client: MlflowClient, run_id: str, project: str, model_uri: str) -> None:
-    """Refuse a model whose training run was not made by ``project``'s steps."""
+    """Refuse a model whose training run was not made by ``project``'s steps, or did
+    not finish (FAILED, KILLED, still RUNNING)."""
     from mlflow.exceptions import MlflowException
 
     try:
-        tags = client.get_run(run_id).data.tags
+        run = client.get_run(run_id)
     except MlflowException as error:
         raise _unreadable(f"training run {run_id}", error) from error
+    if run.info.run_id != run_id:
+        raise _malformed(f"training run {run_id}", f"run {run.info.run_id or 'with no id'!r}")
+    if run.info.status != "FINISHED":
+        raise RegistryError(
+            f"{model_uri} comes from training run {run_id}, which is {run.info.status}, not "
+            f"FINISHED: register only a model whose training finished"
+        )
+    tags = run.data.tags
     owner = tags.get(PROJECT_TAG)
     if owner != project:
         made_by = f"the {owner} project" if owner else "no project of this collection"
@@ -162,9 +211,16 @@ def ensure_own_kind(client: MlflowClient, model_name: str, project: str) -> bool
         if is_missing(error):
             return False
         raise _unreadable(f"registered model {model_name!r}", error) from error
-    owner = (registered.tags or {}).get(PROJECT_TAG)
+    if getattr(registered, "name", None) != model_name:
+        raise _malformed(
+            f"registered model {model_name!r}", f"a model named {getattr(registered, 'name', '')!r}"
+        )
+    tags = registered.tags or {}
+    owner = tags.get(PROJECT_TAG)
     if owner == project:
         return True
+    if PROJECT_TAG in tags and not str(owner or "").strip():
+        raise _malformed(f"the project label of {model_name!r}", "an empty label")
     if owner:
         raise RegistryError(
             f"model name {model_name!r} holds {owner} models; the {project} project registers "
@@ -187,22 +243,37 @@ def ensure_own_kind(client: MlflowClient, model_name: str, project: str) -> bool
 @dataclass(frozen=True)
 class Registration:
     """What a register step did: the version it created (None when the gate failed),
-    the champion before and after, the rule's verdict and the sentence for the gate line."""
+    the champion before and after, the rule's verdict and the sentence for the gate
+    line, the promotion decision (``first``, ``promoted``, ``kept``) and the paired test
+    with the rows it paired, when one ran."""
 
     version: str | None
     champion_before: str | None
     champion_after: str | None
     clause: str
     champion_before_value: float | None = None
+    rule: Rule | None = None
+    test: PairedTest | None = None
+    paired: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
     @property
     def promoted(self) -> bool:
         return self.version is not None and self.champion_after == self.version
 
+    @property
+    def decision(self) -> str | None:
+        """``first``, ``promoted`` or ``kept``; None when no version was registered."""
+        if self.version is None:
+            return None
+        if not self.promoted:
+            return KEPT
+        return FIRST if self.champion_before is None else PROMOTED
+
     def tags(self, gate_text: str) -> dict[str, str]:
         """The decision's tags for the register run and the version: what the champion
-        was, whether this version is champion now, and the whole gate line."""
-        return {
+        was, whether this version is champion now, the whole gate line, and the
+        ``lifecycle.promotion.*`` record of the decision."""
+        tags = {
             contract.gate("previous_champion"): self.champion_before or "none",
             contract.gate("previous_champion_value"): (
                 "none" if self.champion_before_value is None else repr(self.champion_before_value)
@@ -210,11 +281,23 @@ class Registration:
             contract.gate("promoted"): str(self.promoted).lower(),
             contract.gate("summary"): f"{gate_text}; {self.clause}",
         }
+        if self.decision is not None:
+            tags[contract.promotion("decision")] = self.decision
+            tags[contract.promotion("reason")] = self.clause[:4000]
+        if self.rule is not None:
+            tags[contract.promotion("test")] = self.rule.label
+            tags[ALPHA_TAG] = repr(self.rule.alpha)
+            tags[contract.promotion("p_value")] = (
+                "none" if self.test is None else repr(self.test.p_value)
+            )
+            if self.test is not None:
+                tags[contract.promotion("statistic")] = repr(self.test.statistic)
+        return tags
 
 
 def _candidates(
-    versions: list[ModelVersion], baseline: int, project: str, metric: str, now_ms: int
-) -> list[tuple[str, Measurement | None]]:
+    versions: list[ModelVersion], baseline: int, project: str, now_ms: int
+) -> list[str]:
     found = []
     for version in versions:
         tags = version.tags or {}
@@ -225,8 +308,83 @@ def _candidates(
             tags.get(CONTEST_TAG) == "open" and now_ms - created < CONTEST_TTL_SECONDS * 1000
         )
         if int(version.version) > baseline or open_contest:
-            found.append((str(version.version), measurement_of(version, metric)[0]))
+            found.append(str(version.version))
     return found
+
+
+class EvidenceBook:
+    """The per-row evidence of a model's versions, read once per register step: from the
+    artifact a version's ``lifecycle.promotion.evidence`` tag names, or, for a version
+    registered before evidence was recorded, computed from its training run."""
+
+    def __init__(self, model_name: str, compute: EvidenceOf) -> None:
+        self.model_name = model_name
+        self.compute = compute
+        self.known: dict[str, pd.DataFrame] = {}
+
+    def add(self, version: str, frame: pd.DataFrame) -> None:
+        self.known[version] = frame
+
+    def of(self, version: ModelVersion) -> pd.DataFrame:
+        """The version's evidence; ``EvidenceError`` when it is not there, ``RegistryError``
+        when it could not be read."""
+        import mlflow
+        from mlflow.exceptions import MlflowException
+
+        number = str(version.version)
+        if number in self.known:
+            return self.known[number]
+        uri = (version.tags or {}).get(EVIDENCE_TAG)
+        try:
+            if uri:
+                frame = evidence.from_csv(str(mlflow.artifacts.load_text(uri)))
+            else:
+                frame = evidence.check(self.compute(f"models:/{self.model_name}/{number}"))
+        except MlflowException as error:
+            if is_missing(error):
+                raise evidence.EvidenceError(
+                    f"version {number}'s evidence is not there ({uri or 'none recorded'})"
+                ) from error
+            raise _unreadable(f"version {number}'s per-row evidence", error) from error
+        except (OSError, ValueError) as error:
+            if isinstance(error, evidence.EvidenceError):
+                raise
+            raise evidence.EvidenceError(f"version {number}'s evidence: {error}") from error
+        self.known[number] = frame
+        return frame
+
+
+def _beats(
+    versions: dict[str, ModelVersion], rule: Rule, book: EvidenceBook
+) -> Callable[[str, str], bool]:
+    """Whether a candidate version takes the title from the holder by the rule, with the
+    candidate's own promotion_alpha; any doubt (a value or evidence that cannot be read)
+    keeps the holder."""
+
+    def beats(candidate: str, holder: str) -> bool:
+        mine, theirs = versions.get(candidate), versions.get(holder)
+        if mine is None or theirs is None:
+            return False
+        measured, _ = measurement_of(mine, rule.metric)
+        known, unknown = measurement_of(theirs, rule.metric)
+        if measured is None:
+            return False
+        try:
+            alpha = float((mine.tags or {}).get(ALPHA_TAG, rule.alpha))
+        except ValueError:
+            return False
+        own_rule = replace(rule, alpha=alpha)
+
+        def pair() -> pd.DataFrame:
+            try:
+                return evidence.paired(book.of(mine), book.of(theirs))
+            except RegistryError as error:
+                raise evidence.EvidenceError(error.reading) from error
+
+        champion = ChampionState(holder, known, unknown)
+        return verdict(measured, champion, own_rule, pair).promote
+
+    return beats
 
 
 def _settle(
@@ -234,20 +392,22 @@ def _settle(
     model_name: str,
     baseline: int,
     project: str,
-    metric: str,
-    higher_is_better: bool | None,
+    rule: Rule,
+    book: EvidenceBook,
 ) -> str | None:
     """Move the champion alias to the contest's winner until the registry agrees."""
     winner = None
     for _ in range(CONTEST_ROUNDS):
         current = champion_version(client, model_name)
-        holder = None
-        if current is not None:
-            holder = (str(current.version), measurement_of(current, metric)[0])
+        holder = None if current is None else str(current.version)
         now_ms = int(time.time() * 1000)
-        candidates = _candidates(_versions(client, model_name), baseline, project, metric, now_ms)
-        winner = contest_winner(holder, candidates, higher_is_better)
-        if winner is None or (current is not None and str(current.version) == winner):
+        listed = _versions(client, model_name)
+        versions = {str(version.version): version for version in listed}
+        if current is not None:
+            versions.setdefault(holder or "", current)
+        candidates = _candidates(listed, baseline, project, now_ms)
+        winner = contest_winner(holder, candidates, _beats(versions, rule, book))
+        if winner is None or holder == winner:
             if winner is None or _stable(client, model_name, winner):
                 return winner
             continue
@@ -295,18 +455,21 @@ def register_and_promote(
     project: str,
     model_name: str,
     model_uri: str,
-    metric: str,
     measurement: Measurement,
-    higher_is_better: bool | None,
+    rule: Rule,
+    evidence_rows: pd.DataFrame,
+    evidence_uri: str,
+    compute_evidence: EvidenceOf,
     passed: bool,
     gate_text: str,
     gate_tags: dict[str, str],
 ) -> Registration:
     """Register ``model_uri`` when its gate passed, and settle the champion alias.
 
-    Every read that could fail happens before the version is created, so a lookup
-    error leaves the registry untouched. ``higher_is_better=None`` means the gate has no
-    value to compare: a passing version replaces the champion.
+    The challenger is compared with the champion by ``rule``: its per-row evidence
+    (``evidence_rows``, logged at ``evidence_uri``) is paired with the champion's. Every
+    read that could fail happens before the version is created, so a lookup error leaves
+    the registry untouched.
     """
     import mlflow
 
@@ -316,45 +479,64 @@ def register_and_promote(
     baseline = (
         max((int(v.version) for v in _versions(client, model_name)), default=0) if exists else 0
     )
-    champion = champion_state(client, model_name, metric) if exists else None
-    before = champion.version if champion else None
-    before_value = champion.measurement.value if champion and champion.measurement else None
+    champion = champion_version(client, model_name) if exists else None
+    state = None
+    if champion is not None:
+        known, unknown = measurement_of(champion, rule.metric)
+        state = ChampionState(str(champion.version), known, unknown)
+    before = state.version if state else None
+    before_value = state.measurement.value if state and state.measurement else None
     if not passed:
         return Registration(None, before, before, "no model version registered", before_value)
-    if higher_is_better is None:
-        rule = Verdict(
-            True,
-            "no champion yet, the new version becomes champion"
-            if champion is None
-            else f"replaces champion version {champion.version}",
-        )
-    else:
-        rule = verdict(measurement, champion, metric, higher_is_better)
+    book = EvidenceBook(model_name, compute_evidence)
+    paired_rows: list[pd.DataFrame] = []
+
+    def pair() -> pd.DataFrame:
+        assert champion is not None
+        rows = evidence.paired(evidence_rows, book.of(champion))
+        paired_rows.append(rows)
+        return rows
+
+    rule_verdict = verdict(measurement, state, rule, pair if rule.tested else None)
     tags = {
         **gate_tags,
-        **Registration(None, before, None, rule.clause, before_value).tags(gate_text),
-        contract.gate("promoted"): str(rule.promote).lower(),
+        **Registration(None, before, None, rule_verdict.clause, before_value).tags(gate_text),
+        contract.gate("promoted"): str(rule_verdict.promote).lower(),
+        contract.promotion("metric"): rule.metric,
+        contract.promotion("value"): repr(measurement.value),
+        ALPHA_TAG: repr(rule.alpha),
+        EVIDENCE_TAG: evidence_uri,
         PROJECT_TAG: project,
         MEASURED_ON_TAG: measurement.measured_on,
         CONTEST_TAG: "open",
     }
     registered = mlflow.register_model(model_uri, model_name, tags=tags)
     version = str(registered.version)
+    book.add(version, evidence_rows)
     try:
         _claim(client, model_name, project)
         _set_alias(client, model_name, CHALLENGER, version)
-        after = _settle(client, model_name, baseline, project, metric, higher_is_better)
+        after = _settle(client, model_name, baseline, project, rule, book)
     finally:
         client.set_model_version_tag(model_name, version, CONTEST_TAG, "closed")
-    clause = rule.clause
-    if rule.promote and after != version:
+    clause = rule_verdict.clause
+    if rule_verdict.promote and after != version:
         clause = (
             f"not champion: a concurrent register step made version {after} champion, "
             f"and this version does not beat it"
         )
-    elif not rule.promote and after == version:
+    elif not rule_verdict.promote and after == version:
         clause = "champion after comparing the versions that concurrent register steps made"
-    outcome = Registration(version, before, after, clause, before_value)
+    outcome = Registration(
+        version,
+        before,
+        after,
+        clause,
+        before_value,
+        rule,
+        rule_verdict.test,
+        paired_rows[-1] if paired_rows else None,
+    )
     for key, value in outcome.tags(gate_text).items():
         if tags.get(key) != value:
             client.set_model_version_tag(model_name, version, key, value)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 
 G = TypeVar("G", contravariant=True)
+DEFAULT_PROMOTION_ALPHA = 0.05
 Gate = TypeVar("Gate")
 
 
@@ -35,7 +36,7 @@ class ProjectTracking(Protocol[G]):
     def resolve_model(self, model_uri: str) -> ModelRef: ...
 
     def register_if_good(
-        self, ref: ModelRef, model_name: str, gate: G
+        self, ref: ModelRef, model_name: str, gate: G, promotion_alpha: float
     ) -> tuple[str, GateDecision, Registration]: ...
 
 
@@ -86,12 +87,18 @@ class RegisterResult:
 
 
 def register(
-    model_uri: str, model_name: str, gate: Gate, tracking: ProjectTracking[Gate]
+    model_uri: str,
+    model_name: str,
+    gate: Gate,
+    tracking: ProjectTracking[Gate],
+    promotion_alpha: float = DEFAULT_PROMOTION_ALPHA,
 ) -> RegisterResult:
     """Register the model ``model_uri`` names under ``model_name`` if it passes the
-    project's ``gate``, and settle the champion, through the project's ``tracking``. A
-    URI that names no registrable model, or a registry that cannot be read, raises
-    ``StepError`` before anything is registered."""
+    project's ``gate``, and settle the champion by the paired test at
+    ``promotion_alpha``, through the project's ``tracking``. A URI that names no
+    registrable model, or a registry that cannot be read, raises ``StepError`` before
+    anything is registered."""
+    from lifecycle.evidence import EvidenceError
     from lifecycle.registry import RegistryError
 
     if not model_name.strip():
@@ -99,17 +106,24 @@ def register(
     try:
         ensure_registrable(model_uri)
         ref = tracking.resolve_model(model_uri)
-        run_id, decision, registration = tracking.register_if_good(ref, model_name, gate)
-    except (ModelUriError, RegistryError) as error:
+        run_id, decision, registration = tracking.register_if_good(
+            ref, model_name, gate, promotion_alpha
+        )
+    except (ModelUriError, RegistryError, EvidenceError) as error:
         raise StepError(str(error)) from error
     return RegisterResult(run_id, decision, registration)
 
 
 def register_line(project: str, result: RegisterResult) -> str:
     """The line a register step prints."""
+    registration = result.registration
+    promotion = ""
+    if registration.decision is not None:
+        p_value = "none" if registration.test is None else f"{registration.test.p_value:.4g}"
+        promotion = f" decision={registration.decision} p_value={p_value}"
     return (
-        f"{project} register: run_id={result.run_id} version={result.version or 'none'} "
-        f"{result.decision.text()}; {result.registration.clause}"
+        f"{project} register: run_id={result.run_id} version={result.version or 'none'}"
+        f"{promotion} {result.decision.text()}; {registration.clause}"
     )
 
 
@@ -125,9 +139,12 @@ def add_register_command(
     from lifecycle.params import ModelParams, RegisterParams
 
     @declared_command(group, project.entry_point("register"))
-    def command(model: ModelParams, name: RegisterParams, gate: object) -> None:
+    def command(model: ModelParams, registration: RegisterParams, gate: object) -> None:
         """Gate, register and promote; print the decision."""
         checkpoint()
-        click.echo(register_line(project.name, register(model.model_uri, name.model_name, gate)))
+        result = register(
+            model.model_uri, registration.model_name, gate, registration.promotion_alpha
+        )
+        click.echo(register_line(project.name, result))
 
     return command

@@ -34,7 +34,9 @@ def train(params: TrainParams, data: DataParams) -> None:
     result = steps.train(params, data.data_path)
     click.echo(
         f"iris train: run_id={result.run_id} model_uri={result.model_uri} "
-        f"test_accuracy={result.metrics['test_accuracy']:.4f}"
+        f"test_accuracy={result.metrics['test_accuracy']:.4f} "
+        f"repeated_cv_accuracy={result.metrics['repeated_cv_accuracy']:.4f}"
+        f"±{result.metrics['repeated_cv_accuracy_sd']:.4f}"
     )
 
 

@@ -17,7 +17,9 @@ from iris_workflow.params import GATE_METRICS as GATE_METRICS
 from iris_workflow.params import MODEL_KINDS as MODEL_KINDS
 from iris_workflow.params import GateParams as GateParams
 from iris_workflow.params import TrainParams as TrainParams
+from lifecycle import significance
 from lifecycle.errors import DataError, ParameterError
+from lifecycle.promotion import Rule
 
 if TYPE_CHECKING:
     from sklearn.base import ClassifierMixin
@@ -184,11 +186,90 @@ def confusion(y_true: pd.Series, y_pred: np.ndarray, labels: list[str]) -> np.nd
 
 
 @dataclass(frozen=True)
+class CrossValidation:
+    """Repeated stratified k-fold accuracy on the whole table: one out-of-fold
+    prediction per flower and repetition, the accuracy of each repetition, their mean
+    and standard deviation."""
+
+    folds: int
+    repeats: int
+    accuracies: tuple[float, ...]
+    out_of_fold: pd.DataFrame  # row, repeat, species, predicted
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.accuracies))
+
+    @property
+    def sd(self) -> float:
+        return float(np.std(self.accuracies, ddof=1)) if len(self.accuracies) > 1 else 0.0
+
+    def metrics(self) -> dict[str, float]:
+        return {"repeated_cv_accuracy": self.mean, "repeated_cv_accuracy_sd": self.sd}
+
+    def text(self) -> str:
+        return (
+            f"{self.repeats} x {self.folds}-fold CV accuracy {self.mean:.4f} ± {self.sd:.4f} "
+            f"over all {len(self.out_of_fold) // max(self.repeats, 1)} rows"
+        )
+
+
+def repeated_cross_validation(params: TrainParams, frame: pd.DataFrame) -> CrossValidation:
+    """Repeated stratified k-fold CV of ``params``' recipe on the whole table (the folds
+    fixed by ``random_state``): each repetition predicts every row once, out of fold."""
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
+    smallest_class = int(frame[TARGET].value_counts().min())
+    if smallest_class < params.cv_folds:
+        raise ParameterError(
+            "cv_folds",
+            params.cv_folds,
+            f"the smallest class has {smallest_class} rows; each fold needs one of each class",
+        )
+    splitter = RepeatedStratifiedKFold(
+        n_splits=params.cv_folds, n_repeats=params.cv_repeats, random_state=params.random_state
+    )
+    features, labels = frame[list(FEATURES)], frame[TARGET]
+    predicted = np.empty((params.cv_repeats, len(frame)), dtype=object)
+    for index, (train_rows, test_rows) in enumerate(splitter.split(features, labels)):
+        model = build_classifier(params).fit(features.iloc[train_rows], labels.iloc[train_rows])
+        predicted[index // params.cv_folds, test_rows] = model.predict(features.iloc[test_rows])
+    truth = labels.to_numpy()
+    accuracies = tuple(float(np.mean(row == truth)) for row in predicted)
+    out_of_fold = pd.DataFrame(
+        {
+            "row": np.tile(np.arange(len(frame)), params.cv_repeats),
+            "repeat": np.repeat(np.arange(params.cv_repeats), len(frame)),
+            TARGET: np.tile(truth, params.cv_repeats),
+            "predicted": predicted.ravel(),
+        }
+    )
+    return CrossValidation(params.cv_folds, params.cv_repeats, accuracies, out_of_fold)
+
+
+def evidence_rows(heldout: pd.DataFrame, predicted: np.ndarray) -> pd.DataFrame:
+    """Per-row evidence on the held-out split (``lifecycle.evidence``): the row's
+    position in the split (deterministic for a data file, test_size and random_state),
+    the true and predicted species, and the 0/1 loss (1 = wrong)."""
+    truth = heldout[TARGET].to_numpy()
+    predicted = np.asarray(predicted, dtype=object)
+    return pd.DataFrame(
+        {
+            "row_id": [str(i) for i in range(len(heldout))],
+            "truth": truth,
+            "prediction": predicted,
+            "loss": (predicted != truth).astype("float64"),
+        }
+    )
+
+
+@dataclass(frozen=True)
 class GateDecision:
     """Outcome of the registration gate: the held-out value against the threshold.
 
     Whether a passing model then replaces the champion is the registry's rule
-    (``lifecycle.promotion``): strictly better, on the same held-out rows.
+    (``lifecycle.promotion``): better on the same held-out rows by the one-sided exact
+    McNemar test on the rows' correctness, at ``promotion_alpha``.
     """
 
     metric: str
@@ -211,6 +292,14 @@ def decide(gate: GateParams, value: float) -> GateDecision:
     return GateDecision(
         metric=gate.metric, value=value, threshold=gate.threshold, passed=value >= gate.threshold
     )
+
+
+def promotion_rule(metric: str, alpha: float) -> Rule:
+    """The champion rule: a higher held-out ``metric``, and the exact McNemar test on
+    the paired correctness at ``alpha`` (McNemar, not a bootstrap: the outcome per row is
+    right or wrong, the exact test needs no resampling and every racing register step
+    computes the same p-value)."""
+    return Rule(metric, True, significance.MCNEMAR, significance.mcnemar_exact, alpha)
 
 
 def measured_on(data_sha256: str, test_size: float, random_state: int) -> str:

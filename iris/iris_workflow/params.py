@@ -28,6 +28,7 @@ GATE_METRICS: tuple[str, ...] = ("accuracy", "precision_weighted", "recall_weigh
 MAX_TREE_SIZE = 10_000  # depth, leaves and trees: far beyond what 150 rows can use
 MAX_CONFIGURATIONS = 100_000
 MAX_CV_FOLDS = 20
+MAX_CV_REPEATS = 100
 DEFAULT_DATA_PATH = "datasets/iris.csv"
 _RANGE = re.compile(r"^(-?\d+)\s*\.\.\s*(-?\d+)$")
 GRID = "a range a..b, a list 2,4,8, or both (2..5,8)"
@@ -70,6 +71,16 @@ class TrainParams(SplitParams):
     )
     n_estimators: int = param(
         100, help="the number of trees (random_forest)", low=1, high=MAX_TREE_SIZE
+    )
+    cv_folds: int = param(
+        5,
+        help="the folds of the repeated cross-validation on the whole table",
+        low=2,
+        high=MAX_CV_FOLDS,
+        allowed="at most the smallest class's rows",
+    )
+    cv_repeats: int = param(
+        10, help="the repetitions of that cross-validation", low=1, high=MAX_CV_REPEATS
     )
 
 

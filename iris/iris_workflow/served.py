@@ -42,7 +42,11 @@ class GuardedClassifier:
 
 
 def _load_pyfunc(path: str) -> GuardedClassifier:
-    """MLflow's pyfunc loader hook."""
+    """MLflow's pyfunc loader hook; in a scoring server it also installs the request
+    guard (``lifecycle.request_guard``)."""
     import mlflow.sklearn
 
+    from lifecycle import request_guard
+
+    request_guard.install()
     return GuardedClassifier(mlflow.sklearn._load_pyfunc(path))

@@ -45,13 +45,25 @@ def train(
         data_path, params.test_size, params.random_state
     )
     classifier = core.fit_classifier(params, train_split)
-    metrics = core.evaluate_splits(classifier, train_split, test_split)
+    cross_validation = validated(core.repeated_cross_validation, params, frame)
+    metrics = {
+        **core.evaluate_splits(classifier, train_split, test_split),
+        **cross_validation.metrics(),
+    }
 
     from iris_workflow import tracking
 
     run_id = tracking.log_training(
         tracking.TrainingRecord(
-            params, path, sha256_of(path), frame, train_split, test_split, classifier, metrics
+            params,
+            path,
+            sha256_of(path),
+            frame,
+            train_split,
+            test_split,
+            classifier,
+            metrics,
+            cross_validation,
         )
     )
     return TrainResult(run_id, f"runs:/{run_id}/{tracking.MODEL_ARTIFACT}", metrics)
@@ -69,14 +81,27 @@ def tune(grid: tuning.TuneParams, data_path: str = DEFAULT_DATA_PATH) -> TuneRes
         max_leaf_nodes=best.max_leaf_nodes,
         test_size=grid.test_size,
         random_state=grid.random_state,
+        cv_folds=grid.cv_folds,
     )
     classifier = core.fit_classifier(best_params, train_split)
-    metrics = core.evaluate_splits(classifier, train_split, test_split)
+    cross_validation = validated(core.repeated_cross_validation, best_params, frame)
+    metrics = {
+        **core.evaluate_splits(classifier, train_split, test_split),
+        **cross_validation.metrics(),
+    }
 
     from iris_workflow import tracking
 
     record = tracking.TrainingRecord(
-        best_params, path, sha256_of(path), frame, train_split, test_split, classifier, metrics
+        best_params,
+        path,
+        sha256_of(path),
+        frame,
+        train_split,
+        test_split,
+        classifier,
+        metrics,
+        cross_validation,
     )
     run_id, children = tracking.log_tuning(grid, record, results)
     return TuneResult(
@@ -102,9 +127,13 @@ def evaluate(model_uri: str) -> EvaluateResult:
 
 
 def register(
-    model_uri: str, model_name: str = PROJECT, gate: core.GateParams = DEFAULT_GATE
+    model_uri: str,
+    model_name: str = PROJECT,
+    gate: core.GateParams = DEFAULT_GATE,
+    promotion_alpha: float = step_kit.DEFAULT_PROMOTION_ALPHA,
 ) -> RegisterResult:
-    """Register the model if it passes the gate; it becomes champion if it is better."""
+    """Register the model if it passes the gate; it becomes champion if it is better
+    than the champion on the same held-out rows by the exact McNemar test."""
     from iris_workflow import tracking
 
-    return step_kit.register(model_uri, model_name, gate, tracking)
+    return step_kit.register(model_uri, model_name, gate, tracking, promotion_alpha)

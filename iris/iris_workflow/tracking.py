@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from iris_workflow import core, tuning
-from lifecycle import contract, gating, models, registry
+from lifecycle import contract, evidence, gating, models, registry
 from lifecycle.models import (
     ModelRef,
     ModelUriError,
@@ -37,13 +37,14 @@ logger = logging.getLogger(__name__)
 
 MODEL_ARTIFACT = "model"
 HELDOUT_ARTIFACT = "split/test.csv"
+OUT_OF_FOLD_ARTIFACT = "cross_validation/out_of_fold.csv"
 TUNING_RESULTS_ARTIFACT = "tuning/results.csv"
 TUNING_HEATMAP_ARTIFACT = "tuning/accuracy_heatmap.png"
 PROJECT = "iris"
 CHAMPION = registry.CHAMPION
 CHALLENGER = registry.CHALLENGER
 # The metrics the orchestrator's summary shows for an iris training run.
-KEY_METRICS = ("test_accuracy", "test_f1_weighted")
+KEY_METRICS = ("test_accuracy", "repeated_cv_accuracy", "test_f1_weighted")
 PACKAGE_DIR = Path(__file__).resolve().parent
 # What a served iris model needs, pinned to the versions it was trained with.
 INFERENCE_PACKAGES = ("mlflow", "scikit-learn", "skops", "numpy", "pandas", "scipy")
@@ -74,6 +75,7 @@ class TrainingRecord:
     test: pd.DataFrame
     classifier: ClassifierMixin
     metrics: dict[str, float]
+    cross_validation: core.CrossValidation
 
 
 def log_training(record: TrainingRecord) -> str:
@@ -222,6 +224,8 @@ def _record_model(
         dataset = from_pandas(frame, source=str(record.data_path), name="iris", targets=core.TARGET)
     mlflow.log_input(dataset, context="training")
     mlflow.log_text(test.to_csv(index=False), HELDOUT_ARTIFACT)
+    cross_validation = record.cross_validation
+    mlflow.log_text(cross_validation.out_of_fold.to_csv(index=False), OUT_OF_FOLD_ARTIFACT)
     figure = confusion_matrix_figure(
         core.confusion(test[core.TARGET], test_predictions, labels),
         labels,
@@ -269,8 +273,10 @@ def log_evaluation(ref: ModelRef, heldout: pd.DataFrame) -> tuple[str, dict[str,
     """Run MLflow's classifier evaluation on the held-out split in a run of its own."""
     import mlflow
 
+    rows = evidence_of(ref, heldout)
     with mlflow.start_run() as run:
         models.tag_evaluation(PROJECT, ref, run.info.run_id)
+        mlflow.log_text(evidence.to_csv(rows), evidence.ARTIFACT)
         result = mlflow.models.evaluate(
             model=ref.uri,
             data=heldout,
@@ -285,6 +291,32 @@ def log_evaluation(ref: ModelRef, heldout: pd.DataFrame) -> tuple[str, dict[str,
             },
         )
     return run.info.run_id, dict(result.metrics)
+
+
+def evidence_of(ref: ModelRef, heldout: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The model's per-row evidence on its training run's held-out split: the packaged
+    model's answer for every held-out flower, right (loss 0) or wrong (loss 1)."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    rows = load_heldout(ref) if heldout is None else heldout
+    try:
+        model = mlflow.pyfunc.load_model(ref.uri)
+    except (MlflowException, OSError) as error:
+        raise ModelUriError(f"model {ref.uri!r} cannot be loaded: {error}") from error
+    predicted = model.predict(rows[list(core.FEATURES)])
+    return core.evidence_rows(rows, _labels(predicted))
+
+
+def _labels(predicted: object) -> list[object]:
+    if isinstance(predicted, pd.DataFrame):
+        return predicted.iloc[:, 0].tolist()
+    return list(pd.Series(predicted).tolist())
+
+
+def compute_evidence(model_uri: str) -> pd.DataFrame:
+    """``evidence_of`` for a model URI (a champion registered before evidence was kept)."""
+    return evidence_of(resolve_model(model_uri))
 
 
 def gate_measurement(ref: ModelRef, metric: str) -> Measurement:
@@ -316,14 +348,15 @@ def gate_measurement(ref: ModelRef, metric: str) -> Measurement:
 
 
 def register_if_good(
-    ref: ModelRef, model_name: str, gate: core.GateParams
+    ref: ModelRef, model_name: str, gate: core.GateParams, promotion_alpha: float
 ) -> tuple[str, core.GateDecision, registry.Registration]:
-    """Gate the model, register a version when it passes, and settle the aliases.
+    """Gate the model, register a version when it passes, and settle the aliases by the
+    exact McNemar test against the champion at ``promotion_alpha``.
 
     ``ref`` must name an iris training run's model (see ``ensure_registrable``). Every
     registry read that could fail happens before anything is registered. Returns the
     register run's id, the gate decision and what the registry did. The decision is
-    recorded as ``gate.*`` tags on the run and the version.
+    recorded as ``gate.*`` and ``promotion.*`` tags on the run and the version.
     """
     measurement = gate_measurement(ref, gate.metric)
     decision = core.decide(gate, measurement.value)
@@ -334,5 +367,7 @@ def register_if_good(
         params={"gate_metric": gate.metric, "gate_threshold": gate.threshold},
         decision=decision,
         measurement=measurement,
-        higher_is_better=True,
+        rule=core.promotion_rule(gate.metric, promotion_alpha),
+        evidence_rows=evidence_of(ref),
+        compute_evidence=compute_evidence,
     )

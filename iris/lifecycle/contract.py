@@ -41,6 +41,13 @@ CHAMPION_VERSION = "lifecycle.champion_version"
 # previous_champion, previous_champion_value, promoted, and per-project extras).
 GATE_PREFIX = "lifecycle.gate."
 
+# On register runs and the versions they create: how the champion rule decided,
+# ``lifecycle.promotion.<name>``: test (the paired test's name, or "none (...)" when
+# promotion_alpha=1 turns it off), alpha, p_value ("none" when no test ran), statistic,
+# decision (first | promoted | kept; absent when the gate failed), reason (one line),
+# metric and value (what is compared), evidence (the per-row evidence's artifact URI).
+PROMOTION_PREFIX = "lifecycle.promotion."
+
 # On model versions while a register step decides the champion: open, then closed.
 CONTEST = "lifecycle.contest"
 
@@ -50,6 +57,11 @@ STEPS = ("train", "evaluate", "register")
 def gate(name: str) -> str:
     """The tag of gate value ``name``: ``lifecycle.gate.<name>``."""
     return GATE_PREFIX + name
+
+
+def promotion(name: str) -> str:
+    """The tag of promotion field ``name``: ``lifecycle.promotion.<name>``."""
+    return PROMOTION_PREFIX + name
 
 
 def step_tags(project: str, step: str) -> dict[str, str]:

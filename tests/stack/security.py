@@ -139,7 +139,23 @@ def check_owner_can_deny(server: TeamServer) -> None:
             assert files.content == SECRET_TEXT
         return run, files.status_code
 
+    def root_listing(user: str) -> set[str]:
+        """The experiment folders ``user`` sees at the artifacts server's root, asked
+        both ways a client asks (no path, an empty path)."""
+        url = f"{server.stack.state.artifacts_uri}/api/2.0/mlflow-artifacts/artifacts"
+        seen = []
+        credentials = (
+            ("admin", server.stack.state.admin_password) if user == "admin" else auth(user)
+        )
+        for params in ({}, {"path": ""}):
+            answer = requests.get(url, params=params, auth=credentials, timeout=30)
+            assert answer.status_code == 200, answer.text
+            seen.append({entry["path"] for entry in answer.json().get("files", [])})
+        assert seen[0] == seen[1]
+        return seen[0]
+
     assert bob_reads() == (200, 200)
+    assert alices.experiment_id in root_listing("bob")
     grant = {
         "username": "bob",
         "resource_type": "experiment",
@@ -149,6 +165,10 @@ def check_owner_can_deny(server: TeamServer) -> None:
     assert api(server, "POST", "users/permissions/grant", "bob", json=grant).status_code == 403
     ok(api(server, "POST", "users/permissions/grant", "alice", json=grant))
     assert bob_reads() == (403, 403)
+    # No trace of the experiment on the artifacts server: its id is not listed to bob.
+    assert alices.experiment_id not in root_listing("bob")
+    assert alices.experiment_id in root_listing("alice")
+    assert alices.experiment_id in root_listing("admin")
     permission = ok(
         api(
             server,
@@ -164,6 +184,7 @@ def check_owner_can_deny(server: TeamServer) -> None:
     assert bob_reads() == (403, 403)
     ok(api(server, "POST", "users/permissions/revoke", "alice", json=revoke))
     assert bob_reads() == (200, 200)
+    assert alices.experiment_id in root_listing("bob")
     # alice reads her own run throughout.
     assert api(server, "GET", "runs/get", "alice", params={"run_id": alices.run_id}).ok
 

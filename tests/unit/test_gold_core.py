@@ -279,14 +279,62 @@ def test_gate_passes_at_or_below_the_threshold_and_compares_with_the_champion() 
     assert "no model version registered" in failed.summary()
     days = core.measured_on("abc", 1, "2024-01-02", 250)
     champion = ChampionState("3", Measurement(0.99, days))
-    better = verdict(Measurement(0.97, days), champion, "mase", higher_is_better=False)
+    strictly = core.promotion_rule(1.0, horizon=1)
+    better = verdict(Measurement(0.97, days), champion, strictly)
     assert better.promote
     assert "becomes champion" in better.clause
     assert core.decide(gate, 0.995).passed
-    worse = verdict(Measurement(0.995, days), champion, "mase", higher_is_better=False)
+    worse = verdict(Measurement(0.995, days), champion, strictly)
     assert not worse.promote
     assert "champion kept" in worse.clause
     assert not core.decide(gate, float("nan")).passed
+
+
+def _evidence(model_error: np.ndarray, naive_error: np.ndarray) -> pd.DataFrame:
+    actual = np.full(len(model_error), 100.0)
+    forecasts = pd.DataFrame(
+        {
+            "Date": pd.date_range("2024-01-01", periods=len(actual)).astype(str),
+            "target_date": pd.date_range("2024-01-02", periods=len(actual)).astype(str),
+            "last_close": actual,
+            "actual_close": actual,
+            "forecast_close": actual + model_error,
+            "naive_close": actual + naive_error,
+        }
+    )
+    return core.evidence_rows(forecasts)
+
+
+def test_the_gate_fails_a_model_significantly_worse_than_naive_and_shows_the_p_value() -> None:
+    rng = np.random.default_rng(0)
+    naive_error = rng.normal(0, 1, 300)
+    worse = _evidence(naive_error * 1.5, naive_error)
+    versus = core.versus_naive(worse, horizon=1)
+    assert versus.worse.p_value < 1e-6
+    # Even a gate that would accept its MASE refuses it.
+    decision = core.decide(core.GateParams(max_mase=2.0), 1.5, versus)
+    assert not decision.passed
+    assert "significantly worse than naive" in decision.text()
+    assert "Diebold-Mariano against naive" in decision.text()
+
+
+def test_a_model_not_significantly_better_than_naive_passes_and_says_so() -> None:
+    rng = np.random.default_rng(1)
+    naive_error = rng.normal(0, 1, 300)
+    close = _evidence(naive_error * 0.999 + rng.normal(0, 0.01, 300), naive_error)
+    versus = core.versus_naive(close, horizon=5)
+    assert versus.better.p_value > 0.05 and versus.worse.p_value > 0.05
+    decision = core.decide(core.GateParams(), 0.999, versus)
+    assert decision.passed
+    assert "not significantly different from naive" in decision.text()
+    assert "p=" in decision.summary()
+
+
+def test_evidence_rows_are_the_daily_absolute_errors() -> None:
+    rows = _evidence(np.array([1.0, -2.0, 0.5]), np.array([0.0, 3.0, -1.0]))
+    assert rows["loss"].tolist() == [1.0, 2.0, 0.5]
+    assert rows["naive_loss"].tolist() == [0.0, 3.0, 1.0]
+    assert rows["row_id"].tolist() == ["2024-01-01", "2024-01-02", "2024-01-03"]
 
 
 def test_an_infinite_mase_fails_the_gate_and_is_said_as_such() -> None:

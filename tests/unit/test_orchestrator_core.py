@@ -96,6 +96,7 @@ def test_summary_table_has_a_row_per_project_and_explains_failures() -> None:
         "metrics",
         "gate",
         "version",
+        "promotion",
         "champion",
         "cache",
     ]
@@ -103,7 +104,7 @@ def test_summary_table_has_a_row_per_project_and_explains_failures() -> None:
     assert iris_row[:5] == ["iris", "ok", "t1", "e1", "r1"]
     assert "test_accuracy=0.9700" in lines[2]
     assert "passed accuracy=0.9700" in lines[2]
-    assert iris_row[-3:] == ["2", "2", "hit/hit/miss"]
+    assert iris_row[-5:] == ["2", "promoted", "p=0.003769", "2", "hit/hit/miss"]
     assert "FAILED at train" in lines[3]
     assert lines[3].split()[-1] == "forced/-/-"
     assert lines[-3] == "iris: gate PASSED: accuracy 0.9700 >= 0.9000"
