@@ -82,10 +82,24 @@ def test_train_evaluate_register_on_the_pinned_table(store: Store, datasets_mirr
     assert str(champion.version) == "1"
     assert champion.tags["lifecycle.gate.constraint_satisfaction"] == "1.0"
     assert champion.tags["lifecycle.gate.filled_share"] == "1.0"
+    # The same model again: the same relevance on every profile, p = 1, champion kept.
     again = invoke("register", "--model-uri", model_uri)
-    assert "version=2" in again.output
-    assert "replaces champion version 1" in again.output
-    assert str(client.get_model_version_by_alias("cities", "champion").version) == "2"
+    assert "version=2 decision=kept p_value=1" in again.output
+    assert "ties champion version 1" in again.output
+    assert "Wilcoxon signed-rank on 9 paired rows (0 better, 0 worse): one-sided p=1" in (
+        again.output
+    )
+    assert str(client.get_model_version_by_alias("cities", "champion").version) == "1"
+    # A recommender that ranks by relevance alone is better on most profiles: promoted.
+    relevant = invoke("train", "--diversity", "0")
+    relevant_uri = re.search(r"model_uri=(\S+)", relevant.output).group(1)
+    promoted = invoke("register", "--model-uri", relevant_uri)
+    assert "version=3 decision=promoted" in promoted.output
+    assert "significantly better" in promoted.output
+    version = client.get_model_version("cities", "3")
+    assert version.tags["lifecycle.promotion.test"] == "Wilcoxon signed-rank"
+    assert float(version.tags["lifecycle.promotion.p_value"]) < 0.05
+    assert str(client.get_model_version_by_alias("cities", "champion").version) == "3"
     assert_no_running_runs(store)
 
 

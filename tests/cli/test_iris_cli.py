@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner, Result
@@ -166,13 +168,70 @@ def test_register_gate_aliases_and_recorded_decisions(store: Store) -> None:
     assert alias_version(store, "champion") == "1"
     assert client.get_model_version("iris", "2").tags["lifecycle.gate.promoted"] == "false"
 
+    # Better on two held-out rows only: the exact McNemar test finds that noise.
     better = train("--max-depth", "3")  # held-out accuracy 0.9778
     out = register(f"runs:/{better}/model").output
-    assert "better than champion version 1" in out
-    assert alias_version(store, "champion") == alias_version(store, "challenger") == "3"
-    tags = client.get_model_version("iris", "3").tags
+    assert "better than champion version 1 (accuracy 0.9333)" in out
+    assert "exact McNemar on 45 paired rows (2 better, 0 worse): one-sided p=0.25" in out
+    assert "not significantly better, champion kept" in out
+    assert alias_version(store, "champion") == "1"
+    assert alias_version(store, "challenger") == "3"
+    assert client.get_model_version("iris", "3").tags["lifecycle.promotion.decision"] == "kept"
+
+    # promotion_alpha=1 turns the test off and gives back the strictly-better rule.
+    out = register(f"runs:/{better}/model", "--promotion-alpha", "1").output
+    assert "better than champion version 1 (accuracy 0.9333), the new version becomes" in out
+    assert alias_version(store, "champion") == alias_version(store, "challenger") == "4"
+    tags = client.get_model_version("iris", "4").tags
     assert tags["lifecycle.gate.previous_champion"] == "1"
     assert float(tags["lifecycle.gate.previous_champion_value"]) == pytest.approx(0.9333, abs=1e-4)
+    assert tags["lifecycle.promotion.test"].startswith("none (promotion_alpha=1")
+    assert tags["lifecycle.promotion.p_value"] == "none"
+    assert tags["lifecycle.promotion.decision"] == "promoted"
+
+
+def test_a_clearly_better_model_is_promoted_by_the_paired_test(store: Store) -> None:
+    """A depth-1 tree (it tells setosa apart, nothing more) as champion; the default tree
+    then wins on enough held-out rows for McNemar's test."""
+    import mlflow
+
+    client = client_for(store)
+    stump = train("--max-depth", "1")  # held-out accuracy 0.6667
+    assert "decision=first" in register(f"runs:/{stump}/model", "--gate-threshold", "0.6").output
+    default = train()
+    out = register(f"runs:/{default}/model").output
+    assert "version=2 decision=promoted p_value=0.003769" in out
+    assert "exact McNemar on 45 paired rows (15 better, 3 worse): one-sided p=0.003769" in out
+    assert "< promotion_alpha 0.05: significantly better, the new version becomes champion" in out
+    assert alias_version(store, "champion") == "2"
+    tags = client.get_model_version("iris", "2").tags
+    assert tags["lifecycle.promotion.test"] == "exact McNemar"
+    assert float(tags["lifecycle.promotion.p_value"]) == pytest.approx(0.0037689, abs=1e-6)
+    register_run = client.get_run(re.search(r"run_id=(\w+)", out).group(1))
+    assert register_run.data.tags["lifecycle.promotion.decision"] == "promoted"
+    assert register_run.data.metrics["promotion_p_value"] == pytest.approx(0.0037689, abs=1e-6)
+    paired = pd.read_csv(
+        io.StringIO(
+            mlflow.artifacts.load_text(
+                f"runs:/{register_run.info.run_id}/promotion/paired_rows.csv"
+            )
+        )
+    )
+    assert len(paired) == 45
+    assert ((paired["challenger_loss"] < paired["champion_loss"]).sum()) == 15
+    # A stricter level keeps a model the default level would promote.
+    strict = register(f"runs:/{default}/model", "--promotion-alpha", "0.001").output
+    assert "decision=kept" in strict
+    assert "0 better, 0 worse" in strict  # the same model as the champion now
+
+
+def test_a_model_whose_training_run_failed_is_refused(store: Store) -> None:
+    run_id = train()
+    client_for(store).set_terminated(run_id, "FAILED")
+    result = invoke("register", "--model-uri", f"runs:/{run_id}/model")
+    assert result.exit_code == 1
+    assert f"training run {run_id}, which is FAILED, not FINISHED" in result.output
+    assert client_for(store).search_registered_models() == []
 
 
 def test_register_uses_the_named_model_and_metric(store: Store) -> None:

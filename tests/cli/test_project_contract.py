@@ -18,7 +18,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from lifecycle import contract
+from lifecycle import contract, evidence
 from lifecycle.sync import project_folders
 from tests.helpers import Store, all_runs, client_for
 
@@ -210,11 +210,16 @@ def test_a_project_runs_its_lifecycle_as_the_contract_says(project: Project, sto
     assert evaluate_tags[contract.STEP] == "evaluate"
     assert evaluate_tags[contract.TRAINING_RUN_ID] == train_id
     assert evaluate_tags[contract.MODEL_URI] == model_uri
+    # Per-row evidence: the rows a gate value averages, to pair two models without refit.
+    rows_uri = f"runs:/{line.group(1)}/{evidence.ARTIFACT}"
+    rows = evidence.from_csv(mlflow.artifacts.load_text(rows_uri))
+    assert set(evidence.COLUMNS) <= set(rows.columns)
 
     registered = project.invoke("register", "--model-uri", model_uri)
     assert registered.exit_code == 0, registered.output
     line = re.search(
-        rf"^{name} register: run_id=({RUN_ID}) version=(\d+|none) gate (PASSED|FAILED)",
+        rf"^{name} register: run_id=({RUN_ID}) version=(\d+|none)"
+        rf"(?: decision=(?:first|promoted|kept) p_value=\S+)? gate (PASSED|FAILED)",
         registered.stdout,
         re.M,
     )
@@ -237,6 +242,16 @@ def test_a_project_runs_its_lifecycle_as_the_contract_says(project: Project, sto
     assert model_version.tags[contract.PROJECT] == name
     assert model_version.tags[contract.gate("decision")] == "passed"
     assert model_version.tags[contract.CONTEST] == "closed"
+    # The champion rule's record: its test, level, p-value, decision and reason.
+    for tags in (register_tags, model_version.tags):
+        assert tags[contract.promotion("decision")] == "first"
+        assert tags[contract.promotion("p_value")] == "none"
+        assert float(tags[contract.promotion("alpha")]) == 0.05
+        assert tags[contract.promotion("test")]
+        assert "no champion yet" in tags[contract.promotion("reason")]
+    logged_uri = model_version.tags[contract.promotion("evidence")]
+    logged = evidence.from_csv(mlflow.artifacts.load_text(logged_uri))
+    assert logged["loss"].tolist() == rows["loss"].tolist()
     assert client.get_registered_model(name).tags[contract.PROJECT] == name
     champion = client.get_model_version_by_alias(name, "champion")
     assert str(champion.version) == register_tags[contract.CHAMPION_VERSION] == version

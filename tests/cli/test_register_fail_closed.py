@@ -1,8 +1,9 @@
 """CLI tests: registration fails closed (iris, against a temporary sqlite store).
 
-A foreign model name, an unreadable champion, a champion measured on other data, a tie
-and two register steps racing on one model: in each case nothing worse than the
-champion takes the alias, and an error leaves the registry as it was.
+A foreign model name, an unreadable champion, an empty or malformed registry answer, a
+champion measured on other data, a tie and two register steps racing on one model: in
+each case nothing worse than the champion takes the alias, and an error leaves the
+registry as it was.
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ def test_a_champion_whose_value_is_unknown_is_never_replaced(store: Store) -> No
     first = train()
     assert register(f"runs:/{first}/model").exit_code == 0
     client = client_for(store)
+    client.delete_model_version_tag("iris", "1", "lifecycle.promotion.value")
     client.delete_model_version_tag("iris", "1", "lifecycle.gate.value")
     out = register(f"runs:/{train('--max-depth', '3')}/model").output
     assert "champion version 1's accuracy cannot be established" in out
@@ -153,7 +155,7 @@ def test_racing_register_steps_end_with_the_better_model(
     alias write is held back until the better one has finished, as a slow server would."""
     from mlflow import MlflowClient
 
-    better_run, worse_run = train("--max-depth", "3"), train()  # 0.9778 and 0.9333
+    better_run, worse_run = train(), train("--max-depth", "1")  # 0.9333 and 0.6667
     both_read = threading.Barrier(2, timeout=60)
     better_done = threading.Event()
     check_name = registry.ensure_own_kind
@@ -176,7 +178,8 @@ def test_racing_register_steps_end_with_the_better_model(
     def step(label: str, run_id: str) -> None:
         ref = tracking.resolve_model(f"runs:/{run_id}/model")
         try:
-            outcomes[label] = tracking.register_if_good(ref, "iris", core.GateParams())
+            gate = core.GateParams(threshold=0.6)
+            outcomes[label] = tracking.register_if_good(ref, "iris", gate, 0.05)
         finally:
             if label == "better":
                 better_done.set()
@@ -198,6 +201,60 @@ def test_racing_register_steps_end_with_the_better_model(
     assert f"made version {better_version} champion" in worse_registration.clause
     register_runs = [r for r in all_runs(store) if r.data.tags.get("lifecycle.step") == "register"]
     assert {r.data.tags["lifecycle.champion_version"] for r in register_runs} == {better_version}
+
+
+def test_an_empty_answer_for_the_registered_model_is_an_error(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server (or a proxy) that answers 200 with an empty body for the registered model:
+    MLflow's client makes a model with no name of it. That is not "no such model"."""
+    from mlflow import MlflowClient
+    from mlflow.entities.model_registry import RegisteredModel
+
+    run_id = train()
+    monkeypatch.setattr(
+        MlflowClient, "get_registered_model", lambda self, name: RegisteredModel("")
+    )
+    result = register(f"runs:/{run_id}/model")
+    monkeypatch.undo()
+    assert result.exit_code == 1
+    assert "could not read registered model 'iris' (the registry answered a model named '')" in (
+        result.output
+    )
+    assert "nothing was registered or moved" in result.output
+    assert versions(store) == []
+
+
+def test_a_champion_answer_with_no_version_is_an_error(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlflow import MlflowClient
+    from mlflow.entities.model_registry import ModelVersion
+
+    assert register(f"runs:/{train()}/model").exit_code == 0
+    better = train("--max-depth", "3")
+    monkeypatch.setattr(
+        MlflowClient,
+        "get_model_version_by_alias",
+        lambda self, name, alias: ModelVersion(name, "", 0),
+    )
+    result = register(f"runs:/{better}/model")
+    monkeypatch.undo()
+    assert result.exit_code == 1
+    assert "could not read the champion alias of 'iris'" in result.output
+    assert "a version with no version number" in result.output
+    assert versions(store) == ["1"]
+    assert champion(store) == "1"
+
+
+def test_an_empty_project_label_is_an_error_not_an_unlabelled_model(store: Store) -> None:
+    client_for(store).create_registered_model("iris", tags={registry.PROJECT_TAG: ""})
+    result = register(f"runs:/{train()}/model")
+    assert result.exit_code == 1
+    assert "could not read the project label of 'iris' (the registry answered an empty label)" in (
+        result.output
+    )
+    assert versions(store) == []
 
 
 def test_a_failure_inside_the_register_run_records_its_reason(

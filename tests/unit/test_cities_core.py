@@ -479,3 +479,40 @@ def test_bad_parameters_name_the_parameter(field: str, value: object) -> None:
 def test_bad_gate_thresholds_are_refused(value: float) -> None:
     with pytest.raises(core.ParameterError, match="min_explained_variance"):
         core.GateParams(min_explained_variance=value)
+
+
+def test_relevance_at_k_counts_empty_slots_and_broken_constraints_as_zero() -> None:
+    catalog = fitted_catalog(tiny_table())
+    profiles = pd.DataFrame(
+        [
+            {**request(preferred_temp=20.0, top_k=2), "name": "two slots, one filled"},
+            {**request(budget_level="Budget", top_k=1), "name": "over budget"},
+        ]
+    )
+    results = pd.DataFrame(
+        {
+            "profile": [0, 1],
+            "rank": [1, 1],
+            "city": ["Beachton", "Museumburg"],
+            "country": ["Testland"] * 2,
+        }
+    )
+    rows = core.profile_evidence(catalog, profiles, results)
+    assert rows["row_id"].tolist() == ["two slots, one filled", "over budget"]
+    preference = core.parse_preference(profiles.iloc[0].to_dict(), set(catalog["region"]))
+    beachton = catalog[catalog["city"] == "Beachton"]
+    fit = float(core.relevance(beachton, preference)["relevance"].iloc[0])
+    assert rows["relevance_at_k"].iloc[0] == pytest.approx(fit / 2)
+    # Museumburg breaks the Budget ceiling: it counts nothing.
+    assert catalog.loc[catalog["city"] == "Museumburg", "budget_level"].item() == "Luxury"
+    assert rows["relevance_at_k"].iloc[1] == 0.0
+    assert (rows["loss"] == 1.0 - rows["relevance_at_k"]).all()
+
+
+def test_the_promotion_rule_is_wilcoxon_on_relevance_at_k() -> None:
+    rule = core.promotion_rule(0.05)
+    assert (rule.metric, rule.higher_is_better, rule.test_name) == (
+        "relevance_at_k",
+        True,
+        "Wilcoxon signed-rank",
+    )

@@ -269,3 +269,52 @@ def test_a_request_missing_a_field_or_rows_is_refused() -> None:
         check_request(request_frame().drop(columns=["petal_width"]), IrisScorer(), None)
     with pytest.raises(DataError, match="no rows"):
         check_request(pd.DataFrame(columns=list(core.FEATURES)), IrisScorer(), None)
+
+
+# -- repeated cross-validation and per-row evidence ---------------------------------------
+
+
+def test_repeated_cv_predicts_every_row_once_per_repeat_with_fixed_folds() -> None:
+    frame = tiny_frame(rows_per_class=6)
+    params = core.TrainParams(cv_folds=3, cv_repeats=4, random_state=7)
+    result = core.repeated_cross_validation(params, frame)
+    assert len(result.accuracies) == 4
+    oof = result.out_of_fold
+    assert len(oof) == 4 * len(frame)
+    assert (oof.groupby("repeat")["row"].nunique() == len(frame)).all()
+    assert result.mean == pytest.approx(1.0)  # well-separated classes
+    assert result.sd == 0.0
+    again = core.repeated_cross_validation(params, frame)
+    assert again.out_of_fold.equals(oof)
+    assert set(result.metrics()) == {"repeated_cv_accuracy", "repeated_cv_accuracy_sd"}
+
+
+def test_repeated_cv_mean_and_sd_are_over_the_repeats() -> None:
+    result = core.CrossValidation(5, 3, (0.9, 0.95, 1.0), pd.DataFrame({"row": range(9)}))
+    assert result.mean == pytest.approx(0.95)
+    assert result.sd == pytest.approx(0.05)
+    assert "3 x 5-fold CV accuracy 0.9500 ± 0.0500" in result.text()
+
+
+def test_repeated_cv_refuses_more_folds_than_the_smallest_class_has_rows() -> None:
+    from lifecycle.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="cv_folds"):
+        core.repeated_cross_validation(core.TrainParams(cv_folds=5), tiny_frame(rows_per_class=4))
+
+
+def test_evidence_rows_are_zero_one_losses_by_held_out_position() -> None:
+    heldout = tiny_frame(rows_per_class=1)
+    rows = core.evidence_rows(heldout, np.array(["setosa", "virginica", "virginica"]))
+    assert rows["row_id"].tolist() == ["0", "1", "2"]
+    assert rows["loss"].tolist() == [0.0, 1.0, 0.0]
+    assert rows["truth"].tolist() == ["setosa", "versicolor", "virginica"]
+
+
+def test_the_promotion_rule_is_mcnemar_on_the_gate_metric() -> None:
+    rule = core.promotion_rule("accuracy", 0.05)
+    assert (rule.metric, rule.higher_is_better, rule.test_name) == (
+        "accuracy",
+        True,
+        "exact McNemar",
+    )

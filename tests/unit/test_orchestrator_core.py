@@ -70,6 +70,8 @@ def test_summary_table_has_a_row_per_project_and_explains_failures() -> None:
         gate_value=0.97,
         gate_decision="passed",
         registered_version="2",
+        promotion_decision="promoted",
+        promotion_p_value=0.0037689,
         champion_version="2",
         gate_summary="gate PASSED: accuracy 0.9700 >= 0.9000",
         cache={"train": "hit", "evaluate": "hit", "register": "miss"},

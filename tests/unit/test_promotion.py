@@ -80,7 +80,8 @@ def test_a_challenger_better_on_a_few_rows_only_is_kept_out() -> None:
     result = verdict(Measurement(0.98, SPLIT), champion, rule(), pairs(challenger, holder))
     assert not result.promote
     assert result.decision == "kept"
-    assert result.test is not None and result.test.p_value == pytest.approx(0.25)
+    assert result.test is not None
+    assert result.test.p_value == pytest.approx(0.25)
     assert "better than champion version 1" in result.clause
     assert "not significantly better, champion kept" in result.clause
     # ... which the old rule, promotion_alpha=1, would have promoted.
@@ -93,7 +94,8 @@ def test_no_discordant_rows_give_p_one_and_keep_the_champion() -> None:
     same = [0.0, 1.0, 0.0, 0.0]
     result = verdict(Measurement(0.93, SPLIT), champion, rule(), pairs(same, same))
     assert not result.promote
-    assert result.test is not None and result.test.p_value == 1.0
+    assert result.test is not None
+    assert result.test.p_value == 1.0
     assert "ties champion version 1" in result.clause
 
 
