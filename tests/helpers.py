@@ -127,3 +127,17 @@ def assert_failed_run(
     assert run.info.status == "FAILED"
     assert all(fragment in run.data.tags["lifecycle.failure_reason"] for fragment in fragments)
     assert_no_running_runs(store)
+
+
+def assert_too_deep_json_is_a_400(invocations_url: str) -> None:
+    """A body nested far deeper than Python's JSON parser can read (MLflow 3.17's own
+    answer is a 500): the served model's request guard answers 400, saying why."""
+    import requests
+
+    body = '{"dataframe_split": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    response = requests.post(
+        invocations_url, data=body, headers={"Content-Type": "application/json"}, timeout=60
+    )
+    assert response.status_code == 400, response.text[:300]
+    assert "nested too deeply" in response.json()["message"]
+    assert "Traceback" not in response.text

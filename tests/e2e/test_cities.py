@@ -16,6 +16,7 @@ from tests.helpers import (
     Store,
     assert_failed_run,
     assert_no_running_runs,
+    assert_too_deep_json_is_a_400,
     client_for,
     run_cli,
     served_model,
@@ -96,6 +97,7 @@ def test_run_register_and_serve_the_champion(
         assert {p["region"] for p in second} <= {"asia", "africa"}
         assert {p["budget_level"] for p in second} == {"Budget"}
         assert all("°C on average in July" in p["reason"] for p in predictions)
+        assert_too_deep_json_is_a_400(url)
         assert first[0]["score"] >= first[1]["score"] - 0.2
 
         for bad, field in [

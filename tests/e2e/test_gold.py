@@ -16,6 +16,7 @@ from tests.helpers import (
     Store,
     assert_failed_run,
     assert_no_running_runs,
+    assert_too_deep_json_is_a_400,
     client_for,
     run_cli,
     served_model,
@@ -108,6 +109,7 @@ def test_run_register_and_serve_the_champion(
         response = requests.post(url, json=without_close, timeout=30)
         assert response.status_code == 400
         assert "Close" in response.json()["message"]
+        assert_too_deep_json_is_a_400(url)
 
         text_price = {
             "dataframe_split": {

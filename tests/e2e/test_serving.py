@@ -12,7 +12,7 @@ import requests
 from click.testing import CliRunner
 
 from iris_workflow.cli import cli
-from tests.helpers import Store, served_model
+from tests.helpers import Store, assert_too_deep_json_is_a_400, served_model
 
 pytestmark = pytest.mark.e2e
 
@@ -119,3 +119,5 @@ def test_what_it_cannot_score_is_a_400_naming_field_and_row(served_champion: str
     answered = post_raw(served_champion, big)
     assert answered.status_code == 200
     assert len(answered.json()["predictions"]) == 100_000
+    # A body nested too deeply for the parser: our guard's 400, not MLflow's 500.
+    assert_too_deep_json_is_a_400(f"{served_champion}/invocations")
