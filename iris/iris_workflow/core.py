@@ -247,7 +247,7 @@ def repeated_cross_validation(params: TrainParams, frame: pd.DataFrame) -> Cross
     return CrossValidation(params.cv_folds, params.cv_repeats, accuracies, out_of_fold)
 
 
-def evidence_rows(heldout: pd.DataFrame, predicted: np.ndarray) -> pd.DataFrame:
+def evidence_rows(heldout: pd.DataFrame, predicted: np.ndarray | list[object]) -> pd.DataFrame:
     """Per-row evidence on the held-out split (``lifecycle.evidence``): the row's
     position in the split (deterministic for a data file, test_size and random_state),
     the true and predicted species, and the 0/1 loss (1 = wrong)."""
