@@ -41,7 +41,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlparse
 
-from flask import Response, g, request
+from flask import Response, after_this_request, g, request
 from mlflow.server.auth import authenticate_request_basic_auth
 from werkzeug.datastructures import Authorization
 
@@ -75,7 +75,7 @@ def authenticate_request() -> Authorization | Response:
         if missing is not None:
             return error_response(404, "RESOURCE_DOES_NOT_EXIST", missing)
     if request.method == "GET" and LIST_ARTIFACTS.match(request.path) and _is_root(request.args):
-        return root_listing(authorization)
+        filter_root_listing(authorization)
     return authorization
 
 
@@ -83,33 +83,46 @@ def _is_root(args: Mapping[str, str]) -> bool:
     return not str(args.get("path", "")).strip().strip("/.")
 
 
-def root_listing(authorization: Authorization) -> Authorization | Response:
-    """The artifact root's listing, answered here for anyone but an admin: only the
+def filter_root_listing(authorization: Authorization) -> None:
+    """For anyone but an admin, have the artifact root's listing name only the
     experiments the user may read. MLflow 3.17 judges the root by the default permission
-    alone, so its listing names every experiment's id, even one the user is denied.
-    When the store cannot be listed or a permission cannot be read, nothing is listed."""
-    from mlflow.server.auth import _get_experiment_permission, store
-    from mlflow.server.handlers import _get_artifact_repo_mlflow_artifacts
-
+    alone, so its own listing names every experiment's id, even one the user is denied.
+    The listing is filtered after MLflow has made it (``after_this_request``: MLflow's own
+    response hooks call this guard again, so it must not answer the request itself)."""
+    if g.get("lifecycle_root_listing_filtered"):
+        return
+    g.lifecycle_root_listing_filtered = True
     username = authorization.username or ""
+
+    @after_this_request
+    def keep_readable(response: Response) -> Response:
+        return readable_root_listing(response, username)
+
+
+def readable_root_listing(response: Response, username: str) -> Response:
+    """``response`` (the root listing) with only the experiment folders ``username`` may
+    read; when a permission cannot be read, nothing is listed and the answer says why."""
+    from mlflow.server.auth import _get_experiment_permission, store
+
+    if response.status_code != 200:
+        return response
     try:
         if store.get_user(username).is_admin:
-            return authorization
-        entries = _get_artifact_repo_mlflow_artifacts().list_artifacts(None)
+            return response
+        files = json.loads(response.get_data() or b"{}").get("files", [])
         readable = [
             entry
-            for entry in entries
-            if entry.is_dir
-            and posixpath.basename(entry.path).isdigit()
-            and _get_experiment_permission(posixpath.basename(entry.path), username).can_read
+            for entry in files
+            if str(entry.get("path", "")).isdigit()
+            and _get_experiment_permission(str(entry["path"]), username).can_read
         ]
     except Exception:
-        logger.warning("could not list the artifact root for %s", username, exc_info=True)
+        logger.warning("could not filter the artifact root for %s", username, exc_info=True)
         return error_response(
             503, "TEMPORARILY_UNAVAILABLE", "the artifact root cannot be listed now; try again"
         )
-    files = [{"path": posixpath.basename(entry.path), "is_dir": True} for entry in readable]
-    return Response(json.dumps({"files": files}), status=200, mimetype="application/json")
+    response.set_data(json.dumps({"files": readable}) if readable else "{}")
+    return response
 
 
 def refusal(method: str, path: str, body: bytes) -> str | None:

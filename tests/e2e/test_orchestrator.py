@@ -80,7 +80,7 @@ def test_orchestrator_chains_train_evaluate_register_under_one_parent(
 
     assert iris_row.split()[1] == "ok"
     assert "passed accuracy=0.9333" in iris_row
-    assert iris_row.split()[-3:] == ["1", "1", "miss/miss/miss"]
+    assert iris_row.split()[-4:] == ["1", "first", "1", "miss/miss/miss"]
     records = json.loads(mlflow.artifacts.load_text(f"runs:/{parent.info.run_id}/summary.json"))
     (record,) = [r for r in records if r["project"] == "iris"]
     assert record["champion_version"] == "1"
@@ -187,7 +187,7 @@ def test_orchestrator_rejects_unknown_projects_and_env_managers(store: Store) ->
     for param, fragment in [
         ("projects=iris,nope", "unknown project(s) nope; available: all,"),
         ("env_manager=docker", "must be one of local, uv, virtualenv, conda"),
-        ("params=iris.depth=3", "iris has no parameter depth; it takes C, data_path,"),
+        ("params=iris.depth=3", "iris has no parameter depth; it takes C, cv_folds, cv_repeats,"),
         ("max_parallel=-1", "must be an integer from 0 to 1024; 0 means the number of cores"),
     ]:
         result = run_cli(
