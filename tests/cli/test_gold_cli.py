@@ -96,6 +96,34 @@ def test_train_evaluate_register_on_the_pinned_data(store: Store, datasets_mirro
     assert champion.version == "1" or champion.version == 1
     assert champion.tags["lifecycle.gate.metric"] == "mase"
     assert client.get_model_version_by_alias("gold_prices", "challenger").version in ("1", 1)
+    # The gate reports the Diebold-Mariano test against naive beside MASE.
+    assert "Diebold-Mariano against naive" in loose.output
+    gate_tags = champion.tags
+    assert 0.0 <= float(gate_tags["lifecycle.gate.dm_vs_naive_p_value"]) <= 1.0
+    assert metrics["dm_vs_naive_p_value"] == pytest.approx(
+        float(gate_tags["lifecycle.gate.dm_vs_naive_p_value"])
+    )
+    # A ridge forecaster with a MASE a hair lower, on the same backtest days: the DM test
+    # on the daily absolute errors decides, and calls that hair noise.
+    ridge = invoke(
+        "train",
+        "--datasets-mirror",
+        str(datasets_mirror),
+        "--refit-every",
+        "63",
+        "--model",
+        "ridge",
+    )
+    ridge_mase = client.get_run(run_id_of(ridge)).data.metrics["backtest_mase"]
+    challenged = invoke("register", "--model-uri", f"runs:/{run_id_of(ridge)}/model")
+    rows = int(metrics["backtest_rows"])
+    assert f"Diebold-Mariano (HLN) on {rows} paired rows" in challenged.output
+    version = client.get_model_version("gold_prices", "2")
+    assert version.tags["lifecycle.promotion.test"] == "Diebold-Mariano (HLN)"
+    p_value = float(version.tags["lifecycle.promotion.p_value"])
+    decision = "promoted" if ridge_mase < metrics["backtest_mase"] and p_value < 0.05 else "kept"
+    assert version.tags["lifecycle.promotion.decision"] == decision
+    assert f"decision={decision}" in challenged.output
     assert_no_running_runs(store)
 
 
