@@ -225,6 +225,20 @@ def test_a_clearly_better_model_is_promoted_by_the_paired_test(store: Store) -> 
     assert "0 better, 0 worse" in strict  # the same model as the champion now
 
 
+def test_a_champion_registered_without_evidence_has_it_computed_from_its_training_run(
+    store: Store,
+) -> None:
+    """A version registered before evidence was kept with it (no evidence tag): its
+    per-row evidence is computed from its training run, and the test runs as usual."""
+    client = client_for(store)
+    stump = train("--max-depth", "1")
+    register(f"runs:/{stump}/model", "--gate-threshold", "0.6")
+    client.delete_model_version_tag("iris", "1", "lifecycle.promotion.evidence")
+    out = register(f"runs:/{train()}/model").output
+    assert "exact McNemar on 45 paired rows (15 better, 3 worse): one-sided p=0.003769" in out
+    assert alias_version(store, "champion") == "2"
+
+
 def test_a_model_whose_training_run_failed_is_refused(store: Store) -> None:
     run_id = train()
     client_for(store).set_terminated(run_id, "FAILED")
