@@ -177,3 +177,62 @@ def wilcoxon_signed_rank(challenger_loss: np.ndarray, champion_loss: np.ndarray)
     return PairedTest(
         WILCOXON, float(result.statistic), float(result.pvalue), difference.size, better, worse
     )
+
+
+# Live against measured: two independent samples, "is the live loss higher?"
+FISHER_EXACT = "Fisher's exact"
+MANN_WHITNEY = "Mann-Whitney U"
+
+
+@dataclass(frozen=True)
+class TwoSampleTest:
+    """One test of "the live loss is higher than the measured one" on two independent
+    samples: the live rows and the rows the model was measured on."""
+
+    test: str
+    statistic: float
+    p_value: float
+    live_rows: int
+    reference_rows: int
+
+    def describe(self) -> str:
+        return (
+            f"{self.test} on {self.live_rows} live and {self.reference_rows} measured rows: "
+            f"one-sided p={format_p(self.p_value)}"
+        )
+
+
+def fisher_exact_worse(
+    live_wrong: int, live_rows: int, measured_wrong: int, measured_rows: int
+) -> TwoSampleTest:
+    """One-sided Fisher's exact test (scipy) that the live error rate is higher than the
+    measured one; the statistic is the sample odds ratio of an error, live over measured."""
+    from scipy.stats import fisher_exact
+
+    if live_rows < 1 or measured_rows < 1:
+        raise ValueError("both samples need at least one row")
+    for wrong, rows in ((live_wrong, live_rows), (measured_wrong, measured_rows)):
+        if not 0 <= wrong <= rows:
+            raise ValueError(f"{wrong} wrong answers out of {rows} rows")
+    table = [[live_wrong, live_rows - live_wrong], [measured_wrong, measured_rows - measured_wrong]]
+    result = fisher_exact(table, alternative="greater")
+    return TwoSampleTest(
+        FISHER_EXACT, float(result.statistic), float(result.pvalue), live_rows, measured_rows
+    )
+
+
+def mann_whitney_worse(live_loss: np.ndarray, measured_loss: np.ndarray) -> TwoSampleTest:
+    """One-sided Mann-Whitney U test (scipy) that live losses tend to be higher than the
+    measured ones; the statistic is U of the live sample."""
+    from scipy.stats import mannwhitneyu
+
+    live = np.asarray(live_loss, dtype="float64")
+    measured = np.asarray(measured_loss, dtype="float64")
+    if live.size < 1 or measured.size < 1:
+        raise ValueError("both samples need at least one row")
+    if not (np.isfinite(live).all() and np.isfinite(measured).all()):
+        raise ValueError("every loss must be a finite number")
+    result = mannwhitneyu(live, measured, alternative="greater")
+    return TwoSampleTest(
+        MANN_WHITNEY, float(result.statistic), float(result.pvalue), live.size, measured.size
+    )

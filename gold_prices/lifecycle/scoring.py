@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 BAD_ROW_POLICIES = ("fail", "quarantine")
 WRITE_MODES = ("error", "overwrite")
 LOCATION = "a Parquet or CSV file or directory: a path or s3://bucket/prefix"
+VERSION_URIS = "models:/<name>@<alias>, models:/<name>/<version> or runs:/<run_id>/model"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,7 +64,7 @@ class ScoreParams(EngineParams):
     model_uri: str = param(
         help="the model to score with; an alias is resolved once, before any row is read",
         pattern=r"(models|runs):/.+",
-        allowed="models:/<name>@<alias>, models:/<name>/<version> or runs:/<run_id>/model",
+        allowed=VERSION_URIS,
     )
     on_bad_rows: str = param(
         "fail",

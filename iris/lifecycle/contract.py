@@ -12,6 +12,7 @@ NAMESPACE = "lifecycle."
 PROJECT = "lifecycle.project"  # the project folder's name; also on registered models
 STEP = (
     "lifecycle.step"  # train | tune | tune.configuration | tune.trial | evaluate | register | score
+    # | monitor
 )
 FAILURE_REASON = "lifecycle.failure_reason"  # on a FAILED run: one or two plain lines
 
@@ -51,6 +52,16 @@ PROMOTION_PREFIX = "lifecycle.promotion."
 # On model versions while a register step decides the champion: open, then closed.
 CONTEST = "lifecycle.contest"
 
+# On monitor runs, ``lifecycle.monitor.<name>``: status (ok | drift | degraded |
+# unjudged), drift (none | drift | unjudged), performance (ok | degraded | unjudged |
+# no truth), drifted_features (comma-separated, or none), batch_date (YYYY-MM-DD), reason
+# (one line), live_metric (the live metric's name, when the truth was given). On the
+# monitored version: status, run_id and batch_date of its latest check.
+MONITOR_PREFIX = "lifecycle.monitor."
+
+# On train and tune runs: the artifact holding the profile of the training inputs.
+REFERENCE_PROFILE = "reference/profile.json"
+
 STEPS = ("train", "evaluate", "register")
 
 
@@ -62,6 +73,11 @@ def gate(name: str) -> str:
 def promotion(name: str) -> str:
     """The tag of promotion field ``name``: ``lifecycle.promotion.<name>``."""
     return PROMOTION_PREFIX + name
+
+
+def monitor(name: str) -> str:
+    """The tag of monitor field ``name``: ``lifecycle.monitor.<name>``."""
+    return MONITOR_PREFIX + name
 
 
 def step_tags(project: str, step: str) -> dict[str, str]:
