@@ -1,5 +1,5 @@
-"""The cities entry points, ``train``, ``evaluate``, ``register`` and ``score``, as one
-click group.
+"""The cities entry points, ``train``, ``evaluate``, ``register``, ``score`` and
+``monitor``, as one click group.
 
 Each command's options are built from its declaration in ``cities_workflow.params``; it
 receives the validated parameters, calls ``steps`` and prints one result line.
@@ -12,10 +12,12 @@ import logging
 import click
 
 from cities_workflow import steps
+from cities_workflow.monitoring import CitiesMonitor
 from cities_workflow.params import PROJECT, DataParams, TrainParams
 from cities_workflow.scoring import CitiesScorer
 from lifecycle.checks import checkpoint
 from lifecycle.command import declared_command, run, step_group
+from lifecycle.monitor_step import add_monitor_command
 from lifecycle.params import ModelParams
 from lifecycle.score_command import add_score_command
 from lifecycle.steps import add_register_command
@@ -25,6 +27,7 @@ logger = logging.getLogger("cities_workflow")
 cli = step_group("Train, evaluate and register the travel-city recommender.")
 add_score_command(cli, "cities", CitiesScorer)
 add_register_command(cli, PROJECT, steps.register)
+add_monitor_command(cli, "cities", CitiesMonitor)
 
 
 @declared_command(cli, PROJECT.entry_point("train"))

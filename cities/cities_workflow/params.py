@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from cities_workflow.schema import FEATURES, MIN_COMPONENTS
 from lifecycle.datasets import PinnedFile
+from lifecycle.monitoring import monitor_entry_point
 from lifecycle.params import (
     MAX_SEED,
     Declared,
@@ -107,6 +108,7 @@ PROJECT = ProjectDeclaration(
             "Register the model if it respects every constraint and explains enough variance.",
         ),
         score_entry_point("cities"),
+        monitor_entry_point("cities"),
     ),
     datasets=(CITY_TABLE,),
 )

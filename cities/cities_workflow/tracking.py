@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from cities_workflow import core
+from cities_workflow.monitoring import reference_profile
 from cities_workflow.profiles import profiles_frame
 from lifecycle import contract, evidence, gating, models, registry
 from lifecycle.models import (
@@ -28,6 +29,7 @@ from lifecycle.models import (
     log_figure,
     log_new_params,
 )
+from lifecycle.monitor_step import log_profile
 from lifecycle.promotion import Measurement
 
 if TYPE_CHECKING:
@@ -119,6 +121,7 @@ def log_training(record: TrainingRecord) -> str:
         mlflow.log_text(
             record.recommendations.to_csv(index=False), "evaluation/recommendations.csv"
         )
+        log_profile(reference_profile(record.cities, record.params.random_state))
         log_recommender(record.catalog, record.params.diversity)
     return run_id
 

@@ -1,5 +1,5 @@
 """The gold_prices entry points, ``train``, ``tune``, ``evaluate``, ``register`` and
-``score``, as one click group.
+``score`` and ``monitor``, as one click group.
 
 Each command's options are built from its declaration in ``gold_workflow.params``; it
 receives the validated parameters, calls ``steps`` and prints one result line.
@@ -12,10 +12,12 @@ import logging
 import click
 
 from gold_workflow import search, steps
+from gold_workflow.monitoring import GoldMonitor
 from gold_workflow.params import PROJECT, DataParams, TrainParams, TuneParams
 from gold_workflow.scoring import GoldScorer
 from lifecycle.checks import checkpoint
 from lifecycle.command import declared_command, run, step_group, validated
+from lifecycle.monitor_step import add_monitor_command
 from lifecycle.params import ModelParams
 from lifecycle.promotion import format_value
 from lifecycle.score_command import add_score_command
@@ -27,13 +29,14 @@ logger = logging.getLogger("gold_workflow")
 cli = step_group("Train, evaluate and register the gold price forecaster.")
 add_score_command(cli, "gold_prices", GoldScorer)
 add_register_command(cli, PROJECT, steps.register)
+add_monitor_command(cli, "gold_prices", GoldMonitor)
 
 
 @declared_command(cli, PROJECT.entry_point("train"))
 def train(params: TrainParams, data: DataParams) -> None:
     """Backtest, fit and log; print the run and its MASE."""
     checkpoint()
-    result = steps.train(params, data.data_path, data.datasets_mirror)
+    result = steps.train(params, data.data_path, data.datasets_mirror, data.cutoff_date)
     metrics = result.metrics
     click.echo(
         f"gold_prices train: run_id={result.run_id} model_uri={result.model_uri} "
@@ -48,7 +51,7 @@ def tune(params: TuneParams, data: DataParams) -> None:
     """Run the study; print the best configuration."""
     job = validated(search.tune_job, params)
     checkpoint()
-    result = steps.tune(job, data.data_path, data.datasets_mirror)
+    result = steps.tune(job, data.data_path, data.datasets_mirror, data.cutoff_date)
     best = result.best
     click.echo(
         f"gold_prices tune: run_id={result.run_id} model_uri={result.model_uri} "

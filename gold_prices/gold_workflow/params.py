@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import date
 
 from gold_workflow.schema import MAX_HORIZON, MODEL_KINDS
 from lifecycle.datasets import PinnedFile
 from lifecycle.engines import EngineParams
 from lifecycle.errors import ParameterError
+from lifecycle.monitoring import monitor_entry_point
 from lifecycle.params import (
     MAX_SEED,
     Declared,
@@ -80,7 +82,8 @@ class TrainParams(BacktestParams):
 
 @dataclass(frozen=True)
 class DataParams(Declared):
-    """The price file ``train`` and ``tune`` read: the pinned copy unless one is given."""
+    """The price file ``train`` and ``tune`` read (the pinned copy unless one is given),
+    and the date the history is cut at."""
 
     data_path: str = param(
         "",
@@ -93,6 +96,22 @@ class DataParams(Declared):
         help="a directory holding gold_prices/XAU_1d_data.csv, for machines without internet",
         allowed="empty: $DATASETS_MIRROR",
     )
+    cutoff_date: str = param(
+        "",
+        help="the last date of the history to train on: later bars are left for scoring "
+        "and monitoring",
+        pattern=r"(\d{4}-\d{2}-\d{2})?",
+        allowed="YYYY-MM-DD; empty: the whole history",
+    )
+
+    def check(self) -> None:
+        if self.cutoff_date:
+            try:
+                date.fromisoformat(self.cutoff_date)
+            except ValueError:
+                raise ParameterError(
+                    "cutoff_date", self.cutoff_date, "is not a calendar date (YYYY-MM-DD)"
+                ) from None
 
 
 def parse_values(name: str, text: str, kind: type) -> tuple:  # type: ignore[type-arg]
@@ -213,6 +232,7 @@ PROJECT = ProjectDeclaration(
             "Register the model if its MASE passes the gate; move champion if it is better.",
         ),
         score_entry_point("gold_prices"),
+        monitor_entry_point("gold_prices"),
     ),
     datasets=(PRICES,),
 )

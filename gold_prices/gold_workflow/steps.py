@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from gold_workflow import core, search
+from gold_workflow import core, live, search
 from lifecycle import steps as step_kit
 from lifecycle.command import StepError, validated
 from lifecycle.models import ModelUriError
@@ -41,15 +41,21 @@ class History:
     features: pd.DataFrame
     target: pd.Series
     split: core.TimeSplit
+    cutoff_date: str = ""
 
 
-def read_history(params: core.TrainParams, data_path: str, datasets_mirror: str) -> History:
-    """Read and validate the prices, build the features, target and time split."""
+def read_history(
+    params: core.TrainParams, data_path: str, datasets_mirror: str, cutoff_date: str = ""
+) -> History:
+    """Read and validate the prices (up to ``cutoff_date`` when given), build the
+    features, target and time split."""
     from gold_workflow.data import locate, read_gold_csv
 
     try:
         source = locate(data_path, datasets_mirror)
         prices, dropped = core.drop_partial_last_bar(read_gold_csv(source.path))
+        if cutoff_date:
+            prices = core.cut_at(prices, cutoff_date)
         features = core.build_features(prices)
         target = core.future_log_return(features["Close"], params.horizon)
         split = validated(core.time_split, features, target, params.backtest_fraction)
@@ -57,7 +63,7 @@ def read_history(params: core.TrainParams, data_path: str, datasets_mirror: str)
         raise StepError(str(error)) from error
     if dropped:
         logger.info("dropped the partial last bar of %s", dropped)
-    return History(source, prices, dropped, features, target, split)
+    return History(source, prices, dropped, features, target, split, cutoff_date)
 
 
 def _record(params: core.TrainParams, history: History) -> tuple[Any, Any]:
@@ -79,17 +85,24 @@ def _record(params: core.TrainParams, history: History) -> tuple[Any, Any]:
             **core.naive_test_metrics(backtest.forecasts, params.horizon),
         },
         n_final_rows=len(history.split.usable),
+        profile=live.reference_profile(history.features, history.split.usable, params.random_state),
+        cutoff_date=history.cutoff_date,
     )
     return record, core.fit_final(params, history.features, history.target)
 
 
 def train(
-    params: core.TrainParams = DEFAULT_PARAMS, data_path: str = "", datasets_mirror: str = ""
+    params: core.TrainParams = DEFAULT_PARAMS,
+    data_path: str = "",
+    datasets_mirror: str = "",
+    cutoff_date: str = "",
 ) -> GoldTrainResult:
     """Backtest the forecaster walk-forward, fit it on all history and log it."""
     from gold_workflow import tracking
 
-    record, final_model = _record(params, read_history(params, data_path, datasets_mirror))
+    record, final_model = _record(
+        params, read_history(params, data_path, datasets_mirror, cutoff_date)
+    )
     run_id = tracking.log_training(record, final_model)
     return GoldTrainResult(
         run_id,
@@ -110,7 +123,9 @@ class GoldTuneResult(GoldTrainResult):
     best: core.TrainParams = field(kw_only=True)
 
 
-def tune(job: search.TuneJob, data_path: str = "", datasets_mirror: str = "") -> GoldTuneResult:
+def tune(
+    job: search.TuneJob, data_path: str = "", datasets_mirror: str = "", cutoff_date: str = ""
+) -> GoldTuneResult:
     """Run (or resume) an Optuna study over the grid, scored by the backtest MASE; the
     best configuration is logged on the tune run exactly as ``train`` logs a model."""
     import mlflow
@@ -120,7 +135,7 @@ def tune(job: search.TuneJob, data_path: str = "", datasets_mirror: str = "") ->
     from lifecycle.models import log_new_params
 
     configurations = job.space.configurations()
-    history = read_history(job.space.base, data_path, datasets_mirror)
+    history = read_history(job.space.base, data_path, datasets_mirror, cutoff_date)
     objective = study.Objective(configurations, history.features, history.target, history.split)
     with mlflow.start_run() as run:
         run_id = run.info.run_id

@@ -172,3 +172,15 @@ def drop_partial_last_bar(prices: pd.DataFrame) -> tuple[pd.DataFrame, str | Non
     if reference > 0 and last[VOLUME] < PARTIAL_BAR_VOLUME_RATIO * reference:
         return prices.iloc[:-1].reset_index(drop=True), last[DATE].strftime("%Y-%m-%d")
     return prices, None
+
+
+def cut_at(prices: pd.DataFrame, cutoff_date: str) -> pd.DataFrame:
+    """The bars up to and including ``cutoff_date`` (YYYY-MM-DD) of a validated table."""
+    cutoff = pd.Timestamp(cutoff_date)
+    kept = prices[prices[DATE] <= cutoff]
+    if kept.empty:
+        raise DataError(
+            f"cutoff_date {cutoff_date} is before the first bar "
+            f"({prices[DATE].iloc[0]:%Y-%m-%d}): no history is left to train on"
+        )
+    return kept.reset_index(drop=True)

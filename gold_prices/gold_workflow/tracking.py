@@ -20,13 +20,14 @@ from pathlib import Path
 import pandas as pd
 
 from gold_workflow import core
-from lifecycle import contract, evidence, gating, models, registry
+from lifecycle import contract, drift, evidence, gating, models, registry
 from lifecycle.models import (
     ModelRef,
     ModelUriError,
     log_figure,
     log_new_params,
 )
+from lifecycle.monitor_step import log_profile
 from lifecycle.promotion import Measurement, format_value
 from lifecycle.significance import format_p
 
@@ -65,6 +66,8 @@ class TrainingRecord:
     backtest: core.Backtest
     metrics: dict[str, float]
     n_final_rows: int
+    profile: drift.Profile
+    cutoff_date: str = ""
 
 
 def log_training(record: TrainingRecord, final_model: object) -> str:
@@ -97,6 +100,7 @@ def record_model(
         {
             **params.as_dict(),
             "data_path": str(record.data_path),
+            "cutoff_date": record.cutoff_date,
         },
     )
     # MLflow would store an infinite metric as the largest float (a 309-digit
@@ -147,6 +151,7 @@ def record_model(
     for column in (core.DATE, "target_date"):
         forecasts[column] = forecasts[column].dt.strftime("%Y-%m-%d")
     mlflow.log_text(forecasts.to_csv(index=False), FORECASTS_ARTIFACT)
+    log_profile(record.profile)
     title = f"{params.model}, horizon {params.horizon}: backtest MASE {format_value(mase)}"
     log_figure(forecast_figure(record.backtest.forecasts, title), "plots/forecast_vs_actual.png")
     log_figure(residual_figure(record.backtest.forecasts, title), "plots/residuals.png")

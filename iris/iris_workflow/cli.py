@@ -1,5 +1,5 @@
-"""The iris entry points, ``train``, ``tune``, ``evaluate``, ``register`` and ``score``, as
-one click group.
+"""The iris entry points, ``train``, ``tune``, ``evaluate``, ``register``, ``score`` and
+``monitor``, as one click group.
 
 Each command's options are built from its declaration in ``iris_workflow.params``; it
 receives the validated parameters, calls ``steps`` and prints one result line.
@@ -12,10 +12,12 @@ import logging
 import click
 
 from iris_workflow import steps
+from iris_workflow.monitoring import IrisMonitor
 from iris_workflow.params import PROJECT, DataParams, TrainParams, TuneParams
 from iris_workflow.scoring import IrisScorer
 from lifecycle.checks import checkpoint
 from lifecycle.command import declared_command, run, step_group
+from lifecycle.monitor_step import add_monitor_command
 from lifecycle.params import ModelParams
 from lifecycle.score_command import add_score_command
 from lifecycle.steps import add_register_command
@@ -25,6 +27,7 @@ logger = logging.getLogger("iris_workflow")
 cli = step_group("Train, evaluate and register the iris classifier.")
 add_score_command(cli, "iris", IrisScorer)
 add_register_command(cli, PROJECT, steps.register)
+add_monitor_command(cli, "iris", IrisMonitor)
 
 
 @declared_command(cli, PROJECT.entry_point("train"))

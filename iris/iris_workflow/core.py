@@ -17,8 +17,9 @@ from iris_workflow.params import GATE_METRICS as GATE_METRICS
 from iris_workflow.params import MODEL_KINDS as MODEL_KINDS
 from iris_workflow.params import GateParams as GateParams
 from iris_workflow.params import TrainParams as TrainParams
-from lifecycle import significance
+from lifecycle import drift, significance
 from lifecycle.errors import DataError, ParameterError
+from lifecycle.monitoring import LiveCheck
 from lifecycle.promotion import Rule
 
 if TYPE_CHECKING:
@@ -307,4 +308,50 @@ def measured_on(data_sha256: str, test_size: float, random_state: int) -> str:
     held-out fraction and the split seed (the split is stratified and deterministic)."""
     return (
         f"data_sha256={data_sha256} test_size={float(test_size)!r} random_state={int(random_state)}"
+    )
+
+
+def reference_profile(train: pd.DataFrame, random_state: int) -> drift.Profile:
+    """The profile of the training split's four measurements, stored with the model."""
+    return drift.build_profile(train[list(FEATURES)], numeric=FEATURES, seed=random_state)
+
+
+def monitored_features(batch: pd.DataFrame) -> pd.DataFrame:
+    """The four measurements of a batch (a table to score or a score output), as
+    numbers; a cell that is not one is missing, and a missing column is refused."""
+    missing = [column for column in FEATURES if column not in batch.columns]
+    if missing:
+        raise DataError(
+            f"the batch lacks column(s) {', '.join(missing)}: iris monitors {', '.join(FEATURES)}"
+        )
+    return batch[list(FEATURES)].apply(pd.to_numeric, errors="coerce")
+
+
+def live_check(live_wrong: np.ndarray, measured_wrong: np.ndarray, alpha: float) -> LiveCheck:
+    """Live accuracy on labelled flowers against the held-out accuracy the model was
+    measured with: degraded when Fisher's exact test finds the live error rate higher
+    (one-sided p below ``alpha``)."""
+    live = np.asarray(live_wrong, dtype=bool)
+    measured = np.asarray(measured_wrong, dtype=bool)
+    test = significance.fisher_exact_worse(
+        int(live.sum()), live.size, int(measured.sum()), measured.size
+    )
+    live_accuracy = 1.0 - float(live.mean())
+    measured_accuracy = 1.0 - float(measured.mean())
+    degraded = test.p_value < alpha
+    return LiveCheck(
+        metric="live_accuracy",
+        value=live_accuracy,
+        reference=measured_accuracy,
+        rows=live.size,
+        test=test.test,
+        statistic=test.statistic,
+        p_value=test.p_value,
+        degraded=degraded,
+        summary=(
+            f"live accuracy {live_accuracy:.4f} on {live.size} labelled flowers against "
+            f"{measured_accuracy:.4f} held out: {test.describe()} for a higher error rate, "
+            f"{'degraded' if degraded else 'not degraded'} at alpha {alpha:g}"
+        ),
+        metrics={"heldout_accuracy": measured_accuracy},
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from lifecycle.engines import EngineParams
 from lifecycle.errors import ParameterError
+from lifecycle.monitoring import monitor_entry_point
 from lifecycle.params import (
     MAX_SEED,
     Declared,
@@ -209,5 +210,6 @@ PROJECT = ProjectDeclaration(
         ),
         register_entry_point("iris", GateParams),
         score_entry_point("iris"),
+        monitor_entry_point("iris"),
     ),
 )

@@ -1,6 +1,7 @@
 """Everything the iris entry points record in, or read from, MLflow.
 
-Train logs parameters, metrics, the model, the dataset, the held-out split and a
+Train logs parameters, metrics, the model, the dataset, the held-out split, the
+profile of the training inputs (``reference/profile.json``, read by monitor) and a
 confusion matrix; tune logs one child run per configuration and, on its parent, the
 results table, an accuracy heat map and the best configuration's model as train does;
 evaluate runs MLflow's evaluation API on that held-out split; register applies the
@@ -27,6 +28,7 @@ from lifecycle.models import (
     ModelUriError,
     log_figure,
 )
+from lifecycle.monitor_step import log_profile
 from lifecycle.promotion import Measurement
 
 if TYPE_CHECKING:
@@ -224,6 +226,7 @@ def _record_model(
         dataset = from_pandas(frame, source=str(record.data_path), name="iris", targets=core.TARGET)
     mlflow.log_input(dataset, context="training")
     mlflow.log_text(test.to_csv(index=False), HELDOUT_ARTIFACT)
+    log_profile(core.reference_profile(train, record.params.random_state))
     cross_validation = record.cross_validation
     mlflow.log_text(cross_validation.out_of_fold.to_csv(index=False), OUT_OF_FOLD_ARTIFACT)
     figure = confusion_matrix_figure(

@@ -129,7 +129,7 @@ def test_discovery_finds_every_project() -> None:
 
 def test_the_entry_points_are_the_contracts(project: Project) -> None:
     points = entry_points(project.folder)
-    assert {"main", "train", "evaluate", "register", "score"} <= set(points)
+    assert {"main", "train", "evaluate", "register", "score", "monitor"} <= set(points)
     assert points["main"] == points["train"]
     assert set(points["evaluate"]["parameters"]) == {"model_uri"}
     register = points["register"]["parameters"]
@@ -146,6 +146,18 @@ def test_the_entry_points_are_the_contracts(project: Project) -> None:
         "mode",
     }
     assert score["model_uri"]["default"] == f"models:/{project.name}@champion"
+    monitor = points["monitor"]["parameters"]
+    assert set(monitor) == {
+        "input",
+        "model_uri",
+        "truth",
+        "fail_on",
+        "monitor_alpha",
+        "drift_share",
+        "batch_date",
+    }
+    assert monitor["model_uri"]["default"] == f"models:/{project.name}@champion"
+    assert monitor["fail_on"]["default"] == "none"
     for name, point in points.items():
         tokens = shlex.split(point["command"])
         assert tokens[:4] == ["python", "-m", project.package, name if name != "main" else "train"]
@@ -283,6 +295,40 @@ def test_a_project_runs_its_lifecycle_as_the_contract_says(project: Project, sto
     assert set(output["model_run_id"]) == {train_id}
     assert list(output.columns[-4:]) == ["model_name", "model_version", "model_run_id", "scored_at"]
 
+    # monitor: the score output against the champion's reference profile, stored by train.
+    from lifecycle.drift import Profile
+    from lifecycle.monitoring import STATUSES
+
+    profile = Profile.from_json(
+        mlflow.artifacts.load_text(f"runs:/{train_id}/{contract.REFERENCE_PROFILE}")
+    )
+    assert profile.rows > 0
+    assert profile.features
+    monitored = project.invoke(
+        "monitor", "--input", str(store.root / "out"), "--batch-date", "2026-03-01"
+    )
+    assert monitored.exit_code == 0, monitored.output
+    line = re.search(
+        rf"^{name} monitor: run_id=({RUN_ID}) model_uri=models:/{name}/{version} "
+        rf"batch_date=2026-03-01 rows=(\d+) status=(\w+) drift=(none|drift|unjudged) ",
+        monitored.stdout,
+        re.M,
+    )
+    assert line, monitored.output
+    monitor_id, _rows, status, _drift = line.groups()
+    assert status in STATUSES
+    monitor_run = client.get_run(monitor_id)
+    assert monitor_run.info.status == "FINISHED"
+    assert monitor_run.data.tags[contract.STEP] == "monitor"
+    assert monitor_run.data.tags[contract.monitor("status")] == status
+    assert monitor_run.data.tags[contract.MODEL_URI] == f"models:/{name}/{version}"
+    monitored_version = client.get_model_version(name, version)
+    assert monitored_version.tags[contract.monitor("status")] == status
+    assert monitored_version.tags[contract.monitor("run_id")] == monitor_id
+    assert monitored_version.tags[contract.monitor("batch_date")] == "2026-03-01"
+    artifacts = {item.path for item in client.list_artifacts(monitor_id, "monitor")}
+    assert {"monitor/report.json", "monitor/report.html"} <= artifacts
+
 
 def test_exit_codes_say_what_went_wrong(
     project: Project, store: Store, monkeypatch: pytest.MonkeyPatch
@@ -298,4 +344,8 @@ def test_exit_codes_say_what_went_wrong(
     missing = "runs:/0123456789abcdef0123456789abcdef/model"
     assert project.main("evaluate", "--model-uri", missing, monkeypatch=monkeypatch) == 1
     assert project.main("register", "--model-uri", "not-a-uri", monkeypatch=monkeypatch) == 1
+    # monitor: degraded cannot be judged without the truth, so it is refused (2); a
+    # missing input is a failed step (1).
+    assert project.invoke("monitor", "--input", "x.csv", "--fail-on", "degraded").exit_code == 2
+    assert project.main("monitor", "--input", "no-such.csv", monkeypatch=monkeypatch) == 1
     # 0: done (the lifecycle test above runs every step to 0).
