@@ -1,5 +1,7 @@
 """``python -m orchestrator``: the orchestrator entry point; ``python -m orchestrator
-new-project NAME`` creates a project folder (``orchestrator.scaffold``)."""
+monitor`` checks each champion and retrains on evidence (``orchestrator.watch``);
+``python -m orchestrator new-project NAME`` creates a project folder
+(``orchestrator.scaffold``)."""
 
 import gc
 import sys
@@ -9,10 +11,13 @@ if sys.argv[1:2] == ["new-project"]:
 
     sys.exit(scaffold(sys.argv[2:]))
 
-from orchestrator.cli import main
+from orchestrator.cli import main, monitor
 
 try:
-    main()
+    if sys.argv[1:2] == ["monitor"]:
+        monitor.main(sys.argv[2:], prog_name="python -m orchestrator monitor")
+    else:
+        main()
 finally:
     # Exit without the collector's walk over every object at interpreter shutdown: with
     # MLflow, pandas and scikit-learn loaded it costs about a second per step process.

@@ -120,6 +120,10 @@ class StepRunner:
         self.client.set_tag(run_id, core.CACHE_INGREDIENTS_TAG, _ingredients_text(ingredients))
         return run_id, outcome
 
+    def start(self, directory: Path, entry_point: str, parameters: dict[str, str]) -> str:
+        """Run one step that is never cached (a monitor check is new each time)."""
+        return self._start_and_wait(directory, entry_point, parameters)
+
     def _start_and_wait(self, directory: Path, entry_point: str, parameters: dict[str, str]) -> str:
         """One synchronous ``mlflow.run`` (the asynchronous mode would start an extra
         ``mlflow run`` process per step); MLflow marks the run FINISHED or FAILED."""

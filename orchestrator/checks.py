@@ -51,8 +51,6 @@ def check_project(
     overrides: dict[str, str],
 ) -> None:
     """Raise ``core.ParameterError`` naming the project, step and refused value."""
-    from lifecycle.checks import InvalidParametersError, check_parameters
-
     group = project_cli(directory)
     if group is None:
         return
@@ -60,9 +58,44 @@ def check_project(
         if step not in declared:
             continue
         handed_over = {} if step == "train" else {"model_uri": PENDING_MODEL_URI}
-        parameters = core.step_parameters(declared[step], overrides, handed_over, step)
-        try:
-            check_parameters(group, step, parameters)
-        except InvalidParametersError as error:
-            reason = str(error).replace("Invalid value for ", "")
-            raise core.ParameterError("params", f"{name} {step}", reason) from error
+        _check_step(group, name, step, declared[step], overrides, handed_over)
+
+
+def _check_step(
+    group: click.Group,
+    name: str,
+    step: str,
+    declared: dict[str, core.ParamSpec],
+    overrides: dict[str, str],
+    handed_over: dict[str, str],
+) -> None:
+    """Run ``step`` of the project's group up to its checkpoint with what it would get."""
+    from lifecycle.checks import InvalidParametersError, check_parameters
+
+    parameters = core.step_parameters(declared, overrides, handed_over, step)
+    try:
+        check_parameters(group, step, parameters)
+    except InvalidParametersError as error:
+        reason = str(error).replace("Invalid value for ", "")
+        raise core.ParameterError("params", f"{name} {step}", reason) from error
+
+
+# Stands in for the monitor step's input when the latest score output will be found.
+PENDING_INPUT = "pending-input.csv"
+
+
+def check_monitor(
+    name: str,
+    directory: Path,
+    declared: dict[str, dict[str, core.ParamSpec]],
+    overrides: dict[str, str],
+) -> None:
+    """Check the project's monitor step parameters with its own rules, as
+    ``check_project`` checks the chain's."""
+    group = project_cli(directory)
+    if group is None or "monitor" not in declared:
+        return
+    handed_over = {"fail_on": "none"}
+    if "input" not in overrides:
+        handed_over["input"] = PENDING_INPUT
+    _check_step(group, name, "monitor", declared["monitor"], overrides, handed_over)

@@ -15,11 +15,19 @@ import click
 from lifecycle.command import configure_logging, declared
 from lifecycle.command import validated as _validated
 from orchestrator import core
-from orchestrator.params import PROJECT, OrchestratorParams
+from orchestrator.params import PROJECT, OrchestratorParams, WatchParams
 
 logger = logging.getLogger("orchestrator")
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _report(table: str, failed: list[str]) -> None:
+    """Print the summary; exit 1 naming the projects that failed, if any did."""
+    click.echo(table, nl=False)
+    if failed:
+        click.echo(f"orchestrator: {len(failed)} project(s) failed: {', '.join(failed)}", err=True)
+        sys.exit(1)
 
 
 def orchestrate_projects(options: OrchestratorParams, verbose: bool) -> None:
@@ -61,11 +69,62 @@ def orchestrate_projects(options: OrchestratorParams, verbose: bool) -> None:
         ),
         REPOSITORY_ROOT,
     )
-    click.echo(outcome.table, nl=False)
-    if outcome.failed:
-        failed = outcome.failed
-        click.echo(f"orchestrator: {len(failed)} project(s) failed: {', '.join(failed)}", err=True)
-        sys.exit(1)
+    _report(outcome.table, outcome.failed)
+
+
+def monitor_projects(options: WatchParams, verbose: bool) -> None:
+    """Monitor each selected project's champion and retrain where the policy says so."""
+    configure_logging(verbose)
+    selected = _validated(
+        core.select_projects, options.projects, core.discover_projects(REPOSITORY_ROOT)
+    )
+    declared = {
+        name: core.entry_point_parameters((REPOSITORY_ROOT / name / "MLproject").read_text())
+        for name in selected
+    }
+    without_monitor = [name for name in selected if "monitor" not in declared[name]]
+    if without_monitor:
+        raise click.BadParameter(
+            f"projects={options.projects!r}: {', '.join(without_monitor)} has no monitor "
+            f"entry point",
+            param_hint="--projects",
+        )
+    overrides = _validated(
+        core.parse_overrides, options.params, selected, declared, (*core.STEPS, "monitor")
+    )
+    from orchestrator.checks import check_monitor, check_project
+
+    for name in selected:
+        given = overrides.get(name, {})
+        _validated(check_monitor, name, REPOSITORY_ROOT / name, declared[name], given)
+        if options.retrain != "never":
+            _validated(check_project, name, REPOSITORY_ROOT / name, declared[name], given)
+
+    from orchestrator.watch import WatchOptions, watch
+
+    outcome = watch(
+        WatchOptions(
+            given={key: str(value) for key, value in options.as_dict().items()},
+            selected=selected,
+            env_manager=options.env_manager,
+            experiment_name=options.experiment_name,
+            slots=core.step_slots(options.max_parallel, os.cpu_count() or 1),
+            caching=_validated(core.parse_flag, "use_cache", options.use_cache),
+            forced=_validated(core.parse_force, options.force, selected),
+            overrides=overrides,
+            retrain=options.retrain,
+        ),
+        REPOSITORY_ROOT,
+    )
+    _report(outcome.table, outcome.failed)
+
+
+monitor = declared(
+    PROJECT.entry_point("monitor"),
+    monitor_projects,
+    name="monitor",
+    extra=(click.Option(["-v", "--verbose"], is_flag=True, help="Log debug messages."),),
+)
 
 
 main = declared(

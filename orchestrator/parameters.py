@@ -115,7 +115,10 @@ def split_pairs(text: str) -> list[str]:
 
 
 def parse_overrides(
-    text: str, selected: list[str], declared: dict[str, dict[str, dict[str, ParamSpec]]]
+    text: str,
+    selected: list[str],
+    declared: dict[str, dict[str, dict[str, ParamSpec]]],
+    steps: tuple[str, ...] = STEPS,
 ) -> dict[str, dict[str, str]]:
     """``project.name=value`` pairs, comma-separated (``\\,`` for a comma inside a value),
     checked against the projects' steps.
@@ -145,14 +148,14 @@ def parse_overrides(
             )
         specs = [
             declared[project][step][name]
-            for step in STEPS
+            for step in steps
             if name in declared[project].get(step, {})
         ]
         if not specs or name == "model_uri":
             names = sorted(
                 {
                     parameter
-                    for step in STEPS
+                    for step in steps
                     for parameter in declared[project].get(step, {})
                     if parameter != "model_uri"
                 }

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from lifecycle.params import Declared, EntryPoint, ProjectDeclaration, param
 from orchestrator.options import ALL, ENV_MANAGERS, FLAG_WORDS, NONE
+from orchestrator.watch_summary import NEVER, RETRAIN_POLICIES
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,21 @@ class OrchestratorParams(Declared):
     )
 
 
+@dataclass(frozen=True)
+class WatchParams(OrchestratorParams):
+    """The orchestrator's options, and when a check retrains its project. The monitor
+    step's own parameters (``input``, ``truth``, ``alpha``, ...) go in ``params`` as
+    ``project.name=value``; without an ``input``, a project's latest score output is
+    monitored."""
+
+    retrain: str = param(
+        NEVER,
+        help="which status retrains a project (train -> evaluate -> register, whose gate "
+        "and champion rule then decide): degraded, drift (drift or degraded) or never",
+        choices=RETRAIN_POLICIES,
+    )
+
+
 PROJECT = ProjectDeclaration(
     name="mlflow-lifecycle",
     package="orchestrator",
@@ -63,12 +79,19 @@ PROJECT = ProjectDeclaration(
     "each step\nits own `mlflow.run`, tagged as a child of this run. Hands forward run ids "
     "and model URIs.\nThe projects' chains run concurrently (at most max_parallel step "
     "processes, 0 = cores),\nand a step whose cache key matches a finished run is reused "
-    "(use_cache, force).",
+    "(use_cache, force).\nThe monitor entry point checks each champion and retrains on evidence "
+    "(retrain).",
     entry_points=(
         EntryPoint(
             command="main",
             help="Chain train -> evaluate -> register for each selected project, concurrently.",
             declared=(OrchestratorParams,),
+        ),
+        EntryPoint(
+            command="monitor",
+            help="Monitor each selected project's champion on its input (or its latest "
+            "score output), print the statuses, and retrain where the policy says so.",
+            declared=(WatchParams,),
         ),
     ),
 )

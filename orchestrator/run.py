@@ -48,7 +48,7 @@ class Outcome:
         return [result.project for result in self.results if not result.ok]
 
 
-def _children_experiment_id(experiment_name: str, parent_experiment_id: str) -> str:
+def children_experiment_id(experiment_name: str, parent_experiment_id: str) -> str:
     import mlflow
 
     if not experiment_name:
@@ -102,7 +102,7 @@ def orchestrate(options: Options, repository_root: Path) -> Outcome:
         client.log_batch(parent_id, params=new)
     runner = StepRunner(
         client=client,
-        experiment_id=_children_experiment_id(experiment_name, parent.info.experiment_id),
+        experiment_id=children_experiment_id(experiment_name, parent.info.experiment_id),
         parent_run_id=parent_id,
         env_manager=env_manager,
         max_parallel=slots,

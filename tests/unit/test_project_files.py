@@ -48,6 +48,11 @@ def click_command_for(command: str, project: Path = ROOT) -> click.Command:
     root = getattr(module, "cli", None) or module.main
     if isinstance(root, click.Group):
         return root.commands[tokens[3]]
+    if len(tokens) > 3 and not tokens[3].startswith("-"):
+        # The orchestrator's further entry points: ``python -m orchestrator monitor``.
+        command = getattr(module, tokens[3])
+        assert isinstance(command, click.Command), command
+        return command
     return root
 
 

@@ -1,0 +1,220 @@
+"""The orchestrator's ``monitor`` entry point: under one parent run, each selected
+project's ``monitor`` step checks its champion on the given input (or the project's
+latest score output), and where the retrain policy says so the project's train ->
+evaluate -> register chain runs, whose gate and champion rule decide whether a new
+champion is earned. The parent records the summary (``monitor_summary.txt`` and
+``.json``) and, when a project failed, the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lifecycle import contract
+from orchestrator import core
+from orchestrator.watch_summary import (
+    WatchResult,
+    format_watch_summary,
+    should_retrain,
+    watch_json,
+)
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+    from orchestrator.chain import ProjectPlan, StepRunner
+
+logger = logging.getLogger(__name__)
+MONITOR = "monitor"
+SUMMARY_TEXT = "monitor_summary.txt"
+SUMMARY_JSON = "monitor_summary.json"
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    """The validated options of one monitor orchestration."""
+
+    given: dict[str, str]  # as the user gave them, logged as the parent's parameters
+    selected: list[str]
+    env_manager: str
+    experiment_name: str
+    slots: int
+    caching: bool
+    forced: frozenset[str]
+    overrides: dict[str, dict[str, str]]
+    retrain: str
+
+
+@dataclass(frozen=True)
+class WatchOutcome:
+    parent_run_id: str
+    results: list[WatchResult]
+    table: str
+
+    @property
+    def failed(self) -> list[str]:
+        return [result.project for result in self.results if not result.ok]
+
+
+def latest_score_output(client: MlflowClient, experiment_ids: list[str], project: str) -> str:
+    """The output of the project's latest finished score run; ``LookupError`` if none."""
+    runs = client.search_runs(
+        experiment_ids,
+        filter_string=(
+            f"tags.`{contract.PROJECT}` = '{project}' and tags.`{contract.STEP}` = 'score' "
+            f"and attributes.status = 'FINISHED'"
+        ),
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    output = runs[0].data.tags.get(contract.OUTPUT) if runs else None
+    if not output:
+        raise LookupError(
+            f"no input given and no finished {project} score run to monitor: pass "
+            f"-P params={project}.input=<table>"
+        )
+    return output
+
+
+def _read_check(client: MlflowClient, run_id: str, result: WatchResult) -> None:
+    data = client.get_run(run_id).data
+    tags, metrics = data.tags, data.metrics
+    result.status = tags.get(contract.monitor("status"))
+    drifted = tags.get(contract.monitor("drifted_features"), "none")
+    result.drifted_features = "" if drifted == "none" else drifted
+    result.drift_share = metrics.get("drift_share")
+    result.reason = tags.get(contract.monitor("reason"), "")
+    result.model_uri = tags.get(contract.MODEL_URI)
+    live = tags.get(contract.monitor("live_metric"))
+    if live and live in metrics:
+        result.live_metric = live
+        result.live_value = metrics[live]
+        result.live_p_value = metrics.get("live_p_value")
+
+
+def watch_project(plan: ProjectPlan, runner: StepRunner, retrain: str) -> WatchResult:
+    """Check one project's champion, then retrain it if the policy says so; a failure
+    stops this project only."""
+    from orchestrator.chain import run_chain
+
+    client = runner.client
+    result = WatchResult(project=plan.name)
+    try:
+        runner.adopt_parent()
+        given = plan.overrides.get("input", "")
+        result.input = given or latest_score_output(client, [runner.experiment_id], plan.name)
+        parameters = core.step_parameters(
+            plan.declared[MONITOR],
+            plan.overrides,
+            {"input": result.input, "fail_on": "none"},
+            MONITOR,
+        )
+        run_id = runner.start(plan.directory, MONITOR, parameters)
+        result.monitor_run_id = run_id
+        _read_check(client, run_id, result)
+    except Exception as error:  # this project's check failed; the others go on
+        result.failed_step = MONITOR
+        failed_id = getattr(error, "run_id", None)
+        reason = str(error)
+        if failed_id:
+            result.monitor_run_id = failed_id
+            reason = client.get_run(failed_id).data.tags.get(contract.FAILURE_REASON, reason)
+        result.error = reason or type(error).__name__
+        logger.error("%s: monitor failed: %s", plan.name, result.error)
+        return result
+    if should_retrain(retrain, result.status):
+        logger.info("%s: status %s, retrain=%s: retraining", plan.name, result.status, retrain)
+        result.retrained = True
+        chain = run_chain(plan, runner)
+        result.retrain_runs = dict(chain.run_ids)
+        result.retrain_version = chain.registered_version
+        result.retrain_decision = chain.promotion_decision
+        result.retrain_p_value = chain.promotion_p_value
+        result.champion_after = chain.champion_version
+        if not chain.ok:
+            result.failed_step = chain.failed_step
+            result.error = chain.error
+    return result
+
+
+def watch(options: WatchOptions, repository_root: Path) -> WatchOutcome:
+    """Run every selected project's check (and retrain) under one parent run."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    import mlflow
+    from mlflow.entities import Param, RunTag
+
+    from orchestrator.chain import StepRunner, plan_project
+    from orchestrator.run import children_experiment_id
+
+    plans = [
+        plan_project(
+            repository_root / name,
+            repository_root,
+            options.overrides.get(name, {}),
+            name in options.forced,
+        )
+        for name in options.selected
+    ]
+    if options.experiment_name and "MLFLOW_RUN_ID" not in os.environ:
+        mlflow.set_experiment(options.experiment_name)
+    from lifecycle.stopping import stop_with_launcher
+
+    stop_with_launcher()
+    parent = mlflow.start_run()
+    parent_id = parent.info.run_id
+    client = mlflow.MlflowClient()
+    existing = client.get_run(parent_id).data.params
+    client.log_batch(
+        parent_id,
+        params=[Param(k, v) for k, v in options.given.items() if k not in existing],
+        tags=[RunTag(contract.STEP, "orchestrator.monitor")],
+    )
+    runner = StepRunner(
+        client=client,
+        experiment_id=children_experiment_id(options.experiment_name, parent.info.experiment_id),
+        parent_run_id=parent_id,
+        env_manager=options.env_manager,
+        max_parallel=options.slots,
+        use_cache=options.caching,
+        repository_root=repository_root,
+    )
+    pool = ThreadPoolExecutor(max_workers=max(1, len(plans)), thread_name_prefix="watch")
+    futures = [pool.submit(watch_project, plan, runner, options.retrain) for plan in plans]
+    try:
+        results = [future.result() for future in futures]
+    except BaseException as error:
+        runner.stop()
+        pool.shutdown(wait=True, cancel_futures=True)
+        reason = str(error) or type(error).__name__
+        client.set_tag(parent_id, contract.FAILURE_REASON, reason[:4000])
+        mlflow.end_run(status="FAILED")
+        raise
+    pool.shutdown()
+    table = format_watch_summary(results, options.retrain)
+    mlflow.log_text(table, SUMMARY_TEXT)
+    mlflow.log_text(watch_json(results), SUMMARY_JSON)
+    failed = [result for result in results if not result.ok]
+    client.log_batch(
+        parent_id,
+        tags=[
+            RunTag("orchestrator.projects", ",".join(options.selected)),
+            RunTag("orchestrator.failed_projects", ",".join(r.project for r in failed) or "none"),
+            RunTag(
+                "orchestrator.statuses",
+                ",".join(f"{r.project}={r.status or 'failed'}" for r in results),
+            ),
+        ],
+    )
+    if failed:
+        client.set_tag(
+            parent_id,
+            contract.FAILURE_REASON,
+            "; ".join(f"{r.project}: {r.failed_step} failed: {r.error}" for r in failed)[:4000],
+        )
+    mlflow.end_run(status="FAILED" if failed else "FINISHED")
+    return WatchOutcome(parent_id, results, table)

@@ -1,0 +1,133 @@
+"""What the orchestrator's ``monitor`` entry point found per project, the retrain
+policy, and the summary table it prints. Pure."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+NEVER, ON_DRIFT, ON_DEGRADED = "never", "drift", "degraded"
+RETRAIN_POLICIES: tuple[str, ...] = (NEVER, ON_DEGRADED, ON_DRIFT)
+# The statuses each policy retrains on: drift retrains on any evidence of change, and a
+# degradation is one; a check that could not be judged is never evidence.
+RETRAINS_ON: dict[str, tuple[str, ...]] = {
+    NEVER: (),
+    ON_DEGRADED: ("degraded",),
+    ON_DRIFT: ("drift", "degraded"),
+}
+WATCH_COLUMNS: tuple[str, ...] = (
+    "project",
+    "model",
+    "status",
+    "drifted features",
+    "live metric",
+    "action",
+)
+
+
+def should_retrain(policy: str, status: str | None) -> bool:
+    """Whether ``policy`` retrains a project whose check ended in ``status``."""
+    return status in RETRAINS_ON[policy]
+
+
+@dataclass
+class WatchResult:
+    """One project's check, and what the orchestrator did about it."""
+
+    project: str
+    input: str = ""
+    monitor_run_id: str | None = None
+    model_uri: str | None = None
+    status: str | None = None
+    drifted_features: str = ""
+    drift_share: float | None = None
+    live_metric: str | None = None
+    live_value: float | None = None
+    live_p_value: float | None = None
+    reason: str = ""
+    retrained: bool = False
+    # The retrain chain's outcome: its register decision and the champion after it.
+    retrain_runs: dict[str, str] = field(default_factory=dict)
+    retrain_version: str | None = None
+    retrain_decision: str | None = None
+    retrain_p_value: float | None = None
+    champion_after: str | None = None
+    failed_step: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failed_step is None
+
+    def as_dict(self) -> dict[str, object]:
+        return {**asdict(self), "ok": self.ok}
+
+
+def action_text(result: WatchResult, policy: str) -> str:
+    """What was done: nothing (and why), or the retrain chain's outcome."""
+    if result.failed_step == "monitor":
+        return "none: the check failed"
+    if not result.retrained:
+        if result.status in RETRAINS_ON[ON_DRIFT] and policy == NEVER:
+            return "none (retrain=never)"
+        if result.status == "drift" and policy == ON_DEGRADED:
+            return "none (retrain=degraded; only drift)"
+        return "none"
+    if result.failed_step is not None:
+        return f"retrain FAILED at {result.failed_step}"
+    if result.retrain_version is None:
+        return "retrained: the gate refused it; champion unchanged"
+    decision = result.retrain_decision or "registered"
+    p_value = "" if result.retrain_p_value is None else f" p={result.retrain_p_value:.4g}"
+    return (
+        f"retrained: version {result.retrain_version} {decision}{p_value}; "
+        f"champion {result.champion_after or 'none'}"
+    )
+
+
+def _drifted_text(result: WatchResult, shown: int = 3) -> str:
+    names = [name for name in result.drifted_features.split(",") if name]
+    if not names:
+        return "-"
+    more = f" +{len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def _live_text(result: WatchResult) -> str:
+    if result.live_metric is None or result.live_value is None:
+        return "-"
+    p_value = "" if result.live_p_value is None else f" (p={result.live_p_value:.4g})"
+    return f"{result.live_metric}={result.live_value:.4f}{p_value}"
+
+
+def format_watch_summary(results: list[WatchResult], policy: str) -> str:
+    """A fixed-width table, one row per project, then each project's reason."""
+    rows = [list(WATCH_COLUMNS)]
+    for result in results:
+        status = result.status or ("FAILED" if result.failed_step == "monitor" else "-")
+        rows.append(
+            [
+                result.project,
+                result.model_uri or "-",
+                status,
+                _drifted_text(result),
+                _live_text(result),
+                action_text(result, policy),
+            ]
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(WATCH_COLUMNS))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    for result in results:
+        if result.error:
+            lines.append(f"{result.project}: {result.failed_step} failed: {result.error}")
+        elif result.reason:
+            lines.append(f"{result.project}: {result.reason}")
+    return "\n".join(lines) + "\n"
+
+
+def watch_json(results: list[WatchResult]) -> str:
+    return json.dumps([result.as_dict() for result in results], indent=2, sort_keys=True) + "\n"
