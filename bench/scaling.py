@@ -160,6 +160,21 @@ def score_measured(
     return Scored(rows, metrics.data.metrics["score_seconds"], measured.seconds), peak_mib
 
 
+def monitor_measured(env: dict[str, str], source: Path) -> tuple[float, float, str]:
+    """One ``iris monitor`` process on ``source`` against ``iris@champion``: its wall
+    time, its peak memory and the status it printed."""
+    from bench.measure import run_measured
+
+    measured = run_measured(
+        [sys.executable, "-m", "iris_workflow", "monitor", "--input", str(source)],
+        env,
+        REPOSITORY_ROOT / "iris",
+    ).check("iris monitor")
+    status = re.search(r"status=(\w+)", measured.stdout).group(1)  # type: ignore[union-attr]
+    peak_mib = sum(kib for kib, _ in measured.peak_kib.values()) / 1024
+    return measured.seconds, peak_mib, status
+
+
 @dataclass(frozen=True)
 class WarmJobs:
     """Jobs scored in one process: the session's start and each job's own time."""
@@ -230,6 +245,31 @@ def measure_scale(
         "spark_peak_mib": spark_mib,
     }
 
+    # Monitoring a large batch against scoring it, one process each, as a user meets them.
+    m = plan.score_rows
+    logger.info("monitor and pandas score processes, %d rows", m)
+    scored, score_mib = score_measured(env, inputs[m], workdir / "monitor-pandas", "pandas", master)
+    monitor_seconds, monitor_mib, status = monitor_measured(env, inputs[m])
+    monitor_ratio = monitor_seconds / scored.process_seconds
+    rows.append(
+        Row(
+            figure=f"monitor process, {m:,} iris rows vs pandas score process",
+            value=f"{monitor_seconds:.1f} s",
+            ratio=f"{monitor_ratio:.2f}x",
+            against=f"score {scored.process_seconds:.1f} s (peak {score_mib:,.0f} MiB); "
+            f"monitor peak {monitor_mib:,.0f} MiB, status {status}",
+            target="<= 3x",
+            verdict="met" if monitor_ratio <= 3 else "MISSED",
+        )
+    )
+    figures["monitor"] = {
+        "rows": m,
+        "monitor_process_seconds": monitor_seconds,
+        "score_process_seconds": scored.process_seconds,
+        "monitor_peak_mib": monitor_mib,
+        "score_peak_mib": score_mib,
+    }
+
     # Warm jobs: a second job in the same session, on each size.
     first = inputs[sizes[0]]
     order = [first, first, *(inputs[size] for size in sizes)]
@@ -290,7 +330,6 @@ def measure_scale(
     }
 
     # The same warm job on a standalone cluster (a master and a worker of their own).
-    m = plan.score_rows
     local_m = warm_spark.seconds[sizes.index(m) + 2]
     if plan.cluster:
         logger.info("warm jobs on a standalone cluster, %d rows", m)
