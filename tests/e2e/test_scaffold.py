@@ -93,7 +93,7 @@ def test_a_scaffolded_project_passes_the_contract_runs_and_serves(
         root,
     )
     assert written.returncode == 0, written.stdout[-4000:]
-    assert "9 passed" in written.stdout, written.stdout[-2000:]
+    assert "11 passed" in written.stdout, written.stdout[-2000:]
     types = run_cli(
         [sys.executable, "-m", "mypy", "diabetes/diabetes_workflow"],
         store,
