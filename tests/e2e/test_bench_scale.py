@@ -39,6 +39,10 @@ def test_the_quick_scale_benchmark_measures_and_reports_every_figure(
     assert set(scale["scaling_us_per_row"]) == {"20000"}
     assert len(scale["warm"]["spark_seconds"]) == len(scale["warm"]["pandas_seconds"]) == 1
     assert "cluster" not in scale  # --quick leaves the cluster to tests/spark/test_cluster.py
+    # monitor and a pandas score of the same rows, each a whole process.
+    assert scale["monitor"]["rows"] == 20_000
+    assert scale["monitor"]["monitor_process_seconds"] > 0
+    assert "monitor process, 20,000 iris rows vs pandas score process" in table
     # The gold study on Spark chooses what the sequential study chooses.
     assert scale["gold_tune"]["trials"] == 2
     best = scale["gold_tune"]["best_mase"]
