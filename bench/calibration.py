@@ -25,7 +25,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +55,17 @@ class NullFigure:
 
 
 @dataclass(frozen=True)
+class WindowFigure:
+    """Drift raised on ``raised`` of the ``windows`` consecutive, non-overlapping
+    windows of ``size`` rows of the training inputs themselves (a series' own regimes)."""
+
+    project: str
+    size: int
+    windows: int
+    raised: int
+
+
+@dataclass(frozen=True)
 class ShiftFigure:
     """A documented shifted batch: its rows, the share of drifted features, the verdict."""
 
@@ -75,6 +86,7 @@ class Case:
     inputs: pd.DataFrame
     sizes: tuple[int, ...]
     shifted: tuple[tuple[str, Callable[[np.random.Generator], pd.DataFrame]], ...]
+    window: int = 0  # for a series: the size of its consecutive windows, else 0
 
 
 def _import(project: str, module: str):
@@ -133,6 +145,7 @@ def gold_case() -> Case:
         inputs.reset_index(drop=True),
         (63, 250),
         ((f"the {len(batch_2025)} bars after {GOLD_CUTOFF}", lambda rng: batch_2025),),
+        window=63,
     )
 
 
@@ -171,6 +184,22 @@ CASES: dict[str, Callable[[], Case]] = {
 }
 
 
+def windows(case: Case) -> WindowFigure | None:
+    """A series' own consecutive windows through the drift verdict."""
+    from lifecycle.drift import drift_report
+
+    if not case.window:
+        return None
+    starts = range(0, len(case.inputs) - case.window + 1, case.window)
+    raised = sum(
+        drift_report(
+            case.profile, case.inputs.iloc[start : start + case.window], ALPHA, DRIFT_SHARE
+        ).drifted
+        for start in starts
+    )
+    return WindowFigure(case.project, case.window, len(starts), int(raised))
+
+
 def calibrate(case: Case, batches: int, seed: int) -> tuple[list[NullFigure], list[ShiftFigure]]:
     """Null batches at each size, and each shifted batch, through the drift verdict."""
     from lifecycle.drift import drift_report
@@ -198,8 +227,10 @@ def calibrate(case: Case, batches: int, seed: int) -> tuple[list[NullFigure], li
     return nulls, shifts
 
 
-def table(nulls: list[NullFigure], shifts: list[ShiftFigure]) -> str:
-    """Both kinds of figure as one Markdown table."""
+def table(
+    nulls: list[NullFigure], shifts: list[ShiftFigure], series: Sequence[WindowFigure] = ()
+) -> str:
+    """Every kind of figure as one Markdown table."""
     lines = [
         "| project | batches | rows each | drift raised | on how many features |",
         "|---|---|---|---|---|",
@@ -208,6 +239,12 @@ def table(nulls: list[NullFigure], shifts: list[ShiftFigure]) -> str:
         lines.append(
             f"| {null.project} | {null.batches} bootstrap batches of the training inputs | "
             f"{null.size} | {null.raised} of {null.batches} ({null.rate:.0%}) | - |"
+        )
+    for window in series:
+        lines.append(
+            f"| {window.project} | {window.windows} consecutive windows of the training "
+            f"inputs (its own regimes) | {window.size} | {window.raised} of {window.windows} "
+            f"({window.raised / window.windows:.0%}) | - |"
         )
     for shift in shifts:
         lines.append(
@@ -233,11 +270,16 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"unknown project(s) {', '.join(unknown)}; choose from {', '.join(CASES)}")
     nulls: list[NullFigure] = []
     shifts: list[ShiftFigure] = []
+    series: list[WindowFigure] = []
     for name in names:
-        more_nulls, more_shifts = calibrate(CASES[name](), args.batches, args.seed)
+        case = CASES[name]()
+        more_nulls, more_shifts = calibrate(case, args.batches, args.seed)
         nulls += more_nulls
         shifts += more_shifts
-    sys.stdout.write(table(nulls, shifts))
+        window = windows(case)
+        if window is not None:
+            series.append(window)
+    sys.stdout.write(table(nulls, shifts, series))
 
 
 if __name__ == "__main__":
