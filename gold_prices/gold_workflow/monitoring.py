@@ -34,6 +34,9 @@ class GoldMonitor:
     ) -> LiveCheck:
         import mlflow
 
+        from lifecycle.monitor_step import check_scored_by
+
+        check_scored_by(batch, model)
         data = mlflow.MlflowClient().get_run(model.run_id).data
         backtest_mase = float(data.metrics.get("backtest_mase", float("nan")))
         last = data.tags.get("data_last_date")

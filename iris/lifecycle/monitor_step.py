@@ -135,8 +135,9 @@ def read_table(uri: str, what: str) -> pd.DataFrame:
 
 
 def check_scored_by(batch: pd.DataFrame, model: ResolvedModel) -> None:
-    """Refuse a score output that another model version scored: its forecasts are that
-    version's, not the monitored one's."""
+    """Refuse a score output that another model version scored, where the live check
+    reads its predictions: they are that version's, not the monitored one's. (Drift
+    does not care which model scored a batch.)"""
     if SCORED_BY not in batch.columns:
         return
     runs = sorted({str(value) for value in batch[SCORED_BY].dropna().unique()})
@@ -249,7 +250,6 @@ def monitor(params: MonitorParams, project_monitor: ProjectMonitor) -> MonitorRe
         mlflow.set_tags(model_tags(model))
         client = mlflow.MlflowClient()
         batch = read_table(params.input, "input")
-        check_scored_by(batch, model)
         profile = read_profile(client, model.run_id) if model.run_id else None
         drift, report, drift_reason = judge_drift(profile, batch, project_monitor, params)
         performance, live, performance_reason = judge_performance(

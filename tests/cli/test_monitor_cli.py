@@ -245,9 +245,13 @@ def test_gold_trained_to_a_cutoff_is_monitored_on_the_months_after_it(
     tags = client.get_run(monitor_id).data.tags
     assert tags[contract.monitor("performance")] in ("ok", "degraded")
     assert tags[contract.monitor("live_metric")] == "live_mase"
-    # The forecasts are that model's: another model's monitor refuses them.
-    other = run_id_of(invoke(cli, "train", "--cutoff-date", "2024-06-28"))
-    refused = invoke(cli, "monitor", "--input", str(output), "--model-uri", f"runs:/{other}/model")
+    # The forecasts are that model's: another model may judge their drift, but its live
+    # check refuses them.
+    other = f"runs:/{run_id_of(invoke(cli, 'train', '--cutoff-date', '2024-06-28'))}/model"
+    run_id_of(invoke(cli, "monitor", "--input", str(output), "--model-uri", other))
+    refused = invoke(
+        cli, "monitor", "--input", str(output), "--truth", str(source), "--model-uri", other
+    )
     assert refused.exit_code == 1
     assert "monitor the version that scored it" in refused.output
     # A date that is no calendar date is refused before any run.
