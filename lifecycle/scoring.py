@@ -235,9 +235,9 @@ def score(params: ScoreParams, scorer: Scorer) -> ScoreResult:
 
     from lifecycle import contract, outputs, tables
     from lifecycle.models import log_new_params
+    from lifecycle.runs import step_run
 
-    with mlflow.start_run() as run:
-        mlflow.set_tags(contract.step_tags(scorer.project, "score"))
+    with step_run(scorer.project, "score") as run:
         log_new_params(
             run.info.run_id,
             {

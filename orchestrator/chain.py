@@ -111,6 +111,7 @@ class StepRunner:
             cached = self.cached_run(key)
             if cached:
                 logger.info("%s: %s reuses run %s", plan.name, ingredients.entry_point, cached)
+                self.link_reused(plan.name, ingredients.entry_point, cached)
                 return cached, "hit"
             outcome = "miss"
         run_id = self._start_and_wait(
@@ -119,6 +120,30 @@ class StepRunner:
         self.client.set_tag(run_id, core.CACHE_KEY_TAG, key)
         self.client.set_tag(run_id, core.CACHE_INGREDIENTS_TAG, _ingredients_text(ingredients))
         return run_id, outcome
+
+    def link_reused(self, project: str, entry_point: str, reused_run_id: str) -> str:
+        """A finished child of the parent, ``<project> · <step> · reused``, that names and
+        links the run the cache reused, so a warm run's tree shows every step. It carries
+        no step or cache tag: nothing reads it as a step, and the cache never reuses it."""
+        from lifecycle.runs import TRAINING_VIEW
+
+        page = f"#/experiments/{self.experiment_id}/runs/{reused_run_id}?{TRAINING_VIEW}"
+        link = self.client.create_run(
+            self.experiment_id,
+            run_name=contract.run_name(project, entry_point, "reused"),
+            tags={
+                "mlflow.parentRunId": self.parent_run_id,
+                contract.PROJECT: project,
+                contract.REUSED_RUN_ID: reused_run_id,
+                "mlflow.note.content": (
+                    f"The step cache reused {project}'s {entry_point} run "
+                    f"[{reused_run_id}]({page}): its inputs, code and environment were "
+                    "unchanged, so it was not run again."
+                ),
+            },
+        )
+        self.client.set_terminated(link.info.run_id, "FINISHED")
+        return str(link.info.run_id)
 
     def start(self, directory: Path, entry_point: str, parameters: dict[str, str]) -> str:
         """Run one step that is never cached (a monitor check is new each time)."""
@@ -141,6 +166,7 @@ class StepRunner:
                     parameters=parameters,
                     env_manager=self.env_manager,
                     experiment_id=self.experiment_id,
+                    run_name=contract.run_name(directory.name, entry_point),
                     synchronous=True,
                 )
             except Exception as error:

@@ -22,9 +22,11 @@ logger = logging.getLogger("orchestrator")
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 
 
-def _report(table: str, failed: list[str]) -> None:
-    """Print the summary; exit 1 naming the projects that failed, if any did."""
+def _report(table: str, failed: list[str], link: str) -> None:
+    """Print the summary and where to see it in MLflow's UI; exit 1 naming the projects
+    that failed, if any did."""
     click.echo(table, nl=False)
+    click.echo(f"in MLflow's UI (mlflow ui, training view): {link}")
     if failed:
         click.echo(f"orchestrator: {len(failed)} project(s) failed: {', '.join(failed)}", err=True)
         sys.exit(1)
@@ -69,7 +71,7 @@ def orchestrate_projects(options: OrchestratorParams, verbose: bool) -> None:
         ),
         REPOSITORY_ROOT,
     )
-    _report(outcome.table, outcome.failed)
+    _report(outcome.table, outcome.failed, outcome.link)
 
 
 def monitor_projects(options: WatchParams, verbose: bool) -> None:
@@ -116,7 +118,7 @@ def monitor_projects(options: WatchParams, verbose: bool) -> None:
         ),
         REPOSITORY_ROOT,
     )
-    _report(outcome.table, outcome.failed)
+    _report(outcome.table, outcome.failed, outcome.link)
 
 
 monitor = declared(

@@ -45,6 +45,7 @@ from orchestrator.summary import (
     cache_counts,
     format_summary,
     summary_json,
+    summary_markdown,
 )
 
 __all__ = [
@@ -78,4 +79,5 @@ __all__ = [
     "step_parameters",
     "step_slots",
     "summary_json",
+    "summary_markdown",
 ]

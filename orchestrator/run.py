@@ -6,15 +6,17 @@ counts and, when a project failed or the run was stopped, its failure reason.
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lifecycle import contract
-from lifecycle.stopping import stop_with_launcher
 from orchestrator import core
 from orchestrator.summary import ChainResult
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Outcome:
     parent_run_id: str
     results: list[ChainResult]
     table: str
+    link: str  # the parent run in MLflow's UI, training view
 
     @property
     def failed(self) -> list[str]:
@@ -49,14 +52,44 @@ class Outcome:
 
 
 def children_experiment_id(experiment_name: str, parent_experiment_id: str) -> str:
+    """The step runs' experiment: ``experiment_name`` (created, and marked as model
+    training, if need be), or the parent's when it is empty."""
     import mlflow
+
+    from lifecycle.runs import collection_experiment_id, mark_model_training
 
     if not experiment_name:
         return parent_experiment_id
-    experiment = mlflow.get_experiment_by_name(experiment_name)
-    if experiment is not None:
-        return experiment.experiment_id
-    return mlflow.create_experiment(experiment_name)
+    client = mlflow.MlflowClient()
+    experiment_id = collection_experiment_id(client, experiment_name)
+    mark_model_training(client, experiment_id)
+    return experiment_id
+
+
+def start_parent(experiment_name: str, name: str) -> tuple[str, str]:
+    """Start the parent run, named ``name``, in its experiment (``lifecycle.runs``:
+    the run ``mlflow run`` made, else ``experiment_name``, the MLflow variables, or the
+    collection's); returns its id and the step runs' experiment id."""
+    import mlflow
+
+    from lifecycle.runs import choose_experiment
+    from lifecycle.stopping import stop_with_launcher
+
+    # Direct (not by `mlflow run`): the parent goes to the named experiment too.
+    choose_experiment(experiment_name)
+    stop_with_launcher()
+    parent = mlflow.start_run(run_name=name)
+    return parent.info.run_id, children_experiment_id(experiment_name, parent.info.experiment_id)
+
+
+def describe_parent(client: MlflowClient, parent_run_id: str, markdown: str) -> str:
+    """Set the parent run's description (shown on its page in MLflow's UI); returns the
+    link that opens the run in the UI's training view."""
+    from lifecycle.runs import run_link, ui_base
+
+    client.set_tag(parent_run_id, "mlflow.note.content", markdown)
+    run = client.get_run(parent_run_id)
+    return run_link(ui_base(client.tracking_uri), run.info.experiment_id, parent_run_id)
 
 
 def orchestrate(options: Options, repository_root: Path) -> Outcome:
@@ -80,12 +113,7 @@ def orchestrate(options: Options, repository_root: Path) -> Outcome:
         )
         for name in selected
     ]
-    if experiment_name and "MLFLOW_RUN_ID" not in os.environ:
-        # Run directly (not by `mlflow run`): the parent run goes to the named experiment too.
-        mlflow.set_experiment(experiment_name)
-    stop_with_launcher()
-    parent = mlflow.start_run()
-    parent_id = parent.info.run_id
+    parent_id, children_experiment = start_parent(experiment_name, contract.ORCHESTRATOR)
     client = mlflow.MlflowClient()
     existing = client.get_run(parent_id).data.params
     given = {
@@ -102,7 +130,7 @@ def orchestrate(options: Options, repository_root: Path) -> Outcome:
         client.log_batch(parent_id, params=new)
     runner = StepRunner(
         client=client,
-        experiment_id=children_experiment_id(experiment_name, parent.info.experiment_id),
+        experiment_id=children_experiment,
         parent_run_id=parent_id,
         env_manager=env_manager,
         max_parallel=slots,
@@ -119,6 +147,11 @@ def orchestrate(options: Options, repository_root: Path) -> Outcome:
         mlflow.end_run(status="FAILED")
         raise
     table = core.format_summary(results)
+    link = describe_parent(
+        client,
+        parent_id,
+        core.summary_markdown(results, f"Orchestrator: {', '.join(selected)}", children_experiment),
+    )
     mlflow.log_text(table, "summary.txt")
     mlflow.log_text(core.summary_json(results), "summary.json")
     failed = [result.project for result in results if not result.ok]
@@ -150,4 +183,4 @@ def orchestrate(options: Options, repository_root: Path) -> Outcome:
             )[:4000],
         )
     mlflow.end_run(status="FAILED" if failed else "FINISHED")
-    return Outcome(parent_id, results, table)
+    return Outcome(parent_id, results, table, link)

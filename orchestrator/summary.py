@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+from lifecycle.runs import TRAINING_VIEW
+from orchestrator import render
 from orchestrator.options import STEPS
 
 
@@ -126,25 +128,37 @@ def _gate_line(result: ChainResult) -> str:
     return result.gate_summary or ""
 
 
-def format_summary(results: list[ChainResult]) -> str:
-    """A fixed-width text table, one row per project, then one line per failure."""
-    rows = [list(SUMMARY_COLUMNS), *(_summary_row(result) for result in results)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(SUMMARY_COLUMNS))]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    ]
-    lines.insert(1, "  ".join("-" * width for width in widths))
+def _summary_notes(results: list[ChainResult]) -> list[str]:
+    """One line per failure or gate decision, then the cache counts."""
+    notes = []
     for result in results:
         if not result.ok:
-            lines.append(f"{result.project}: {result.failed_step} failed: {result.error}")
+            notes.append(f"{result.project}: {result.failed_step} failed: {result.error}")
         elif result.gate_summary:
-            lines.append(f"{result.project}: {_gate_line(result)}")
+            notes.append(f"{result.project}: {_gate_line(result)}")
     counts = cache_counts(results)
-    lines.append(
+    notes.append(
         "step cache: " + ", ".join(f"{count} {outcome}" for outcome, count in counts.items())
     )
-    return "\n".join(lines) + "\n"
+    return notes
+
+
+def format_summary(results: list[ChainResult]) -> str:
+    """A fixed-width text table, one row per project, then one line per failure."""
+    rows = [_summary_row(result) for result in results]
+    return render.fixed_width(SUMMARY_COLUMNS, rows, _summary_notes(results))
+
+
+def summary_markdown(results: list[ChainResult], title: str, experiment_id: str) -> str:
+    """The same table and lines in Markdown: the parent run's description, each run id a
+    link to that run's page in experiment ``experiment_id`` (training view)."""
+    rows = [_summary_row(result) for result in results]
+    links = {
+        run_id: f"#/experiments/{experiment_id}/runs/{run_id}?{TRAINING_VIEW}"
+        for result in results
+        for run_id in result.run_ids.values()
+    }
+    return render.markdown(title, SUMMARY_COLUMNS, rows, _summary_notes(results), links)
 
 
 def summary_json(results: list[ChainResult]) -> str:

@@ -20,6 +20,7 @@ from orchestrator.watch_summary import (
     format_watch_summary,
     should_retrain,
     watch_json,
+    watch_markdown,
 )
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ class WatchOutcome:
     parent_run_id: str
     results: list[WatchResult]
     table: str
+    link: str  # the parent run in MLflow's UI, training view
 
     @property
     def failed(self) -> list[str]:
@@ -142,14 +144,13 @@ def watch_project(plan: ProjectPlan, runner: StepRunner, retrain: str) -> WatchR
 
 def watch(options: WatchOptions, repository_root: Path) -> WatchOutcome:
     """Run every selected project's check (and retrain) under one parent run."""
-    import os
     from concurrent.futures import ThreadPoolExecutor
 
     import mlflow
     from mlflow.entities import Param, RunTag
 
     from orchestrator.chain import StepRunner, plan_project
-    from orchestrator.run import children_experiment_id
+    from orchestrator.run import describe_parent, start_parent
 
     plans = [
         plan_project(
@@ -160,13 +161,9 @@ def watch(options: WatchOptions, repository_root: Path) -> WatchOutcome:
         )
         for name in options.selected
     ]
-    if options.experiment_name and "MLFLOW_RUN_ID" not in os.environ:
-        mlflow.set_experiment(options.experiment_name)
-    from lifecycle.stopping import stop_with_launcher
-
-    stop_with_launcher()
-    parent = mlflow.start_run()
-    parent_id = parent.info.run_id
+    parent_id, children_experiment = start_parent(
+        options.experiment_name, contract.run_name(contract.ORCHESTRATOR, "monitor")
+    )
     client = mlflow.MlflowClient()
     existing = client.get_run(parent_id).data.params
     client.log_batch(
@@ -176,7 +173,7 @@ def watch(options: WatchOptions, repository_root: Path) -> WatchOutcome:
     )
     runner = StepRunner(
         client=client,
-        experiment_id=children_experiment_id(options.experiment_name, parent.info.experiment_id),
+        experiment_id=children_experiment,
         parent_run_id=parent_id,
         env_manager=options.env_manager,
         max_parallel=options.slots,
@@ -196,6 +193,8 @@ def watch(options: WatchOptions, repository_root: Path) -> WatchOutcome:
         raise
     pool.shutdown()
     table = format_watch_summary(results, options.retrain)
+    title = f"Monitor: {', '.join(options.selected)} (retrain={options.retrain})"
+    link = describe_parent(client, parent_id, watch_markdown(results, options.retrain, title))
     mlflow.log_text(table, SUMMARY_TEXT)
     mlflow.log_text(watch_json(results), SUMMARY_JSON)
     failed = [result for result in results if not result.ok]
@@ -217,4 +216,4 @@ def watch(options: WatchOptions, repository_root: Path) -> WatchOutcome:
             "; ".join(f"{r.project}: {r.failed_step} failed: {r.error}" for r in failed)[:4000],
         )
     mlflow.end_run(status="FAILED" if failed else "FINISHED")
-    return WatchOutcome(parent_id, results, table)
+    return WatchOutcome(parent_id, results, table, link)

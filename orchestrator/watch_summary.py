@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+from orchestrator import render
+
 NEVER, ON_DRIFT, ON_DEGRADED = "never", "drift", "degraded"
 RETRAIN_POLICIES: tuple[str, ...] = (NEVER, ON_DEGRADED, ON_DRIFT)
 # The statuses each policy retrains on: drift retrains on any evidence of change, and a
@@ -100,9 +102,8 @@ def _live_text(result: WatchResult) -> str:
     return f"{result.live_metric}={result.live_value:.4f}{p_value}"
 
 
-def format_watch_summary(results: list[WatchResult], policy: str) -> str:
-    """A fixed-width table, one row per project, then each project's reason."""
-    rows = [list(WATCH_COLUMNS)]
+def _watch_rows(results: list[WatchResult], policy: str) -> list[list[str]]:
+    rows = []
     for result in results:
         status = result.status or ("FAILED" if result.failed_step == "monitor" else "-")
         rows.append(
@@ -115,18 +116,29 @@ def format_watch_summary(results: list[WatchResult], policy: str) -> str:
                 action_text(result, policy),
             ]
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(WATCH_COLUMNS))]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    ]
-    lines.insert(1, "  ".join("-" * width for width in widths))
+    return rows
+
+
+def _watch_notes(results: list[WatchResult]) -> list[str]:
+    notes = []
     for result in results:
         if result.error:
-            lines.append(f"{result.project}: {result.failed_step} failed: {result.error}")
+            notes.append(f"{result.project}: {result.failed_step} failed: {result.error}")
         elif result.reason:
-            lines.append(f"{result.project}: {result.reason}")
-    return "\n".join(lines) + "\n"
+            notes.append(f"{result.project}: {result.reason}")
+    return notes
+
+
+def format_watch_summary(results: list[WatchResult], policy: str) -> str:
+    """A fixed-width table, one row per project, then each project's reason."""
+    return render.fixed_width(WATCH_COLUMNS, _watch_rows(results, policy), _watch_notes(results))
+
+
+def watch_markdown(results: list[WatchResult], policy: str, title: str) -> str:
+    """The same table and reasons in Markdown: the parent run's description."""
+    return render.markdown(
+        title, WATCH_COLUMNS, _watch_rows(results, policy), _watch_notes(results)
+    )
 
 
 def watch_json(results: list[WatchResult]) -> str:

@@ -31,6 +31,7 @@ from lifecycle.models import (
 )
 from lifecycle.monitor_step import log_profile
 from lifecycle.promotion import Measurement
+from lifecycle.runs import step_run
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -90,7 +91,7 @@ def log_training(record: TrainingRecord) -> str:
     from cities_workflow.plots import city_map_figure, explained_variance_figure
 
     explained = record.pipeline.named_steps["pca"].explained_variance_ratio_
-    with mlflow.start_run() as run:
+    with step_run(PROJECT, "train") as run:
         run_id = run.info.run_id
         log_new_params(run_id, {**record.params.as_dict(), "data_path": str(record.data_path)})
         mlflow.log_metrics(record.metrics)
@@ -98,8 +99,6 @@ def log_training(record: TrainingRecord) -> str:
             {
                 "data_sha256": record.data_sha256,
                 "data_pinned": str(record.pinned).lower(),
-                contract.PROJECT: PROJECT,
-                contract.STEP: "train",
                 contract.KEY_METRICS: ",".join(KEY_METRICS),
             }
         )
@@ -192,7 +191,7 @@ def log_evaluation(ref: ModelRef) -> tuple[str, dict[str, float]]:
 
     metrics, results, rows = score_profiles(ref)
     metrics["explained_variance"] = explained_variance(ref)
-    with mlflow.start_run() as run:
+    with step_run(PROJECT, "evaluate") as run:
         models.tag_evaluation(PROJECT, ref, run.info.run_id)
         mlflow.log_text(evidence.to_csv(rows), evidence.ARTIFACT)
         mlflow.log_metrics({key: value for key, value in metrics.items() if np.isfinite(value)})

@@ -225,14 +225,14 @@ def monitor(params: MonitorParams, project_monitor: ProjectMonitor) -> MonitorRe
     then ends the run FAILED with the reason and exits 3."""
     import mlflow
 
-    from lifecycle.models import log_figure, log_new_params
+    from lifecycle.models import log_figure, log_frame, log_new_params
+    from lifecycle.runs import step_run
     from lifecycle.scoring import check_project, model_tags, resolve_version
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     project = project_monitor.project
-    with mlflow.start_run() as run:
+    with step_run(project, "monitor") as run:
         run_id = run.info.run_id
-        mlflow.set_tags(contract.step_tags(project, "monitor"))
         log_new_params(
             run_id,
             {
@@ -250,6 +250,7 @@ def monitor(params: MonitorParams, project_monitor: ProjectMonitor) -> MonitorRe
         mlflow.set_tags(model_tags(model))
         client = mlflow.MlflowClient()
         batch = read_table(params.input, "input")
+        log_frame(batch, params.input, f"{project}-monitor-input", "monitoring")
         profile = read_profile(client, model.run_id) if model.run_id else None
         drift, report, drift_reason = judge_drift(profile, batch, project_monitor, params)
         performance, live, performance_reason = judge_performance(

@@ -35,6 +35,7 @@ from lifecycle.promotion import (
     Measurement,
     Rule,
     contest_winner,
+    format_value,
     verdict,
 )
 
@@ -540,4 +541,38 @@ def register_and_promote(
     for key, value in outcome.tags(gate_text).items():
         if tags.get(key) != value:
             client.set_model_version_tag(model_name, version, key, value)
+    client.update_model_version(
+        model_name, version, description=version_description(outcome, gate_text, measurement)
+    )
     return outcome
+
+
+def version_description(outcome: Registration, gate_text: str, measurement: Measurement) -> str:
+    """A registered version's description (Markdown, shown on its page in MLflow's UI):
+    its gate, how the champion rule decided and on what data it was measured."""
+    rule = outcome.rule
+    metric = rule.metric if rule else "value"
+    if outcome.test is not None and rule is not None:
+        test = f" ({rule.test_name}: p={outcome.test.p_value:.4g} at alpha {rule.alpha:g})"
+    else:
+        test = ""
+    if outcome.champion_before is None:
+        against = "there was no champion"
+    elif outcome.champion_before_value is None:
+        against = f"the champion was version {outcome.champion_before}"
+    else:
+        against = (
+            f"the champion was version {outcome.champion_before}, "
+            f"{metric}={format_value(outcome.champion_before_value)}"
+        )
+    return "\n".join(
+        [
+            f"**Gate:** {gate_text}",
+            "",
+            f"**Promotion:** {outcome.decision or 'none'}{test}: {outcome.clause} "
+            f"(before this step {against}; champion now: version {outcome.champion_after})",
+            "",
+            f"**Measured on:** {measurement.measured_on}: "
+            f"{metric}={format_value(measurement.value)}",
+        ]
+    )

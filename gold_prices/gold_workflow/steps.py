@@ -131,15 +131,14 @@ def tune(
     import mlflow
 
     from gold_workflow import study, tracking
-    from lifecycle import contract
     from lifecycle.models import log_new_params
+    from lifecycle.runs import step_run
 
     configurations = job.space.configurations()
     history = read_history(job.space.base, data_path, datasets_mirror, cutoff_date)
     objective = study.Objective(configurations, history.features, history.target, history.split)
-    with mlflow.start_run() as run:
+    with step_run(PROJECT, "tune") as run:
         run_id = run.info.run_id
-        mlflow.set_tags(contract.step_tags(PROJECT, "tune"))
         log_new_params(
             run_id,
             {
@@ -161,7 +160,6 @@ def tune(
             run_id,
             record,
             final_model,
-            step="tune",
             tags={
                 study.STUDY_TAG: outcome.name,
                 study.STUDY_RUN_TAG: outcome.study_run_id,

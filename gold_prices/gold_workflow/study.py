@@ -34,6 +34,7 @@ GRID_ATTR = "grid_sha256"  # on the study: which grid it searches
 MAX_ROUNDS = 5  # parallel trials may pick one configuration twice; rounds fill the gaps
 STUDY_TAG = contract.STUDY
 STUDY_RUN_TAG = contract.STUDY_RUN_ID
+PROJECT = "gold_prices"
 
 
 class TuneRunStorage(MlflowStorage):
@@ -105,15 +106,17 @@ class Objective:
         from mlflow.entities import Param, RunTag
 
         by_key = {config_key(params): params for params in self.configurations}
-        params = by_key[trial.suggest_categorical(CONFIG, list(by_key))]
+        key = trial.suggest_categorical(CONFIG, list(by_key))
+        params = by_key[key]
         metrics = backtest_mase(params, self.features, self.target, self.split)
         # The trial's run (its id is the trial id) also records the readable recipe.
         mlflow.MlflowClient().log_batch(
             str(trial._trial_id),
             params=[Param(key, str(value)) for key, value in params.as_dict().items()],
             tags=[
-                RunTag(contract.PROJECT, "gold_prices"),
+                RunTag(contract.PROJECT, PROJECT),
                 RunTag(contract.STEP, "tune.trial"),
+                RunTag(contract.RUN_NAME, contract.trial_name(PROJECT, trial.number, key)),
             ],
         )
         for name, value in metrics.items():
@@ -157,7 +160,10 @@ def run_study(
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     configurations = objective.configurations
-    name = job.study_name or f"gold-tune-{run_id[:8]}"
+    label = job.study_name or run_id[:8]
+    # MLflow's Optuna storage finds a study by its run's name (on Spark executors too),
+    # so the study's name is that run's name: "gold_prices · tune · study <label>".
+    name = contract.run_name(PROJECT, "tune", f"study {label}")
     storage = TuneRunStorage(experiment_id, run_id)
     existing = storage.get_study_id_by_name_if_exists(name)
     keys = [config_key(params) for params in configurations]
@@ -172,7 +178,7 @@ def run_study(
         earlier = optuna.load_study(study_name=name, storage=storage)
         if earlier.user_attrs.get(GRID_ATTR) != digest:
             raise StudyMismatchError(
-                f"study {name!r} was created with another grid or recipe (models, the grids, "
+                f"study {label!r} was created with another grid or recipe (models, the grids, "
                 f"horizon, backtest_fraction, refit_every, random_state); resume it with the "
                 f"same options, or give a new study_name"
             )
@@ -218,7 +224,7 @@ def run_study(
     study = optuna.load_study(study_name=name, storage=storage)
     study_run_id = storage.get_study_id_from_name(name)
     return StudyOutcome(
-        name=name,
+        name=label,
         study_run_id=str(study_run_id),
         resumed=str(study_run_id) != run_id,
         trials_run=trials_run,

@@ -29,6 +29,7 @@ from lifecycle.models import (
 )
 from lifecycle.monitor_step import log_profile
 from lifecycle.promotion import Measurement, format_value
+from lifecycle.runs import step_run
 from lifecycle.significance import format_p
 
 logger = logging.getLogger(__name__)
@@ -72,9 +73,8 @@ class TrainingRecord:
 
 def log_training(record: TrainingRecord, final_model: object) -> str:
     """Record one training run and return its run id."""
-    import mlflow
 
-    with mlflow.start_run() as run:
+    with step_run(PROJECT, "train") as run:
         record_model(run.info.run_id, record, final_model)
     return run.info.run_id
 
@@ -83,7 +83,6 @@ def record_model(
     run_id: str,
     record: TrainingRecord,
     final_model: object,
-    step: str = "train",
     tags: dict[str, str] | None = None,
 ) -> None:
     """On the active run: the recipe, the data, the backtest with its metrics, forecasts
@@ -130,8 +129,6 @@ def record_model(
             "backtest_start": record.backtest.forecasts[core.DATE].iloc[0].strftime("%Y-%m-%d"),
             "beats_naive": str(mase < 1.0).lower(),
             "verdict": verdict,
-            contract.PROJECT: PROJECT,
-            contract.STEP: step,
             contract.KEY_METRICS: ",".join(KEY_METRICS),
             **(tags or {}),
             **{
@@ -210,7 +207,7 @@ def log_evaluation(ref: ModelRef, forecasts: pd.DataFrame) -> tuple[str, dict[st
     import mlflow
 
     rows = core.evidence_rows(forecasts)
-    with mlflow.start_run() as run:
+    with step_run(PROJECT, "evaluate") as run:
         models.tag_evaluation(PROJECT, ref, run.info.run_id)
         mlflow.log_text(evidence.to_csv(rows), evidence.ARTIFACT)
         result = mlflow.models.evaluate(

@@ -30,16 +30,19 @@ def checkpoint() -> None:
     """Call after a command has validated its options and before it does any work.
 
     Outside a check, the work begins here: a brand-new sqlite tracking store is created
-    first, one step at a time (``lifecycle.store``)."""
+    first, one step at a time (``lifecycle.store``), then the experiment the step logs to
+    is chosen and marked as model training (``lifecycle.runs``)."""
     if _CHECKING.get():
         raise ParametersChecked
     import click
 
+    from lifecycle.runs import ExperimentError, choose_experiment
     from lifecycle.store import StoreBusyError, prepare_tracking_store
 
     try:
         prepare_tracking_store()
-    except StoreBusyError as error:
+        choose_experiment()
+    except (StoreBusyError, ExperimentError) as error:
         raise click.ClickException(str(error)) from error
 
 

@@ -64,6 +64,23 @@ REFERENCE_PROFILE = "reference/profile.json"
 
 STEPS = ("train", "evaluate", "register")
 
+# On a run the orchestrator adds under its parent for a step it reused from the cache:
+# the reused run's id (the link run carries no step tag, so nothing ever reuses it).
+REUSED_RUN_ID = "lifecycle.reused_run_id"
+
+# The experiment a step or the orchestrator logs to when neither ``mlflow run`` nor
+# ``MLFLOW_EXPERIMENT_NAME``/``MLFLOW_EXPERIMENT_ID`` chose one, and the experiment tag
+# (MLflow's own) that marks it, and any experiment without a kind, as model training.
+EXPERIMENT = "mlflow-lifecycle"
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
+
+# Run names (MLflow's ``mlflow.runName``): "<project> · <step>", a tune trial
+# "<project> · tune · trial <n>", a reused step "<project> · <step> · reused".
+RUN_NAME = "mlflow.runName"
+NAME_SEPARATOR = " · "
+ORCHESTRATOR = "orchestrator"
+
 
 def gate(name: str) -> str:
     """The tag of gate value ``name``: ``lifecycle.gate.<name>``."""
@@ -80,6 +97,18 @@ def monitor(name: str) -> str:
     return MONITOR_PREFIX + name
 
 
+def run_name(project: str, step: str, *detail: str) -> str:
+    """A run's name: ``iris · train``, ``gold_prices · tune · trial 7``. A dotted step tag
+    (``tune.trial``) names its parts."""
+    return NAME_SEPARATOR.join([project, *step.split("."), *detail])
+
+
+def trial_name(project: str, number: int, *detail: str) -> str:
+    """A tune trial's run name: ``iris · tune · trial 7`` (numbered from 0, as Optuna
+    numbers trials), then any ``detail``."""
+    return run_name(project, "tune", f"trial {number}", *detail)
+
+
 def step_tags(project: str, step: str) -> dict[str, str]:
-    """The tags that say which project's which step a run is."""
-    return {PROJECT: project, STEP: step}
+    """The tags that say which project's which step a run is, its name included."""
+    return {PROJECT: project, STEP: step, RUN_NAME: run_name(project, step)}

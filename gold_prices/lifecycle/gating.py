@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from lifecycle import contract, evidence, registry
 from lifecycle.models import ModelRef, log_new_params
+from lifecycle.runs import step_run
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -87,7 +88,7 @@ def record_register(
     import mlflow
 
     client = mlflow.MlflowClient()
-    with mlflow.start_run() as run:
+    with step_run(project, "register") as run:
         run_id = run.info.run_id
         log_new_params(
             run_id,
@@ -125,7 +126,6 @@ def record_register(
                 contract.MODEL_URI: ref.uri,
                 contract.REGISTERED_MODEL: model_name,
                 contract.CHAMPION_VERSION: registration.champion_after or "none",
-                **contract.step_tags(project, "register"),
             }
         )
         mlflow.set_tags(tags)

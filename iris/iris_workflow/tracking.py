@@ -30,6 +30,7 @@ from lifecycle.models import (
 )
 from lifecycle.monitor_step import log_profile
 from lifecycle.promotion import Measurement
+from lifecycle.runs import step_run
 
 if TYPE_CHECKING:
     from mlflow.models import ModelSignature
@@ -82,10 +83,9 @@ class TrainingRecord:
 
 def log_training(record: TrainingRecord) -> str:
     """Record one training run and return its run id."""
-    import mlflow
 
-    with mlflow.start_run() as run:
-        _record_model(run.info.run_id, record, record.params.as_dict(), step="train")
+    with step_run(PROJECT, "train") as run:
+        _record_model(run.info.run_id, record, record.params.as_dict())
     return run.info.run_id
 
 
@@ -106,7 +106,7 @@ def log_tuning(
 
     best = tuning.best_config(results)
     table = tuning.results_frame(results)
-    with mlflow.start_run() as run:
+    with step_run(PROJECT, "tune") as run:
         run_id = run.info.run_id
         children = _log_configurations(run_id, run.info.experiment_id, results)
         best_child = children[results.index(best)]
@@ -121,7 +121,6 @@ def log_tuning(
                 },
             ),
             {**record.params.as_dict(), "cv_folds": tune.cv_folds, "grid_size": tune.size},
-            step="tune",
             tags={"best_child_run_id": best_child, "tuning.selection": "cv_accuracy"},
         )
         mlflow.log_text(table.to_csv(index=False), TUNING_RESULTS_ARTIFACT)
@@ -149,9 +148,11 @@ def _log_configurations(
 
     client = mlflow.MlflowClient()
     child_ids = []
-    for result in results:
+    for index, result in enumerate(results):
         now = int(time.time() * 1000)
-        name = f"leaves={result.max_leaf_nodes} depth={result.max_depth}"
+        name = contract.trial_name(
+            PROJECT, index, f"leaves={result.max_leaf_nodes} depth={result.max_depth}"
+        )
         child = client.create_run(
             experiment_id,
             start_time=now,
@@ -182,7 +183,6 @@ def _record_model(
     record: TrainingRecord,
     params: dict[str, object],
     *,
-    step: str,
     tags: dict[str, str] | None = None,
 ) -> None:
     """Into the active run: parameters, metrics and tags in one batch, the dataset, the
@@ -204,8 +204,6 @@ def _record_model(
     now = int(time.time() * 1000)
     all_tags = {
         "data_sha256": record.data_sha256,
-        contract.PROJECT: PROJECT,
-        contract.STEP: step,
         contract.KEY_METRICS: ",".join(KEY_METRICS),
         **(tags or {}),
     }
@@ -277,7 +275,7 @@ def log_evaluation(ref: ModelRef, heldout: pd.DataFrame) -> tuple[str, dict[str,
     import mlflow
 
     rows = evidence_of(ref, heldout)
-    with mlflow.start_run() as run:
+    with step_run(PROJECT, "evaluate") as run:
         models.tag_evaluation(PROJECT, ref, run.info.run_id)
         mlflow.log_text(evidence.to_csv(rows), evidence.ARTIFACT)
         result = mlflow.models.evaluate(

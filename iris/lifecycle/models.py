@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import pandas as pd
     from matplotlib.figure import Figure
 
 # This folder: the step kit a served model imports (its errors), shipped beside it.
@@ -125,6 +126,22 @@ def tag_evaluation(project: str, ref: ModelRef, run_id: str) -> None:
         }
     )
     log_new_params(run_id, {"model_uri": ref.uri})
+
+
+def log_frame(frame: pd.DataFrame, source: str, name: str, context: str) -> None:
+    """Record ``frame``, read from ``source``, as an input of the active run (MLflow's
+    dataset, shown in the UI's Dataset column), for ``context``: training, evaluation,
+    scoring or monitoring."""
+    import warnings
+
+    import mlflow
+    from mlflow.data.pandas_dataset import from_pandas
+
+    with warnings.catch_warnings():
+        # MLflow registers its local source twice and warns that it cannot choose.
+        warnings.filterwarnings("ignore", "The specified dataset source can be interpreted")
+        dataset = from_pandas(frame, source=source, name=name)
+    mlflow.log_input(dataset, context=context)
 
 
 def log_figure(figure: Figure, artifact_file: str) -> None:

@@ -123,6 +123,11 @@ def served_imports(model_dir: Path) -> dict[str, set[str]]:
     return {module: {d.lower() for d in providers.get(module, [])} for module in outside}
 
 
+def assert_named(tags: dict[str, str], project: str, step: str) -> None:
+    """The run-name convention every step run follows, in MLflow's run list."""
+    assert tags["mlflow.runName"] == f"{project} · {step}"
+
+
 def test_discovery_finds_every_project() -> None:
     assert {"iris", "gold_prices", "cities"} <= {folder.name for folder in FOLDERS}
 
@@ -182,6 +187,9 @@ def test_a_project_runs_its_lifecycle_as_the_contract_says(project: Project, sto
     tags = train_run.data.tags
     assert tags[contract.PROJECT] == name
     assert tags[contract.STEP] == "train"
+    assert_named(tags, name, "train")
+    experiment = client.get_experiment(train_run.info.experiment_id)
+    assert experiment.tags[contract.EXPERIMENT_KIND_TAG] == contract.EXPERIMENT_KIND
     key_metrics = tags[contract.KEY_METRICS].split(",")
     assert key_metrics
     assert set(key_metrics) <= set(train_run.data.metrics)
@@ -220,6 +228,7 @@ def test_a_project_runs_its_lifecycle_as_the_contract_says(project: Project, sto
     evaluate_tags = client.get_run(line.group(1)).data.tags
     assert evaluate_tags[contract.PROJECT] == name
     assert evaluate_tags[contract.STEP] == "evaluate"
+    assert_named(evaluate_tags, name, "evaluate")
     assert evaluate_tags[contract.TRAINING_RUN_ID] == train_id
     assert evaluate_tags[contract.MODEL_URI] == model_uri
     # Per-row evidence: the rows a gate value averages, to pair two models without refit.
@@ -240,6 +249,7 @@ def test_a_project_runs_its_lifecycle_as_the_contract_says(project: Project, sto
     register_tags = client.get_run(register_id).data.tags
     assert register_tags[contract.PROJECT] == name
     assert register_tags[contract.STEP] == "register"
+    assert_named(register_tags, name, "register")
     assert register_tags[contract.TRAINING_RUN_ID] == train_id
     assert register_tags[contract.gate("decision")] == decision.lower()
     for field in ("metric", "value", "threshold", "summary"):
@@ -254,6 +264,12 @@ def test_a_project_runs_its_lifecycle_as_the_contract_says(project: Project, sto
     assert model_version.tags[contract.PROJECT] == name
     assert model_version.tags[contract.gate("decision")] == "passed"
     assert model_version.tags[contract.CONTEST] == "closed"
+    # The version's description says its gate, the champion rule's decision and the data.
+    description = model_version.description
+    assert description.startswith("**Gate:** ")
+    assert "PASSED" in description.splitlines()[0]
+    assert "**Promotion:** first" in description
+    assert f"**Measured on:** {model_version.tags[contract.gate('measured_on')]}" in description
     # The champion rule's record: its test, level, p-value, decision and reason.
     for tags in (register_tags, model_version.tags):
         assert tags[contract.promotion("decision")] == "first"
@@ -285,6 +301,7 @@ def test_a_project_runs_its_lifecycle_as_the_contract_says(project: Project, sto
     assert line, scored.output
     score_tags = client.get_run(line.group(1)).data.tags
     assert score_tags[contract.STEP] == "score"
+    assert_named(score_tags, name, "score")
     assert score_tags[contract.REGISTERED_VERSION] == version
     assert score_tags[contract.OUTPUT] == str(store.root / "out")
     from lifecycle.outputs import read_output
@@ -320,6 +337,7 @@ def test_a_project_runs_its_lifecycle_as_the_contract_says(project: Project, sto
     monitor_run = client.get_run(monitor_id)
     assert monitor_run.info.status == "FINISHED"
     assert monitor_run.data.tags[contract.STEP] == "monitor"
+    assert_named(monitor_run.data.tags, name, "monitor")
     assert monitor_run.data.tags[contract.monitor("status")] == status
     assert monitor_run.data.tags[contract.MODEL_URI] == f"models:/{name}/{version}"
     monitored_version = client.get_model_version(name, version)

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from lifecycle import contract
 from orchestrator import chain, core
 
 MLPROJECT = """
@@ -60,6 +61,11 @@ class FakeClient:
 
     def set_terminated(self, run_id: str, status: str) -> None:
         self.runs[run_id].info.status = status
+
+    def create_run(self, experiment_id: str, run_name: str, tags: dict) -> SimpleNamespace:
+        run_id = f"link{len(self.runs)}"
+        self.add(run_id, tags={**tags, "mlflow.runName": run_name}, status="RUNNING")
+        return self.runs[run_id]
 
     champion: str | Exception | None = "4"
 
@@ -172,6 +178,21 @@ def test_an_identical_rerun_reuses_every_step(client, project) -> None:
     assert second.run_ids == first.run_ids
     assert second.cache == {"train": "hit", "evaluate": "hit", "register": "hit"}
     assert len(client.calls) == 3
+    # Each reused step is linked under the parent by a finished run that names it, and
+    # carries no cache key, so the cache never finds the link itself.
+    links = [run for run in client.runs.values() if contract.REUSED_RUN_ID in run.data.tags]
+    assert sorted(run.data.tags["mlflow.runName"] for run in links) == [
+        "demo · evaluate · reused",
+        "demo · register · reused",
+        "demo · train · reused",
+    ]
+    for link in links:
+        assert link.info.status == "FINISHED"
+        assert link.data.tags["mlflow.parentRunId"] == "parent"
+        assert link.data.tags[contract.REUSED_RUN_ID] in first.run_ids.values()
+        assert core.CACHE_KEY_TAG not in link.data.tags
+    third = run_once(client, project)
+    assert third.run_ids == first.run_ids
     assert second.gate_summary == first.gate_summary
     assert second.metrics == first.metrics
 
