@@ -193,6 +193,7 @@ def log_evaluation(ref: ModelRef) -> tuple[str, dict[str, float]]:
     metrics["explained_variance"] = explained_variance(ref)
     with step_run(PROJECT, "evaluate") as run:
         models.tag_evaluation(PROJECT, ref, run.info.run_id)
+        models.log_frame(profiles_frame(), f"{PROJECT}-evaluation-profiles", "evaluation")
         mlflow.log_text(evidence.to_csv(rows), evidence.ARTIFACT)
         mlflow.log_metrics({key: value for key, value in metrics.items() if np.isfinite(value)})
         names = profiles_frame()["name"]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
+    from mlflow.data.pandas_dataset import PandasDataset
 
 # This folder: the step kit a served model imports (its errors), shipped beside it.
 KIT_DIR = Path(__file__).resolve().parent
@@ -128,20 +129,29 @@ def tag_evaluation(project: str, ref: ModelRef, run_id: str) -> None:
     log_new_params(run_id, {"model_uri": ref.uri})
 
 
-def log_frame(frame: pd.DataFrame, source: str, name: str, context: str) -> None:
-    """Record ``frame``, read from ``source``, as an input of the active run (MLflow's
-    dataset, shown in the UI's Dataset column), for ``context``: training, evaluation,
-    scoring or monitoring."""
+def named_frame(
+    frame: pd.DataFrame, name: str, source: str | None = None, **columns: str
+) -> PandasDataset:
+    """``frame`` as an MLflow dataset called ``name``, identified by a digest of its rows.
+    ``source`` is the file it was read from; without one (rows read from a training
+    run's artifact, which MLflow cannot name as a source) MLflow records the code that
+    made it. ``columns`` names the ``targets`` and ``predictions`` columns, if any."""
     import warnings
 
-    import mlflow
     from mlflow.data.pandas_dataset import from_pandas
 
     with warnings.catch_warnings():
         # MLflow registers its local source twice and warns that it cannot choose.
         warnings.filterwarnings("ignore", "The specified dataset source can be interpreted")
-        dataset = from_pandas(frame, source=source, name=name)
-    mlflow.log_input(dataset, context=context)
+        return from_pandas(frame, source=source, name=name, **columns)  # type: ignore[arg-type]
+
+
+def log_frame(frame: pd.DataFrame, name: str, context: str, source: str | None = None) -> None:
+    """Record ``frame`` as an input of the active run (MLflow's dataset, shown in the UI's
+    Dataset column), for ``context``: training, evaluation, scoring or monitoring."""
+    import mlflow
+
+    mlflow.log_input(named_frame(frame, name, source), context=context)
 
 
 def log_figure(figure: Figure, artifact_file: str) -> None:

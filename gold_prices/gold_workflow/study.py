@@ -60,6 +60,17 @@ class TuneRunStorage(MlflowStorage):
         return self._tune_run_id
 
 
+def legacy_name(storage: MlflowStorage, study_name: str) -> str | None:
+    """``study_name`` itself when a study was made under it before study runs were named
+    ``gold_prices · tune · study <name>``: such a study is resumed under its own name."""
+    import mlflow
+
+    run_id = storage.get_study_id_by_name_if_exists(study_name)
+    if run_id and "optuna.study_direction" in mlflow.MlflowClient().get_run(run_id).data.tags:
+        return study_name
+    return None
+
+
 def config_key(params: TrainParams) -> str:
     """A configuration as the text Optuna stores: the model and its own values."""
     if params.model == "ridge":
@@ -165,6 +176,8 @@ def run_study(
     # so the study's name is that run's name: "gold_prices · tune · study <label>".
     name = contract.run_name(PROJECT, "tune", f"study {label}")
     storage = TuneRunStorage(experiment_id, run_id)
+    if job.study_name and not storage.get_study_id_by_name_if_exists(name):
+        name = legacy_name(storage, job.study_name) or name
     existing = storage.get_study_id_by_name_if_exists(name)
     keys = [config_key(params) for params in configurations]
     digest = grid_digest(keys, job.space.base)

@@ -211,9 +211,12 @@ def log_evaluation(ref: ModelRef, forecasts: pd.DataFrame) -> tuple[str, dict[st
         models.tag_evaluation(PROJECT, ref, run.info.run_id)
         mlflow.log_text(evidence.to_csv(rows), evidence.ARTIFACT)
         result = mlflow.models.evaluate(
-            data=forecasts[["forecast_close", "actual_close"]],
-            predictions="forecast_close",
-            targets="actual_close",
+            data=models.named_frame(
+                forecasts[["forecast_close", "actual_close"]],
+                f"{PROJECT}-backtest",
+                targets="actual_close",
+                predictions="forecast_close",
+            ),
             model_type="regressor",
             evaluators=["default"],
             evaluator_config={"default": {"log_explainer": False}},

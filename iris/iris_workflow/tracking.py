@@ -280,8 +280,7 @@ def log_evaluation(ref: ModelRef, heldout: pd.DataFrame) -> tuple[str, dict[str,
         mlflow.log_text(evidence.to_csv(rows), evidence.ARTIFACT)
         result = mlflow.models.evaluate(
             model=ref.uri,
-            data=heldout,
-            targets=core.TARGET,
+            data=models.named_frame(heldout, f"{PROJECT}-heldout", targets=core.TARGET),
             model_type="classifier",
             evaluators=["default"],
             evaluator_config={

@@ -250,7 +250,7 @@ def monitor(params: MonitorParams, project_monitor: ProjectMonitor) -> MonitorRe
         mlflow.set_tags(model_tags(model))
         client = mlflow.MlflowClient()
         batch = read_table(params.input, "input")
-        log_frame(batch, params.input, f"{project}-monitor-input", "monitoring")
+        log_frame(batch, f"{project}-monitor-input", "monitoring", source=params.input)
         profile = read_profile(client, model.run_id) if model.run_id else None
         drift, report, drift_reason = judge_drift(profile, batch, project_monitor, params)
         performance, live, performance_reason = judge_performance(

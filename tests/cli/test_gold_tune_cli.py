@@ -58,6 +58,12 @@ def test_a_study_runs_resumes_by_name_and_hands_its_best_model_to_register(
     assert len(children) == 4
     assert {c.info.status for c in children} == {"FINISHED"}
     assert {c.data.tags["lifecycle.step"] for c in children} == {"tune.trial"}
+    # Named for the UI: the study run after its study, each trial by its number.
+    assert client.get_run(first_run).info.run_name == "gold_prices · tune · study gold-a"
+    assert client.get_run(second_run).info.run_name == "gold_prices · tune"
+    assert sorted(c.info.run_name.rsplit(" · ", 1)[0] for c in children) == [
+        f"gold_prices · tune · trial {number}" for number in range(4)
+    ]
     recipes = sorted((c.data.params["model"], c.data.params["alpha"]) for c in children)
     assert recipes == [
         ("linear_regression", "1.0"),
@@ -101,3 +107,18 @@ def test_resuming_with_another_grid_is_refused(store: Store, datasets_mirror: Pa
     )
     assert other.exit_code == 1
     assert "study 'gold-b' was created with another grid or recipe" in other.output
+
+
+def test_a_study_made_before_run_names_is_resumed_under_its_own_name(
+    store: Store, datasets_mirror: Path
+) -> None:
+    client = client_for(store)
+    first = tune(datasets_mirror, "--trials", "1", "--study-name", "gold-c")
+    assert first.exit_code == 0, first.output
+    study_run = field(first, "study_run_id")
+    # Earlier releases named the study's run after the study alone.
+    client.set_tag(study_run, "mlflow.runName", "gold-c")
+    again = tune(datasets_mirror, "--trials", "1", "--study-name", "gold-c")
+    assert again.exit_code == 0, again.output
+    assert field(again, "study_run_id") == study_run
+    assert (field(again, "trials_run"), field(again, "trials_completed")) == ("1", "2")

@@ -225,7 +225,11 @@ def test_a_project_runs_its_lifecycle_as_the_contract_says(project: Project, sto
         re.M,
     )
     assert line, evaluated.output
-    evaluate_tags = client.get_run(line.group(1)).data.tags
+    evaluate_run = client.get_run(line.group(1))
+    evaluate_tags = evaluate_run.data.tags
+    # The data it was measured on is the run's dataset input, named for the project.
+    (measured,) = evaluate_run.inputs.dataset_inputs
+    assert measured.dataset.name.startswith(f"{name}-")
     assert evaluate_tags[contract.PROJECT] == name
     assert evaluate_tags[contract.STEP] == "evaluate"
     assert_named(evaluate_tags, name, "evaluate")

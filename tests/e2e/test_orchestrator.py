@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from lifecycle import contract
 from tests.helpers import REPO_ROOT, Store, all_runs, assert_no_running_runs, client_for, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -70,6 +71,13 @@ def test_orchestrator_chains_train_evaluate_register_under_one_parent(
     }
     for name, run in steps.items():
         assert run.data.tags["mlflow.project.entryPoint"] == name
+        assert run.info.run_name == f"iris · {name}"
+    # The parent is named, and its description is the summary in Markdown.
+    assert parent.info.run_name == "orchestrator"
+    description = parent.data.tags["mlflow.note.content"]
+    assert description.startswith("### Orchestrator: ")
+    assert f"[{train_id}](#/experiments/{parent.info.experiment_id}/runs/{train_id}?" in description
+    assert "- step cache: 0 hit, 9 miss, 0 forced, 0 off" in description
 
     model_uri = f"runs:/{train_id}/model"
     assert steps["evaluate"].data.params["model_uri"] == model_uri
@@ -114,7 +122,19 @@ def test_orchestrator_chains_train_evaluate_register_under_one_parent(
     assert again.returncode == 0, again.stderr[-4000:]
     assert "step cache: 9 hit, 0 miss" in again.stdout
     assert again.stderr.count("=== Running command") == 1  # the orchestrator, no step
-    assert len(all_runs(store)) == len(children) + 2
+    # Its tree is never empty: one finished link per reused step, named and naming it.
+    links = [run for run in all_runs(store) if contract.REUSED_RUN_ID in run.data.tags]
+    assert len(all_runs(store)) == len(children) + len(links) + 2
+    assert sorted(link.data.tags[contract.REUSED_RUN_ID] for link in links) == sorted(
+        child.info.run_id for child in children
+    )
+    by_id = {child.info.run_id: child for child in children}
+    for link in links:
+        reused = by_id[link.data.tags[contract.REUSED_RUN_ID]]
+        assert link.info.status == "FINISHED"
+        assert link.info.run_name == f"{reused.info.run_name} · reused"
+        assert link.data.tags["mlflow.parentRunId"] != parent.info.run_id
+        assert link.data.tags[contract.REUSED_RUN_ID] in link.data.tags["mlflow.note.content"]
     assert (
         iris_row.split()[2:5]
         == next(line for line in again.stdout.splitlines() if line.startswith("iris ")).split()[2:5]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from lifecycle import contract
 from tests.helpers import REPO_ROOT, Store, all_runs, assert_no_running_runs, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -126,10 +127,20 @@ def test_step_runs_are_children_of_the_run_that_started_them(store: Store, scrat
         (run for run in runs if "mlflow.parentRunId" not in run.data.tags),
         key=lambda run: run.info.start_time,
     )
-    children = [run for run in runs if "mlflow.parentRunId" in run.data.tags]
+    children = [
+        run
+        for run in runs
+        if "mlflow.parentRunId" in run.data.tags and contract.REUSED_RUN_ID not in run.data.tags
+    ]
+    links = [run for run in runs if contract.REUSED_RUN_ID in run.data.tags]
     assert len(parents) == 2
     assert len(children) == 3
     assert {run.data.tags["mlflow.parentRunId"] for run in children} == {parents[0].info.run_id}
+    # The warm run's tree: a link per reused step, under the second parent.
+    assert {run.data.tags["mlflow.parentRunId"] for run in links} == {parents[1].info.run_id}
+    assert sorted(run.data.tags[contract.REUSED_RUN_ID] for run in links) == sorted(
+        run.info.run_id for run in children
+    )
     ingredients = json.loads(children[0].data.tags["orchestrator.cache_ingredients"])
     assert ingredients["project"] == "toy"
     assert set(ingredients) >= {
