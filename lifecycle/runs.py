@@ -86,12 +86,17 @@ def choose_experiment(name: str = "") -> str:
     chosen = name or os.environ.get("MLFLOW_EXPERIMENT_NAME", "")
     if launched_run:
         experiment_id = str(client.get_run(launched_run).info.experiment_id)
+    elif chosen or not os.environ.get("MLFLOW_EXPERIMENT_ID"):
+        name = chosen or contract.EXPERIMENT
+        experiment_id = collection_experiment_id(client, name)
+        # Through the variables ``mlflow.start_run`` reads, not ``mlflow.set_experiment``,
+        # which also resets this process's tracing set-up and leaves a global choice
+        # behind. A name already in the environment is kept consistent with the id.
+        os.environ["MLFLOW_EXPERIMENT_ID"] = experiment_id
+        if "MLFLOW_EXPERIMENT_NAME" in os.environ:
+            os.environ["MLFLOW_EXPERIMENT_NAME"] = name
     else:
-        if chosen or not os.environ.get("MLFLOW_EXPERIMENT_ID"):
-            experiment_id = collection_experiment_id(client, chosen or contract.EXPERIMENT)
-        else:
-            experiment_id = os.environ["MLFLOW_EXPERIMENT_ID"]
-        mlflow.set_experiment(experiment_id=experiment_id)
+        experiment_id = os.environ["MLFLOW_EXPERIMENT_ID"]
     mark_model_training(client, experiment_id)
     return experiment_id
 

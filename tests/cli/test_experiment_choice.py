@@ -3,8 +3,6 @@ temporary sqlite store (``lifecycle.runs``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import mlflow
 import pytest
 
@@ -14,13 +12,10 @@ from tests.helpers import Store, client_for
 
 
 @pytest.fixture
-def no_experiment(store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+def no_experiment(store: Store, monkeypatch: pytest.MonkeyPatch) -> Store:
     monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME")
     monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
-    yield store
-    # choose_experiment made its choice this process's active experiment; leave the
-    # store's own active, as every step run in-process by the other tests does.
-    mlflow.set_experiment(experiment_id=store.experiment_id)
+    return store
 
 
 def kind(store: Store, experiment_id: str) -> str | None:
