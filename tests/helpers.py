@@ -6,8 +6,11 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,6 +116,26 @@ def served_model(env: dict[str, str], model_uri: str, workdir: Path, timeout: fl
     """
     with processes.model_server(env, model_uri, workdir, timeout=timeout) as (base, _pid):
         yield base
+
+
+def signal_when_ready(
+    job: subprocess.Popen, signal_name: str, ready: Callable[[], bool], timeout: float = 120
+) -> tuple[int, str]:
+    """Wait (at most ``timeout``) until ``ready()``, send ``job`` the signal, and return
+    its exit code and standard error; a job still alive after ``timeout`` more is killed."""
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready() and job.poll() is None:
+            assert time.monotonic() < deadline, "the job never got under way"
+            time.sleep(0.05)
+        assert job.poll() is None, "the job ended before the signal"
+        job.send_signal(getattr(signal, signal_name))
+        code = job.wait(timeout=timeout)
+    finally:
+        if job.poll() is None:
+            job.kill()
+            job.wait(timeout=30)
+    return code, job.stderr.read() if job.stderr else ""
 
 
 def assert_failed_run(

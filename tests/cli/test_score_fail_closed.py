@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ import pandas as pd
 import pytest
 
 from lifecycle import outputs, tables
-from tests.helpers import REPO_ROOT, Store, all_runs, client_for, open_store
+from tests.helpers import REPO_ROOT, Store, all_runs, client_for, open_store, signal_when_ready
 
 FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 
@@ -296,18 +295,7 @@ def test_a_signal_mid_job_stops_it_removes_its_output_and_records_why(
             return (output / outputs.CLAIM).exists()
         return any(output.glob(f"{outputs.STAGING_PREFIX}*")) if output.exists() else False
 
-    try:
-        deadline = time.monotonic() + 120
-        while not under_way() and job.poll() is None:
-            assert time.monotonic() < deadline, "the job never got under way"
-            time.sleep(0.05)
-        assert job.poll() is None, "the job ended before the signal"
-        job.send_signal(getattr(signal, signal_name))
-        code = job.wait(timeout=120)
-    finally:
-        if job.poll() is None:
-            job.kill()
-    stderr = job.stderr.read() if job.stderr else ""
+    code, stderr = signal_when_ready(job, signal_name, under_way)
     assert code == 130, stderr[-2000:]
     assert f"the step was stopped: stopped by {signal_name}" in stderr
     assert "Traceback" not in stderr

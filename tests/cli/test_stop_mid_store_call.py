@@ -1,0 +1,79 @@
+"""A stop that lands while a step is writing to its sqlite store: the step still ends
+with one line and exit code 130, and its run FAILED with the reason.
+
+A ``KeyboardInterrupt`` raised inside MLflow's database store skips the store's rollback
+(it is not an ``Exception``) and leaves the connection holding SQLite's write lock, so a
+step stopped there used to be unable to record why, and its run stayed RUNNING. The step
+below does nothing but write tags, so almost every signal lands inside a store call.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import (
+    REPO_ROOT,
+    Store,
+    all_runs,
+    assert_no_running_runs,
+    signal_when_ready,
+)
+
+STEP = """
+import click
+import mlflow
+
+from lifecycle import command
+
+
+@click.group()
+def group() -> None:
+    pass
+
+
+@group.command()
+def busy() -> None:
+    with mlflow.start_run(run_name="busy writer"):
+        print("writing", flush=True)
+        for count in range(200_000):  # bounded: far longer than the test waits
+            mlflow.set_tag("count", str(count))
+
+
+command.run(group)
+"""
+
+
+@pytest.mark.parametrize(
+    ("signal_name", "delay"), [("SIGTERM", 0.3), ("SIGINT", 0.7), ("SIGTERM", 1.1)]
+)
+def test_a_stop_inside_a_store_write_still_records_why(
+    store: Store, tmp_path: Path, signal_name: str, delay: float
+) -> None:
+    script = tmp_path / "busy_step.py"
+    script.write_text(STEP)
+    job = subprocess.Popen(
+        [sys.executable, str(script), "busy"],
+        cwd=REPO_ROOT,
+        env=store.env(PYTHONPATH=str(REPO_ROOT)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert job.stdout is not None
+    assert job.stdout.readline().strip() == "writing", "the step never started writing"
+    started = time.monotonic()
+    code, stderr = signal_when_ready(job, signal_name, lambda: time.monotonic() > started + delay)
+    assert code == 130, stderr[-2000:]
+    assert "Traceback" not in stderr, stderr[-2000:]
+    assert f"Error: the step was stopped: stopped by {signal_name}" in stderr
+    (run,) = all_runs(store)
+    assert run.info.status == "FAILED"
+    assert run.data.tags["lifecycle.failure_reason"] == (
+        f"the step was stopped: stopped by {signal_name}"
+    )
+    assert_no_running_runs(store)
