@@ -129,7 +129,7 @@ def run(group: click.Group) -> None:
     """Console entry: run ``group``, and tag the step's MLflow run when it fails. SIGTERM
     stops a step as Ctrl-C does (``lifecycle.stopping``): one line, exit code 130, the
     run FAILED with the reason."""
-    from lifecycle.stopping import stop_on_signals
+    from lifecycle.stopping import forget_interrupt_in_exec, stop_on_signals
 
     stop_on_signals()
     try:
@@ -145,6 +145,7 @@ def run(group: click.Group) -> None:
         message = f"the step was stopped: {str(cause or '') or 'interrupted'}"
         click.echo(f"Error: {message}", err=True)
         record_failure(message, terminate=True)
+        forget_interrupt_in_exec()
         sys.exit(130)
     except Exception as error:
         # MLflow is imported lazily: an MLflow error can only come after it was imported.

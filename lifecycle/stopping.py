@@ -133,6 +133,15 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     _send_when_overdue(signum)
 
 
+def forget_interrupt_in_exec() -> None:
+    """Let a process that handled its stop end with its own exit code. CPython (3.11 to
+    3.13 at least) remembers a ``KeyboardInterrupt`` that left an ``exec`` of source text
+    (a dataclass being defined mid-import, say) even once it was handled, and a
+    ``python -m`` process then ends killed by SIGINT instead; an ``exec`` that completes
+    resets that."""
+    exec("pass")
+
+
 SHELLS = frozenset({"bash", "sh", "dash", "zsh"})
 WATCH_SECONDS = 0.5
 

@@ -72,11 +72,16 @@ def datasets_mirror() -> Path:
 
 
 _skipped: list[str] = []
+# Where the suite's time goes, by file (set-up, call and teardown, summed over workers).
+_seconds_by_file: dict[str, float] = {}
+SLOWEST_FILES = 15
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.skipped:
         _skipped.append(report.nodeid)
+    path = report.nodeid.split("::", 1)[0]
+    _seconds_by_file[path] = _seconds_by_file.get(path, 0.0) + report.duration
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -86,6 +91,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
+    if _seconds_by_file:
+        total = sum(_seconds_by_file.values())
+        terminalreporter.write_sep("=", f"slowest {SLOWEST_FILES} files (worker time)")
+        slowest = sorted(_seconds_by_file.items(), key=lambda item: -item[1])
+        for path, seconds in slowest[:SLOWEST_FILES]:
+            terminalreporter.write_line(f"{seconds:8.1f}s {100 * seconds / total:5.1f}%  {path}")
+        terminalreporter.write_line(f"{total:8.1f}s in all, over every worker")
     if _skipped:
         terminalreporter.write_line(
             f"FAILED: {len(_skipped)} test(s) skipped, and skips fail this suite: "

@@ -24,7 +24,7 @@ from tests.helpers import (
     signal_when_ready,
 )
 
-STEP = """
+STEP = """  # run as ``python -m busy_step``, as MLproject commands run the steps
 import click
 import mlflow
 
@@ -44,6 +44,12 @@ def busy() -> None:
             mlflow.set_tag("count", str(count))
 
 
+@group.command()
+def stopped_in_exec() -> None:
+    with mlflow.start_run(run_name="stopped in exec"):
+        exec("raise KeyboardInterrupt('stopped by SIGTERM')")
+
+
 command.run(group)
 """
 
@@ -54,11 +60,10 @@ command.run(group)
 def test_a_stop_inside_a_store_write_still_records_why(
     store: Store, tmp_path: Path, signal_name: str, delay: float
 ) -> None:
-    script = tmp_path / "busy_step.py"
-    script.write_text(STEP)
+    (tmp_path / "busy_step.py").write_text(STEP)
     job = subprocess.Popen(
-        [sys.executable, str(script), "busy"],
-        cwd=REPO_ROOT,
+        [sys.executable, "-m", "busy_step", "busy"],
+        cwd=tmp_path,
         env=store.env(PYTHONPATH=str(REPO_ROOT)),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -77,3 +82,22 @@ def test_a_stop_inside_a_store_write_still_records_why(
         f"the step was stopped: stopped by {signal_name}"
     )
     assert_no_running_runs(store)
+
+
+def test_a_stop_raised_inside_exec_still_ends_with_code_130(store: Store, tmp_path: Path) -> None:
+    """CPython remembers a KeyboardInterrupt that left an ``exec`` of source text, and a
+    ``python -m`` process then died by SIGINT (-2) after handling its stop."""
+    (tmp_path / "busy_step.py").write_text(STEP)
+    result = subprocess.run(
+        [sys.executable, "-m", "busy_step", "stopped-in-exec"],
+        cwd=tmp_path,
+        env=store.env(PYTHONPATH=str(REPO_ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 130, result.stderr[-2000:]
+    assert result.stderr.strip() == "Error: the step was stopped: stopped by SIGTERM"
+    (run,) = all_runs(store)
+    assert run.info.status == "FAILED"
