@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lifecycle.drift import Profile
+from lifecycle.monitor.drift import Profile
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 ALPHA = 0.05
@@ -186,7 +186,7 @@ CASES: dict[str, Callable[[], Case]] = {
 
 def windows(case: Case) -> WindowFigure | None:
     """A series' own consecutive windows through the drift verdict."""
-    from lifecycle.drift import drift_report
+    from lifecycle.monitor.drift import drift_report
 
     if not case.window:
         return None
@@ -202,7 +202,7 @@ def windows(case: Case) -> WindowFigure | None:
 
 def calibrate(case: Case, batches: int, seed: int) -> tuple[list[NullFigure], list[ShiftFigure]]:
     """Null batches at each size, and each shifted batch, through the drift verdict."""
-    from lifecycle.drift import drift_report
+    from lifecycle.monitor.drift import drift_report
 
     rng = np.random.default_rng(seed)
     nulls = []

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--projects", default=",".join(PACKAGES))
     options = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    from lifecycle.store import prepare_tracking_store
+    from lifecycle.step.store import prepare_tracking_store
 
     prepare_tracking_store()
     for project in options.projects.split(","):

@@ -91,7 +91,7 @@ def gold_figures() -> list[Figure]:
     """Backtest MASE of the default forecaster and its DM test against naive."""
     import mlflow
 
-    from lifecycle.promotion import format_value
+    from lifecycle.register.rule import format_value
     from lifecycle.significance import format_p
 
     trained = _steps("gold_prices").train()
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     import mlflow
 
-    from lifecycle.store import prepare_tracking_store
+    from lifecycle.step.store import prepare_tracking_store
 
     with tempfile.TemporaryDirectory(prefix="quality-") as scratch:
         uri = options.tracking_uri or f"sqlite:///{scratch}/mlflow.db"

@@ -28,25 +28,26 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING)
 
     from iris_workflow.scoring import IrisScorer
-    from lifecycle import scoring
+    from lifecycle.score.params import ScoreParams
+    from lifecycle.score.step import score
 
     session_seconds = 0.0
     if args.engine == "spark":
-        from lifecycle import spark
+        from lifecycle.spark.session import session
 
         started = time.perf_counter()
-        spark.session(args.master, "bench-warm", ("iris_workflow",))
+        session(args.master, "bench-warm", ("iris_workflow",))
         session_seconds = time.perf_counter() - started
     jobs = []
     for number, source in enumerate(args.inputs):
-        params = scoring.ScoreParams(
+        params = ScoreParams(
             input=source,
             output=str(Path(args.output_root) / f"job-{number}"),
             model_uri=args.model_uri,
             engine=args.engine,
             spark_master=args.master,
         )
-        result = scoring.score(params, IrisScorer())
+        result = score(params, IrisScorer())
         jobs.append(
             {
                 "input": source,

@@ -1,6 +1,6 @@
 """``python -m lifecycle.fetch [PROJECT ...] [--mirror DIR]``: fetch and verify the
 pinned files of every project (or the ones named) ahead of time, into
-``datasets/cache/``, from a mirror or by download (``lifecycle.datasets``).
+``datasets/cache/``, from a mirror or by download (``lifecycle.io.datasets``).
 
 Each project pins its files in its declaration (``<package>/params.py``,
 ``PROJECT.datasets``); this command finds them there, so a new project's pins are
@@ -14,7 +14,7 @@ import logging
 import sys
 
 from lifecycle import sync
-from lifecycle.datasets import MIRROR_ENV, FetchError, PinnedFile, fetch_file
+from lifecycle.io.datasets import MIRROR_ENV, FetchError, PinnedFile, fetch_file
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,10 @@
-"""Naming and reading logged models, the same way in every project: a model URI checked
-and tied to its training run, the registrable form of a URI, pinned requirements for a
-served model, and two logging helpers. MLflow is imported inside each function, so a
-step that fails on its options never pays for it."""
+"""Naming and reading models, the same way in every step of every project: a model URI
+checked and tied to its training run; a URI resolved once to one fixed version
+(``ResolvedModel``, what score and monitor use whatever an alias does meanwhile); the
+project a model belongs to; the registrable form of a URI; "does not exist" told apart
+from every other registry error; pinned requirements and code paths for a logged model.
+MLflow is imported inside each function, so a step that fails on its options never pays
+for it."""
 
 from __future__ import annotations
 
@@ -9,12 +12,8 @@ import re
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import pandas as pd
-    from matplotlib.figure import Figure
-    from mlflow.data.pandas_dataset import PandasDataset
+from lifecycle import contract
 
 # This folder: the step kit a served model imports (its errors), shipped beside it.
 KIT_DIR = Path(__file__).resolve().parent
@@ -32,7 +31,35 @@ class ModelRef:
     training_run_id: str
 
 
+@dataclass(frozen=True)
+class ResolvedModel:
+    """The fixed model a step uses, whatever an alias does while it runs."""
+
+    requested_uri: str
+    uri: str  # models:/<name>/<version>, or the runs:/ / models:/m- URI given
+    run_id: str
+    name: str | None = None
+    version: int | None = None
+
+
 LOGGED_MODEL_URI = re.compile(r"models:/m-[0-9a-f]+")
+VERSION_URI = re.compile(r"models:/([^/@]+)(?:@([^/]+)|/([0-9]+))?")
+_ALIAS_NOT_FOUND = re.compile(r"alias \S+ not found", re.IGNORECASE)
+
+
+def error_code(error: Exception) -> str:
+    """The MLflow error code of ``error`` ("" for any other error)."""
+    return str(getattr(error, "error_code", ""))
+
+
+def is_missing(error: Exception) -> bool:
+    """True only for "this model, version, run or alias does not exist"; every other
+    error (a 403, a 5xx, a timeout) is an unknown, never a "no"."""
+    code = error_code(error)
+    message = str(getattr(error, "message", error))
+    if code == "RESOURCE_DOES_NOT_EXIST":
+        return True
+    return code == "INVALID_PARAMETER_VALUE" and bool(_ALIAS_NOT_FOUND.search(message))
 
 
 def resolve_model(model_uri: str, needs: str = "") -> ModelRef:
@@ -80,22 +107,6 @@ def code_paths(package_dir: Path) -> list[str]:
     return [str(package_dir), str(KIT_DIR)]
 
 
-def log_new_params(run_id: str, params: dict[str, object]) -> None:
-    """Log the parameters the run does not have yet.
-
-    ``mlflow run`` already logs the entry point's parameters as given on the command
-    line (``03`` stays ``03``); logging the parsed value again would be refused as a change.
-    """
-    import mlflow
-    from mlflow.entities import Param
-
-    client = mlflow.MlflowClient()
-    existing = client.get_run(run_id).data.params
-    new = [Param(key, str(value)) for key, value in params.items() if key not in existing]
-    if new:
-        client.log_batch(run_id, params=new)
-
-
 def training_artifact(ref: ModelRef, artifact: str, what: str, project: str) -> str:
     """The text of ``artifact`` that the model's training run logged; a training run
     without it (a model another step or project made) raises ``ModelUriError``."""
@@ -111,54 +122,79 @@ def training_artifact(ref: ModelRef, artifact: str, what: str, project: str) -> 
         ) from error
 
 
-def tag_evaluation(project: str, ref: ModelRef, run_id: str) -> None:
-    """On an evaluate run: the contract's tags (project, step, model, training run) and
-    the ``model_uri`` parameter."""
+def resolve_version(model_uri: str) -> ResolvedModel:
+    """Resolve ``model_uri`` once, to a fixed version. A missing model or alias is a
+    ``ModelUriError``; any other registry error (403, 5xx) is raised as it is."""
     import mlflow
+    from mlflow.exceptions import MlflowException
 
-    from lifecycle import contract
+    client = mlflow.MlflowClient()
+    match = VERSION_URI.fullmatch(model_uri)
+    if match and not model_uri.startswith("models:/m-"):
+        name, alias, number = match.groups()
+        if alias is None and number is None:
+            raise ModelUriError(
+                f"model_uri {model_uri!r} names no version: add @<alias> or /<version>"
+            )
+        try:
+            version = (
+                client.get_model_version_by_alias(name, alias)
+                if alias is not None
+                else client.get_model_version(name, str(number))
+            )
+        except MlflowException as error:
+            if is_missing(error):
+                what = f"alias {alias!r}" if alias is not None else f"version {number}"
+                raise ModelUriError(
+                    f"model_uri {model_uri!r}: registered model {name!r} has no {what}"
+                ) from error
+            raise
+        return ResolvedModel(
+            requested_uri=model_uri,
+            uri=f"models:/{name}/{version.version}",
+            run_id=str(version.run_id or ""),
+            name=name,
+            version=int(version.version),
+        )
+    ref = resolve_model(model_uri)
+    return ResolvedModel(requested_uri=model_uri, uri=model_uri, run_id=ref.training_run_id)
 
-    mlflow.set_tags(
-        {
-            contract.TRAINING_RUN_ID: ref.training_run_id,
-            contract.MODEL_URI: ref.uri,
-            **contract.step_tags(project, "evaluate"),
-        }
-    )
-    log_new_params(run_id, {"model_uri": ref.uri})
 
-
-def named_frame(
-    frame: pd.DataFrame, name: str, source: str | None = None, **columns: str
-) -> PandasDataset:
-    """``frame`` as an MLflow dataset called ``name``, identified by a digest of its rows.
-    ``source`` is the file it was read from; without one (rows read from a training
-    run's artifact, which MLflow cannot name as a source) MLflow records the code that
-    made it. ``columns`` names the ``targets`` and ``predictions`` columns, if any."""
-    import warnings
-
-    from mlflow.data.pandas_dataset import from_pandas
-
-    with warnings.catch_warnings():
-        # MLflow registers its local source twice and warns that it cannot choose.
-        warnings.filterwarnings("ignore", "The specified dataset source can be interpreted")
-        return from_pandas(frame, source=source, name=name, **columns)  # type: ignore[arg-type]
-
-
-def log_frame(frame: pd.DataFrame, name: str, context: str, source: str | None = None) -> None:
-    """Record ``frame`` as an input of the active run (MLflow's dataset, shown in the UI's
-    Dataset column), for ``context``: training, evaluation, scoring or monitoring."""
+def check_project(model: ResolvedModel, project: str, step: str) -> None:
+    """Refuse, from its registry labels and before any row is read, a model another
+    project trained: its registered model's ``lifecycle.project`` tag, else its training
+    run's. A model without either label is refused too: its rows cannot be checked."""
     import mlflow
+    from mlflow.exceptions import MlflowException
 
-    mlflow.log_input(named_frame(frame, name, source), context=context)
+    client = mlflow.MlflowClient()
+    label = None
+    if model.name:
+        label = client.get_registered_model(model.name).tags.get(contract.PROJECT)
+    if label is None and model.run_id:
+        try:
+            label = client.get_run(model.run_id).data.tags.get(contract.PROJECT)
+        except MlflowException as error:
+            if not is_missing(error):
+                raise
+    if label is None:
+        raise ModelUriError(
+            f"model_uri {model.requested_uri!r} carries no {contract.PROJECT} label, so it "
+            f"cannot be told apart from another project's model; {step} with a model this "
+            f"project trained"
+        )
+    if label != project:
+        raise ModelUriError(
+            f"model_uri {model.requested_uri!r} is a {label} model; {project} {step} takes "
+            f"models of {project} (models:/{project}@champion)"
+        )
 
 
-def log_figure(figure: Figure, artifact_file: str) -> None:
-    """Log a matplotlib figure to the active run, then free it."""
-    import matplotlib.pyplot as plt
-    import mlflow
-
-    try:
-        mlflow.log_figure(figure, artifact_file)
-    finally:
-        plt.close(figure)
+def model_tags(model: ResolvedModel) -> dict[str, str]:
+    """The tags that name the fixed model a step used."""
+    return {
+        contract.MODEL_URI: model.uri,
+        contract.TRAINING_RUN_ID: model.run_id,
+        **({contract.REGISTERED_MODEL: model.name} if model.name else {}),
+        **({contract.REGISTERED_VERSION: str(model.version)} if model.version is not None else {}),
+    }

@@ -1,11 +1,13 @@
-"""Copy the step kit (``lifecycle/``) into every project folder and write each project's
-files generated from its parameter declarations, or check them all.
+"""Copy the step kit (``lifecycle/``, every sub-package) into every project folder and
+write each project's files generated from its parameter declarations, or check them all.
 
-``python -m lifecycle.sync`` writes ``<project>/lifecycle/*.py``, each opening with a line
-that says it is generated; ``python -m lifecycle.sync --check`` exits 1 naming every copy
-that differs from its source. A project folder is any folder beside this one with an
-``MLproject`` file. The copies make each folder self-contained: ``mlflow run`` from a git
-URI, or a copy of the folder alone, imports its own ``lifecycle`` package.
+``python -m lifecycle.sync`` writes ``<project>/lifecycle/**/*.py``, each opening with a
+line that says it is generated, and removes a copy whose source is gone;
+``python -m lifecycle.sync --check`` exits 1 naming every copy that differs from its
+source. A project folder is any folder beside this one with an ``MLproject`` file. The
+copies make each folder self-contained: ``mlflow run`` from a git URI, or a copy of the
+folder alone, imports its own ``lifecycle`` package. Git marks them generated
+(``.gitattributes``: ``linguist-generated -diff``), and ruff and searches leave them out.
 
 Each project's ``MLproject`` and the ``<!-- parameters: ... -->`` tables of its README
 are generated from ``<package>/params.py`` (``lifecycle.params``): a parameter is edited
@@ -31,6 +33,7 @@ logger = logging.getLogger(__name__)
 SOURCE = Path(__file__).resolve().parent
 ROOT = SOURCE.parent
 HEADER = "# Generated from lifecycle/{name} by python -m lifecycle.sync; edit the source.\n"
+# The tooling that reads every project, at the kit's top: not part of a project's copy.
 NOT_COPIED = {"sync.py", "fetch.py"}
 
 
@@ -39,14 +42,35 @@ def project_folders(root: Path = ROOT) -> list[Path]:
     return sorted(path.parent for path in root.glob("*/MLproject"))
 
 
+def kit_sources() -> list[Path]:
+    """The kit's modules a project carries, relative to the kit: every ``.py`` file of
+    every sub-package, the tooling at the top aside."""
+    return sorted(
+        path.relative_to(SOURCE)
+        for path in SOURCE.rglob("*.py")
+        if "__pycache__" not in path.parts
+        and not (path.parent == SOURCE and path.name in NOT_COPIED)
+    )
+
+
 def expected_copies(root: Path = ROOT) -> dict[Path, str]:
     """Each copy's path and the text it must hold."""
-    sources = sorted(path for path in SOURCE.glob("*.py") if path.name not in NOT_COPIED)
-    return {
-        folder / "lifecycle" / source.name: HEADER.format(name=source.name) + source.read_text()
-        for folder in project_folders(root)
-        for source in sources
+    texts = {
+        relative: HEADER.format(name=relative.as_posix()) + (SOURCE / relative).read_text()
+        for relative in kit_sources()
     }
+    return {
+        folder / "lifecycle" / relative: text
+        for folder in project_folders(root)
+        for relative, text in texts.items()
+    }
+
+
+def _copies(folder: Path) -> list[Path]:
+    """The modules under a project's copy of the kit."""
+    return [
+        path for path in (folder / "lifecycle").rglob("*.py") if "__pycache__" not in path.parts
+    ]
 
 
 def stale_copies(root: Path = ROOT) -> list[Path]:
@@ -57,7 +81,7 @@ def stale_copies(root: Path = ROOT) -> list[Path]:
         path for path, text in expected.items() if not path.is_file() or path.read_text() != text
     ]
     for folder in project_folders(root):
-        stale += [path for path in (folder / "lifecycle").glob("*.py") if path not in expected]
+        stale += [path for path in _copies(folder) if path not in expected]
     return sorted(stale)
 
 
@@ -68,11 +92,33 @@ def write_copies(root: Path = ROOT) -> list[Path]:
     changed = stale_copies(root)
     for path in changed:
         if path in expected:
-            path.parent.mkdir(exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(expected[path])
         else:
             path.unlink()
+            copy = next(
+                folder / "lifecycle"
+                for folder in project_folders(root)
+                if path.is_relative_to(folder / "lifecycle")
+            )
+            _remove_empty_folders(path.parent, copy)
     return changed
+
+
+def _remove_empty_folders(folder: Path, copy: Path) -> None:
+    """Remove ``folder`` and the folders above it inside ``copy`` (a project's copy of
+    the kit) while they hold nothing but byte code: what a removed sub-package of the
+    kit leaves behind."""
+    while folder != copy and folder.is_relative_to(copy):
+        left = [path for path in folder.iterdir() if path.name != "__pycache__"]
+        if left:
+            return
+        for cache in folder.glob("__pycache__"):
+            for compiled in cache.iterdir():
+                compiled.unlink()
+            cache.rmdir()
+        folder.rmdir()
+        folder = folder.parent
 
 
 # --- files generated from the declarations -----------------------------------------
@@ -158,8 +204,8 @@ def _cell(text: str) -> str:
 
 
 def _allowed(parameter: Parameter) -> str:
-    if parameter.rule.choices:
-        return "one of " + ", ".join(f"`{choice}`" for choice in parameter.rule.choices)
+    if parameter.constraint.choices:
+        return "one of " + ", ".join(f"`{choice}`" for choice in parameter.constraint.choices)
     return _cell(parameter.allowed())
 
 
@@ -188,7 +234,7 @@ def render_table(project: ProjectDeclaration, commands: list[str]) -> str:
                 f"`{parameter.name}`",
                 parameter.type,
                 default,
-                _cell(parameter.rule.help),
+                _cell(parameter.constraint.help),
                 _allowed(parameter),
             ]
             if several:

@@ -10,7 +10,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from orchestrator.options import MODEL_ARTIFACT
+from orchestrator.selection import MODEL_ARTIFACT
 
 CACHE_KEY_TAG = "orchestrator.cache_key"
 CACHE_INGREDIENTS_TAG = "orchestrator.cache_ingredients"

@@ -14,13 +14,13 @@ import logging
 import os
 import signal
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lifecycle import contract
+from lifecycle import contract, processes
 from orchestrator import core, fingerprint
+from orchestrator.lines import FAILED, OK, REUSED, StepLines
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -80,6 +80,7 @@ class StepRunner:
         max_parallel: int,
         use_cache: bool,
         repository_root: Path,
+        lines: StepLines | None = None,
     ) -> None:
         self.client = client
         self.experiment_id = experiment_id
@@ -87,6 +88,7 @@ class StepRunner:
         self.env_manager = env_manager
         self.use_cache = use_cache
         self.repository_root = repository_root
+        self.lines = lines
         self._slots = threading.BoundedSemaphore(max_parallel)
         self._stopping = threading.Event()
 
@@ -110,8 +112,10 @@ class StepRunner:
         else:
             cached = self.cached_run(key)
             if cached:
-                logger.info("%s: %s reuses run %s", plan.name, ingredients.entry_point, cached)
+                logger.debug("%s: %s reuses run %s", plan.name, ingredients.entry_point, cached)
                 self.link_reused(plan.name, ingredients.entry_point, cached)
+                if self.lines is not None:
+                    self.lines.ended(plan.name, ingredients.entry_point, REUSED, None, cached)
                 return cached, "hit"
             outcome = "miss"
         run_id = self._start_and_wait(
@@ -125,7 +129,7 @@ class StepRunner:
         """A finished child of the parent, ``<project> · <step> · reused``, that names and
         links the run the cache reused, so a warm run's tree shows every step. It carries
         no step or cache tag: nothing reads it as a step, and the cache never reuses it."""
-        from lifecycle.runs import TRAINING_VIEW
+        from lifecycle.step.runs import TRAINING_VIEW
 
         page = f"#/experiments/{self.experiment_id}/runs/{reused_run_id}?{TRAINING_VIEW}"
         link = self.client.create_run(
@@ -151,32 +155,57 @@ class StepRunner:
 
     def _start_and_wait(self, directory: Path, entry_point: str, parameters: dict[str, str]) -> str:
         """One synchronous ``mlflow.run`` (the asynchronous mode would start an extra
-        ``mlflow run`` process per step); MLflow marks the run FINISHED or FAILED."""
-        import mlflow
-
+        ``mlflow run`` process per step); MLflow marks the run FINISHED or FAILED. Its
+        lines are printed as it starts and ends."""
         with self._slots:
             if self._stopping.is_set():
                 raise StepFailedError(
                     f"{directory.name} {entry_point}: not started, the run was interrupted"
                 )
+            since = self.lines.started(directory.name, entry_point) if self.lines else None
             try:
-                submitted = mlflow.projects.run(  # type: ignore[no-untyped-call]
-                    str(directory),
-                    entry_point=entry_point,
-                    parameters=parameters,
-                    env_manager=self.env_manager,
-                    experiment_id=self.experiment_id,
-                    run_name=contract.run_name(directory.name, entry_point),
-                    synchronous=True,
-                )
-            except Exception as error:
-                reason = _first_line(error)
-                run_id = core.failed_run_id(str(error)) or self._orphaned_step_run(
-                    directory, entry_point
-                )
-                if run_id:
-                    self._fail(run_id, reason)
-                raise StepFailedError(reason, run_id) from error
+                run_id = self._run_step(directory, entry_point, parameters)
+            except StepFailedError as error:
+                if self.lines is not None:
+                    reason = self._failure_reason(error.run_id) or str(error)
+                    self.lines.ended(
+                        directory.name, entry_point, FAILED, since, error.run_id, reason
+                    )
+                raise
+            if self.lines is not None:
+                self.lines.ended(directory.name, entry_point, OK, since, run_id)
+            return run_id
+
+    def _failure_reason(self, run_id: str | None) -> str | None:
+        if not run_id:
+            return None
+        try:
+            return self.client.get_run(run_id).data.tags.get(contract.FAILURE_REASON)
+        except Exception:  # the line says what it can; the summary reads the run again
+            return None
+
+    def _run_step(self, directory: Path, entry_point: str, parameters: dict[str, str]) -> str:
+        """The step's ``mlflow.run``; a failed one leaves its run FAILED with a reason."""
+        import mlflow
+
+        try:
+            submitted = mlflow.projects.run(  # type: ignore[no-untyped-call]
+                str(directory),
+                entry_point=entry_point,
+                parameters=parameters,
+                env_manager=self.env_manager,
+                experiment_id=self.experiment_id,
+                run_name=contract.run_name(directory.name, entry_point),
+                synchronous=True,
+            )
+        except Exception as error:
+            reason = _first_line(error)
+            run_id = core.failed_run_id(str(error)) or self._orphaned_step_run(
+                directory, entry_point
+            )
+            if run_id:
+                self._fail(run_id, reason)
+            raise StepFailedError(reason, run_id) from error
         return str(submitted.run_id)
 
     def _orphaned_step_run(self, directory: Path, entry_point: str) -> str | None:
@@ -218,31 +247,14 @@ class StepRunner:
             raise RuntimeError(f"chain thread has another active run: {active.info.run_id}")
 
     def stop(self) -> None:
-        """On interrupt: no further step starts, and the running step processes (children
+        """On a stop: no further step starts, and the running step processes (children
         of this process) are terminated; ``mlflow.run`` then marks their runs FAILED."""
         self._stopping.set()
-        for pid in _descendants(os.getpid()):
+        for pid in processes.descendants(os.getpid()):
             try:
                 os.kill(pid, signal.SIGTERM)
             except OSError:  # already gone
                 continue
-
-
-def _descendants(pid: int) -> list[int]:
-    """The process ids below ``pid`` (Linux /proc), children first."""
-    children_of: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children_of.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, queue = [], list(children_of.get(pid, []))
-    while queue:
-        child = queue.pop(0)
-        found.append(child)
-        queue.extend(children_of.get(child, []))
-    return found
 
 
 def _ingredients_text(ingredients: core.StepIngredients) -> str:
@@ -290,7 +302,7 @@ def _read_register_outcome(client: MlflowClient, run_id: str, result: core.Chain
 def _current_champion(client: MlflowClient, model_name: str) -> tuple[str | None, str | None]:
     """The champion's version now, or None and why: "missing" only when the alias (or
     the model) does not exist; any other error is reported as unknown, never as none."""
-    from lifecycle.registry import RegistryError, champion_version
+    from lifecycle.register.registry import RegistryError, champion_version
 
     try:
         version = champion_version(client, model_name)
@@ -341,29 +353,8 @@ def run_chain(plan: ProjectPlan, runner: StepRunner) -> core.ChainResult:
             reason = str(tags.get(contract.FAILURE_REASON, reason))
         reason = reason or type(error).__name__
         result.error = reason
-        logger.error("%s: step %s failed: %s", plan.name, step, reason)
+        logger.debug("%s: step %s failed: %s", plan.name, step, reason)
     return result
-
-
-def run_chains(plans: list[ProjectPlan], runner: StepRunner) -> list[core.ChainResult]:
-    """Every project's chain at once, a thread each (the runner bounds the processes);
-    results in the order of ``plans``.
-
-    On an interrupt (Ctrl-C, or SIGTERM turned into one) the running step processes
-    are stopped, ``mlflow.run`` marks their runs FAILED as the threads finish, and the
-    interrupt is raised again once every thread is done.
-    """
-    pool = ThreadPoolExecutor(max_workers=max(1, len(plans)), thread_name_prefix="chain")
-    futures = [pool.submit(run_chain, plan, runner) for plan in plans]
-    try:
-        results = [future.result() for future in futures]
-    except BaseException:
-        logger.error("interrupted: stopping the running steps")
-        runner.stop()
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown()
-    return results
 
 
 def _first_line(error: BaseException) -> str:

@@ -70,7 +70,7 @@ def _check_step(
     handed_over: dict[str, str],
 ) -> None:
     """Run ``step`` of the project's group up to its checkpoint with what it would get."""
-    from lifecycle.checks import InvalidParametersError, check_parameters
+    from lifecycle.step.checks import InvalidParametersError, check_parameters
 
     parameters = core.step_parameters(declared, overrides, handed_over, step)
     try:

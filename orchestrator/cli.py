@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 from pathlib import Path
 
 import click
 
-from lifecycle.command import configure_logging, declared
-from lifecycle.command import validated as _validated
+from lifecycle.step.command import configure_logging, declared
+from lifecycle.step.command import validated as _validated
 from orchestrator import core
 from orchestrator.params import PROJECT, OrchestratorParams, WatchParams
 
@@ -25,11 +24,12 @@ REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 def _report(table: str, failed: list[str], link: str) -> None:
     """Print the summary and where to see it in MLflow's UI; exit 1 naming the projects
     that failed, if any did."""
+    click.echo("")
     click.echo(table, nl=False)
     click.echo(f"in MLflow's UI (mlflow ui, training view): {link}")
     if failed:
         click.echo(f"orchestrator: {len(failed)} project(s) failed: {', '.join(failed)}", err=True)
-        sys.exit(1)
+        raise click.exceptions.Exit(1)
 
 
 def orchestrate_projects(options: OrchestratorParams, verbose: bool) -> None:
@@ -125,7 +125,7 @@ monitor = declared(
     PROJECT.entry_point("monitor"),
     monitor_projects,
     name="monitor",
-    extra=(click.Option(["-v", "--verbose"], is_flag=True, help="Log debug messages."),),
+    extra=(click.Option(["-v", "--verbose"], is_flag=True, help="Show every log line (DEBUG)."),),
 )
 
 
@@ -133,7 +133,7 @@ main = declared(
     PROJECT.entry_point("main"),
     orchestrate_projects,
     name="orchestrator",
-    extra=(click.Option(["-v", "--verbose"], is_flag=True, help="Log debug messages."),),
+    extra=(click.Option(["-v", "--verbose"], is_flag=True, help="Show every log line (DEBUG)."),),
 )
 
 

@@ -1,5 +1,5 @@
-"""The orchestrator's pure pieces, in one namespace: ``options`` (which projects, which
-manager, how parallel), ``parameters`` (MLproject types, normalised values, overrides),
+"""The orchestrator's pure pieces, in one namespace: ``selection`` (which projects, which
+manager, how parallel), ``overrides`` (MLproject types, normalised values, overrides),
 ``cache`` (the step cache key) and ``summary`` (what each chain produced, the table).
 
 No MLflow, no files and no processes there; ``orchestrator.chain`` does the running and
@@ -17,7 +17,17 @@ from orchestrator.cache import (
     failed_run_id,
     model_uri_for,
 )
-from orchestrator.options import (
+from orchestrator.overrides import (
+    PARAMETER_TYPES,
+    ParamSpec,
+    entry_point_parameters,
+    normalise_parameters,
+    normalise_value,
+    parse_overrides,
+    split_pairs,
+    step_parameters,
+)
+from orchestrator.selection import (
     ENV_MANAGERS,
     MODEL_ARTIFACT,
     STEPS,
@@ -27,16 +37,6 @@ from orchestrator.options import (
     parse_force,
     select_projects,
     step_slots,
-)
-from orchestrator.parameters import (
-    PARAMETER_TYPES,
-    ParamSpec,
-    entry_point_parameters,
-    normalise_parameters,
-    normalise_value,
-    parse_overrides,
-    split_pairs,
-    step_parameters,
 )
 from orchestrator.summary import (
     CACHE_OUTCOMES,

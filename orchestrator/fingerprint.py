@@ -16,22 +16,15 @@ from pathlib import Path
 
 import yaml
 
+from lifecycle.io.datasets import sha256_of
+
 logger = logging.getLogger(__name__)
 
 # Code outside a project folder that the projects run. There is none: each folder carries
 # its copy of the step kit (dataset pins included), which its own hash covers.
 SHARED_CODE: tuple[str, ...] = ()
 DATA_PATH_PARAMETER = "data_path"
-_BLOCK = 1 << 16
 _GIT_TIMEOUT_SECONDS = 30
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _git_listed_files(folder: Path) -> list[Path] | None:
@@ -78,7 +71,7 @@ def code_sha256(project_dir: Path, repository_root: Path) -> str:
     for path, name in sources:
         if not path.is_file():
             continue
-        digest.update(f"{name}\0{file_sha256(path)}\n".encode())
+        digest.update(f"{name}\0{sha256_of(path)}\n".encode())
     return digest.hexdigest()
 
 
@@ -95,7 +88,7 @@ def env_sha256(project_dir: Path) -> str:
     path = environment_file(project_dir)
     if path is None or not path.is_file():
         return "none"
-    return file_sha256(path)
+    return sha256_of(path)
 
 
 def data_sha256(project: str, parameters: dict[str, str], repository_root: Path) -> dict[str, str]:
@@ -114,7 +107,7 @@ def data_sha256(project: str, parameters: dict[str, str], repository_root: Path)
         path = path if path.is_absolute() else repository_root / path
         if not path.is_file():
             return {data_path: "missing"}
-        return {data_path: file_sha256(path)}
+        return {data_path: sha256_of(path)}
     from lifecycle.sync import declaration
 
     pins = declaration(repository_root / project).datasets

@@ -2,7 +2,7 @@
 as each project declares its own: the repository's ``MLproject``, the orchestrator's
 click options and the table in docs/orchestrator.md are generated from here
 (``python -m lifecycle.sync``). The checks that need the repository (which projects
-exist) or the machine (its cores) are in ``orchestrator.options``. Pure.
+exist) or the machine (its cores) are in ``orchestrator.selection``. Pure.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lifecycle.params import Declared, EntryPoint, ProjectDeclaration, param
-from orchestrator.options import ALL, ENV_MANAGERS, FLAG_WORDS, NONE
+from orchestrator.selection import ALL, ENV_MANAGERS, FLAG_WORDS, NONE
 from orchestrator.watch_summary import NEVER, RETRAIN_POLICIES
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from orchestrator.options import RESERVED_WORDS
+from orchestrator.selection import RESERVED_WORDS
 
 logger = logging.getLogger(__name__)
 

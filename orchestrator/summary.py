@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from lifecycle.runs import TRAINING_VIEW
+from lifecycle.step.runs import TRAINING_VIEW
 from orchestrator import render
-from orchestrator.options import STEPS
+from orchestrator.selection import STEPS
 
 
 @dataclass

@@ -62,7 +62,8 @@ class WatchOutcome:
 
 
 def latest_score_output(client: MlflowClient, experiment_ids: list[str], project: str) -> str:
-    """The output of the project's latest finished score run; ``LookupError`` if none."""
+    """The output of the project's latest finished score run, checked against its
+    manifest; ``LookupError`` if there is none, or it is no longer whole."""
     runs = client.search_runs(
         experiment_ids,
         filter_string=(
@@ -78,6 +79,17 @@ def latest_score_output(client: MlflowClient, experiment_ids: list[str], project
             f"no input given and no finished {project} score run to monitor: pass "
             f"-P params={project}.input=<table>"
         )
+    from lifecycle.errors import DataError
+    from lifecycle.io.locations import locate
+    from lifecycle.io.manifests import verify
+
+    try:  # read as its manifest lists it, or not at all
+        verify(locate(output))
+    except DataError as error:
+        raise LookupError(
+            f"the latest {project} score output cannot be monitored: {error}; pass "
+            f"-P params={project}.input=<table>"
+        ) from error
     return output
 
 
@@ -125,10 +137,10 @@ def watch_project(plan: ProjectPlan, runner: StepRunner, retrain: str) -> WatchR
             result.monitor_run_id = failed_id
             reason = client.get_run(failed_id).data.tags.get(contract.FAILURE_REASON, reason)
         result.error = reason or type(error).__name__
-        logger.error("%s: monitor failed: %s", plan.name, result.error)
+        logger.debug("%s: monitor failed: %s", plan.name, result.error)
         return result
     if should_retrain(retrain, result.status):
-        logger.info("%s: status %s, retrain=%s: retraining", plan.name, result.status, retrain)
+        logger.debug("%s: status %s, retrain=%s: retraining", plan.name, result.status, retrain)
         result.retrained = True
         chain = run_chain(plan, runner)
         result.retrain_runs = dict(chain.run_ids)
@@ -144,76 +156,47 @@ def watch_project(plan: ProjectPlan, runner: StepRunner, retrain: str) -> WatchR
 
 def watch(options: WatchOptions, repository_root: Path) -> WatchOutcome:
     """Run every selected project's check (and retrain) under one parent run."""
-    from concurrent.futures import ThreadPoolExecutor
+    from functools import partial
 
-    import mlflow
-    from mlflow.entities import Param, RunTag
+    from orchestrator import parent
 
-    from orchestrator.chain import StepRunner, plan_project
-    from orchestrator.run import describe_parent, start_parent
-
-    plans = [
-        plan_project(
-            repository_root / name,
-            repository_root,
-            options.overrides.get(name, {}),
-            name in options.forced,
-        )
-        for name in options.selected
-    ]
-    parent_id, children_experiment = start_parent(
-        options.experiment_name, contract.run_name(contract.ORCHESTRATOR, "monitor")
+    plans = parent.plans_for(options.selected, repository_root, options.overrides, options.forced)
+    started = parent.start(
+        contract.run_name(contract.ORCHESTRATOR, MONITOR),
+        options.experiment_name,
+        options.given,
+        {contract.STEP: "orchestrator.monitor"},
     )
-    client = mlflow.MlflowClient()
-    existing = client.get_run(parent_id).data.params
-    client.log_batch(
-        parent_id,
-        params=[Param(k, v) for k, v in options.given.items() if k not in existing],
-        tags=[RunTag(contract.STEP, "orchestrator.monitor")],
-    )
-    runner = StepRunner(
-        client=client,
-        experiment_id=children_experiment,
-        parent_run_id=parent_id,
+    runner = parent.step_runner(
+        started,
         env_manager=options.env_manager,
-        max_parallel=options.slots,
-        use_cache=options.caching,
+        slots=options.slots,
+        caching=options.caching,
         repository_root=repository_root,
+        projects=options.selected,
+        steps=(MONITOR, *core.STEPS),
     )
-    pool = ThreadPoolExecutor(max_workers=max(1, len(plans)), thread_name_prefix="watch")
-    futures = [pool.submit(watch_project, plan, runner, options.retrain) for plan in plans]
     try:
-        results = [future.result() for future in futures]
+        results = parent.run_concurrently(
+            plans, runner, partial(watch_project, retrain=options.retrain)
+        )
     except BaseException as error:
-        runner.stop()
-        pool.shutdown(wait=True, cancel_futures=True)
-        reason = str(error) or type(error).__name__
-        client.set_tag(parent_id, contract.FAILURE_REASON, reason[:4000])
-        mlflow.end_run(status="FAILED")
+        parent.fail(started, error)
         raise
-    pool.shutdown()
     table = format_watch_summary(results, options.retrain)
     title = f"Monitor: {', '.join(options.selected)} (retrain={options.retrain})"
-    link = describe_parent(client, parent_id, watch_markdown(results, options.retrain, title))
-    mlflow.log_text(table, SUMMARY_TEXT)
-    mlflow.log_text(watch_json(results), SUMMARY_JSON)
     failed = [result for result in results if not result.ok]
-    client.log_batch(
-        parent_id,
-        tags=[
-            RunTag("orchestrator.projects", ",".join(options.selected)),
-            RunTag("orchestrator.failed_projects", ",".join(r.project for r in failed) or "none"),
-            RunTag(
-                "orchestrator.statuses",
-                ",".join(f"{r.project}={r.status or 'failed'}" for r in results),
+    link = parent.finish(
+        started,
+        markdown=watch_markdown(results, options.retrain, title),
+        texts={SUMMARY_TEXT: table, SUMMARY_JSON: watch_json(results)},
+        tags={
+            "orchestrator.projects": ",".join(options.selected),
+            "orchestrator.failed_projects": ",".join(r.project for r in failed) or "none",
+            "orchestrator.statuses": ",".join(
+                f"{r.project}={r.status or 'failed'}" for r in results
             ),
-        ],
+        },
+        failures=[f"{r.project}: {r.failed_step} failed: {r.error}" for r in failed],
     )
-    if failed:
-        client.set_tag(
-            parent_id,
-            contract.FAILURE_REASON,
-            "; ".join(f"{r.project}: {r.failed_step} failed: {r.error}" for r in failed)[:4000],
-        )
-    mlflow.end_run(status="FAILED" if failed else "FINISHED")
-    return WatchOutcome(parent_id, results, table, link)
+    return WatchOutcome(started.run_id, results, table, link)

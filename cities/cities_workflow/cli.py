@@ -9,22 +9,23 @@ from __future__ import annotations
 
 import logging
 
-import click
-
 from cities_workflow import steps
 from cities_workflow.monitoring import CitiesMonitor
 from cities_workflow.params import PROJECT, DataParams, TrainParams
 from cities_workflow.scoring import CitiesScorer
-from lifecycle.checks import checkpoint
-from lifecycle.command import declared_command, run, step_group
-from lifecycle.monitor_step import add_monitor_command
+from lifecycle.monitor.command import add_monitor_command
 from lifecycle.params import ModelParams
-from lifecycle.score_command import add_score_command
-from lifecycle.steps import add_register_command
+from lifecycle.register.command import add_register_command
+from lifecycle.score.command import add_score_command
+from lifecycle.step.checks import checkpoint
+from lifecycle.step.command import declared_command, run, step_group
+from lifecycle.step.console import result as result_line
 
 logger = logging.getLogger("cities_workflow")
 
-cli = step_group("Train, evaluate and register the travel-city recommender.")
+cli = step_group(
+    "Train, evaluate and register the travel-city recommender.", "cities", "cities_workflow"
+)
 add_score_command(cli, "cities", CitiesScorer)
 add_register_command(cli, PROJECT, steps.register)
 add_monitor_command(cli, "cities", CitiesMonitor)
@@ -36,7 +37,7 @@ def train(params: TrainParams, data: DataParams) -> None:
     checkpoint()
     result = steps.train(params, data.data_path, data.datasets_mirror)
     metrics = result.metrics
-    click.echo(
+    result_line(
         f"cities train: run_id={result.run_id} model_uri={result.model_uri} "
         f"explained_variance={metrics['explained_variance']:.4f} "
         f"constraint_satisfaction={metrics['eval_constraint_satisfaction']:.4f} "
@@ -50,7 +51,7 @@ def evaluate(model: ModelParams) -> None:
     checkpoint()
     result = steps.evaluate(model.model_uri)
     metrics = result.metrics
-    click.echo(
+    result_line(
         f"cities evaluate: run_id={result.run_id} training_run_id={result.training_run_id} "
         f"constraint_satisfaction={metrics['constraint_satisfaction']:.4f} "
         f"temperature_fit={metrics['temperature_fit']:.4f} coverage={metrics['coverage']:.4f}"

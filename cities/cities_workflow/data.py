@@ -9,9 +9,9 @@ import pandas as pd
 
 from cities_workflow.core import validate_cities
 from cities_workflow.params import CITY_TABLE
-from lifecycle import data
-from lifecycle.data import DataSource
-from lifecycle.data import sha256_of as sha256_of  # part of this module's interface
+from lifecycle.io import data
+from lifecycle.io.data import DataSource
+from lifecycle.io.datasets import sha256_of as sha256_of  # part of this module's interface
 
 # cities/cities_workflow/data.py -> the repository root, where ``datasets/`` lives.
 # MLflow runs entry points inside the project folder, from a local path or a git URI

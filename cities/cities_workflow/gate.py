@@ -14,7 +14,7 @@ from cities_workflow.preferences import parse_preference
 from cities_workflow.ranking import eligible, relevance
 from cities_workflow.schema import TEMPERATURE_SCALE_C
 from lifecycle import significance
-from lifecycle.promotion import Rule
+from lifecycle.register.rule import ChampionRule
 
 
 def evaluation_metrics(
@@ -100,11 +100,11 @@ def profile_evidence(
     return pd.DataFrame(rows)
 
 
-def promotion_rule(alpha: float) -> Rule:
+def promotion_rule(alpha: float) -> ChampionRule:
     """The champion rule: a higher mean relevance at k over the evaluation profiles, and
     the one-sided Wilcoxon signed-rank test over the profiles at ``alpha`` (a handful of
     profiles, with no reason to assume normal differences)."""
-    return Rule(
+    return ChampionRule(
         "relevance_at_k",
         True,
         significance.WILCOXON,

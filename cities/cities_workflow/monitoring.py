@@ -20,11 +20,11 @@ import pandas as pd
 from cities_workflow.schema import ACTIVITIES, DURATION_COLUMNS, REQUIRED_COLUMNS
 from cities_workflow.schema import TEMPERATURE_COLUMNS as TEMPERATURES
 from cities_workflow.table import validate_cities
-from lifecycle import drift
-from lifecycle.monitoring import LiveCheck, UnjudgedError
+from lifecycle.monitor import drift
+from lifecycle.monitor.verdicts import LiveCheck, UnjudgedError
 
 if TYPE_CHECKING:
-    from lifecycle.rows import ResolvedModel
+    from lifecycle.models import ResolvedModel
 
 NUMERIC: tuple[str, ...] = (*ACTIVITIES, *TEMPERATURES)
 CATEGORICAL: tuple[str, ...] = ("region", "budget_level", *DURATION_COLUMNS)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cities_workflow.schema import FEATURES, MIN_COMPONENTS
-from lifecycle.datasets import PinnedFile
-from lifecycle.monitoring import monitor_entry_point
+from lifecycle.io.datasets import PinnedFile
+from lifecycle.monitor.params import monitor_entry_point
 from lifecycle.params import (
     MAX_SEED,
     Declared,
@@ -19,9 +19,9 @@ from lifecycle.params import (
     ProjectDeclaration,
     evaluate_entry_point,
     param,
-    register_entry_point,
 )
-from lifecycle.scoring import score_entry_point
+from lifecycle.register.params import register_entry_point
+from lifecycle.score.params import score_entry_point
 
 CITY_TABLE = PinnedFile(
     dataset="cities",

@@ -12,7 +12,7 @@ import pandas as pd
 from cities_workflow.preferences import PreferenceError, parse_preference
 from cities_workflow.ranking import recommend_all
 from cities_workflow.schema import ACTIVITIES
-from lifecycle.rows import Field
+from lifecycle.score.rows import Field
 
 PREDICTIONS = (
     Field("rank", "long"),

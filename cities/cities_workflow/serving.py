@@ -28,7 +28,7 @@ from cities_workflow.ranking import recommend_all
 from cities_workflow.schema import ACTIVITIES
 from cities_workflow.scoring import CitiesScorer
 from lifecycle.errors import DataError
-from lifecycle.rows import check_request
+from lifecycle.score.rows import check_request
 
 CATALOG_ARTIFACT = "catalog"
 # The file MLflow runs to build the served model ("models from code": nothing is pickled).
@@ -81,7 +81,7 @@ class CityRecommender(PythonModel):
         self.diversity = diversity
 
     def load_context(self, context) -> None:
-        from lifecycle import request_guard
+        from lifecycle.serve import request_guard
 
         request_guard.install()
         self.catalog = read_catalog(context.artifacts[CATALOG_ARTIFACT])

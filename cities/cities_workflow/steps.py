@@ -6,10 +6,11 @@ calls and prints the results; other callers (the benchmarks) call them directly.
 from __future__ import annotations
 
 from cities_workflow import core
-from lifecycle import steps as step_kit
-from lifecycle.command import StepError, validated
 from lifecycle.models import ModelUriError
-from lifecycle.steps import EvaluateResult, RegisterResult, TrainResult
+from lifecycle.register import step as register_step
+from lifecycle.register.step import RegisterResult
+from lifecycle.step.command import StepError, validated
+from lifecycle.step.results import EvaluateResult, TrainResult
 
 PROJECT = "cities"
 DEFAULT_PARAMS = core.TrainParams()
@@ -74,11 +75,11 @@ def register(
     model_uri: str,
     model_name: str = PROJECT,
     gate: core.GateParams = DEFAULT_GATE,
-    promotion_alpha: float = step_kit.DEFAULT_PROMOTION_ALPHA,
+    promotion_alpha: float = register_step.DEFAULT_PROMOTION_ALPHA,
 ) -> RegisterResult:
     """Register the model if it respects every constraint and explains enough variance;
     it becomes champion if its relevance at k beats the champion's by the Wilcoxon
     signed-rank test over the evaluation profiles."""
     from cities_workflow import tracking
 
-    return step_kit.register(model_uri, model_name, gate, tracking, promotion_alpha)
+    return register_step.register(model_uri, model_name, gate, tracking, promotion_alpha)

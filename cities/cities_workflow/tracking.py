@@ -22,16 +22,15 @@ import pandas as pd
 from cities_workflow import core
 from cities_workflow.monitoring import reference_profile
 from cities_workflow.profiles import profiles_frame
-from lifecycle import contract, evidence, gating, models, registry
-from lifecycle.models import (
-    ModelRef,
-    ModelUriError,
-    log_figure,
-    log_new_params,
-)
-from lifecycle.monitor_step import log_profile
-from lifecycle.promotion import Measurement
-from lifecycle.runs import step_run
+from lifecycle import contract, models
+from lifecycle.models import ModelRef, ModelUriError
+from lifecycle.monitor.step import log_profile
+from lifecycle.register import contest, evidence, registry
+from lifecycle.register.record import record_register
+from lifecycle.register.rule import Measurement
+from lifecycle.step import records
+from lifecycle.step.records import log_figure, log_new_params
+from lifecycle.step.runs import step_run
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -192,8 +191,8 @@ def log_evaluation(ref: ModelRef) -> tuple[str, dict[str, float]]:
     metrics, results, rows = score_profiles(ref)
     metrics["explained_variance"] = explained_variance(ref)
     with step_run(PROJECT, "evaluate") as run:
-        models.tag_evaluation(PROJECT, ref, run.info.run_id)
-        models.log_frame(profiles_frame(), f"{PROJECT}-evaluation-profiles", "evaluation")
+        records.tag_evaluation(PROJECT, ref, run.info.run_id)
+        records.log_frame(profiles_frame(), f"{PROJECT}-evaluation-profiles", "evaluation")
         mlflow.log_text(evidence.to_csv(rows), evidence.ARTIFACT)
         mlflow.log_metrics({key: value for key, value in metrics.items() if np.isfinite(value)})
         names = profiles_frame()["name"]
@@ -234,7 +233,7 @@ def compute_evidence(model_uri: str) -> pd.DataFrame:
 
 def register_if_good(
     ref: ModelRef, model_name: str, gate: core.GateParams, promotion_alpha: float
-) -> tuple[str, core.GateDecision, registry.Registration]:
+) -> tuple[str, core.GateDecision, contest.Registration]:
     """Gate the packaged model on the evaluation profiles (slots filled, constraints met)
     and its explained variance; register a version when it passes, and settle the
     aliases by the Wilcoxon signed-rank test of its relevance at k per profile against
@@ -250,7 +249,7 @@ def register_if_good(
         gate, metrics["constraint_satisfaction"], variance, metrics["filled_share"]
     )
     measurement = Measurement(metrics["relevance_at_k"], measured_on(ref))
-    return gating.record_register(
+    return record_register(
         project=PROJECT,
         ref=ref,
         model_name=model_name,

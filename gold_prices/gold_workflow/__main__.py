@@ -2,7 +2,13 @@
 
 import gc
 
-from gold_workflow.cli import main
+# Signals first: a stop asked for while the step's libraries load is acted on at its
+# first safe point, the checkpoint (lifecycle.stop).
+from lifecycle.step import signals
+
+signals.listen()
+
+from gold_workflow.cli import main  # noqa: E402
 
 try:
     main()

@@ -12,6 +12,7 @@ import pandas as pd
 from gold_workflow.params import TrainParams
 from gold_workflow.regressors import build_regressor, forecast_close
 from gold_workflow.schema import DATE, FEATURES, MIN_TRAIN_ROWS, NUMERIC_FEATURES
+from lifecycle import stop
 from lifecycle.errors import DataError, ParameterError
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ def walk_forward(
     forecasts = np.empty(len(test_rows))
     refits = 0
     for start in range(0, len(test_rows), params.refit_every):
+        stop.point()  # a safe point per fold: a stop asked for is acted on here
         block = test_rows[start : start + params.refit_every]
         train_rows = training_rows_before(split.usable, int(block[0]), params.horizon)
         model = clone(template).fit(

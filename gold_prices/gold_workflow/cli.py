@@ -9,24 +9,25 @@ from __future__ import annotations
 
 import logging
 
-import click
-
 from gold_workflow import search, steps
 from gold_workflow.monitoring import GoldMonitor
 from gold_workflow.params import PROJECT, DataParams, TrainParams, TuneParams
 from gold_workflow.scoring import GoldScorer
-from lifecycle.checks import checkpoint
-from lifecycle.command import declared_command, run, step_group, validated
-from lifecycle.monitor_step import add_monitor_command
+from lifecycle.monitor.command import add_monitor_command
 from lifecycle.params import ModelParams
-from lifecycle.promotion import format_value
-from lifecycle.score_command import add_score_command
+from lifecycle.register.command import add_register_command
+from lifecycle.register.rule import format_value
+from lifecycle.score.command import add_score_command
 from lifecycle.significance import format_p
-from lifecycle.steps import add_register_command
+from lifecycle.step.checks import checkpoint
+from lifecycle.step.command import declared_command, run, step_group, validated
+from lifecycle.step.console import result as result_line
 
 logger = logging.getLogger("gold_workflow")
 
-cli = step_group("Train, evaluate and register the gold price forecaster.")
+cli = step_group(
+    "Train, evaluate and register the gold price forecaster.", "gold_prices", "gold_workflow"
+)
 add_score_command(cli, "gold_prices", GoldScorer)
 add_register_command(cli, PROJECT, steps.register)
 add_monitor_command(cli, "gold_prices", GoldMonitor)
@@ -38,7 +39,7 @@ def train(params: TrainParams, data: DataParams) -> None:
     checkpoint()
     result = steps.train(params, data.data_path, data.datasets_mirror, data.cutoff_date)
     metrics = result.metrics
-    click.echo(
+    result_line(
         f"gold_prices train: run_id={result.run_id} model_uri={result.model_uri} "
         f"backtest_mase={format_value(metrics['backtest_mase'])} (the model {result.verdict}; "
         f"Diebold-Mariano p={format_p(metrics['dm_vs_naive_p_value'])} for better than naive) "
@@ -53,7 +54,7 @@ def tune(params: TuneParams, data: DataParams) -> None:
     checkpoint()
     result = steps.tune(job, data.data_path, data.datasets_mirror, data.cutoff_date)
     best = result.best
-    click.echo(
+    result_line(
         f"gold_prices tune: run_id={result.run_id} model_uri={result.model_uri} "
         f"study={result.study_name} study_run_id={result.study_run_id} "
         f"trials_run={result.trials_run} trials_completed={result.trials_completed} "
@@ -68,7 +69,7 @@ def evaluate(model: ModelParams) -> None:
     """Evaluate and print the metrics."""
     checkpoint()
     result = steps.evaluate(model.model_uri)
-    click.echo(
+    result_line(
         f"gold_prices evaluate: run_id={result.run_id} training_run_id={result.training_run_id} "
         f"backtest_mase={format_value(result.metrics['backtest_mase'])} "
         f"r2_score={result.metrics['r2_score']:.4f}"

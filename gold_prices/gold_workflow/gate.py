@@ -12,7 +12,7 @@ import pandas as pd
 from gold_workflow.params import GateParams
 from gold_workflow.schema import DATE
 from lifecycle import significance
-from lifecycle.promotion import Rule, format_value
+from lifecycle.register.rule import ChampionRule, format_value
 from lifecycle.significance import PairedTest, format_p
 
 
@@ -126,11 +126,11 @@ def versus_naive(rows: pd.DataFrame, horizon: int) -> VersusNaive:
     )
 
 
-def promotion_rule(alpha: float, horizon: int) -> Rule:
+def promotion_rule(alpha: float, horizon: int) -> ChampionRule:
     """The champion rule: a lower backtest MASE on the same days, and the one-sided
     Diebold-Mariano test (HLN correction, ``horizon - 1`` autocovariances for the
     overlapping forecasts) on the paired daily absolute errors at ``alpha``."""
-    return Rule(
+    return ChampionRule(
         "mase",
         False,
         significance.DIEBOLD_MARIANO,

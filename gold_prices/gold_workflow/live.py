@@ -15,9 +15,10 @@ import pandas as pd
 from gold_workflow.features import build_features
 from gold_workflow.schema import DATE, MIN_HISTORY, NUMERIC_FEATURES
 from gold_workflow.table import parse_date_values, validate_prices
-from lifecycle import drift, significance
+from lifecycle import significance
 from lifecycle.errors import DataError
-from lifecycle.monitoring import LiveCheck, UnjudgedError
+from lifecycle.monitor import drift
+from lifecycle.monitor.verdicts import LiveCheck, UnjudgedError
 from lifecycle.significance import PairedTest, format_p
 
 FORECAST_COLUMNS = ("horizon", "forecast_close")

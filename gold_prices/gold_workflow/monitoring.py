@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from gold_workflow import live as gold_live
-from lifecycle.monitoring import LiveCheck
+from lifecycle.monitor.verdicts import LiveCheck
 
 if TYPE_CHECKING:
-    from lifecycle.rows import ResolvedModel
+    from lifecycle.models import ResolvedModel
 
 
 class GoldMonitor:
@@ -34,7 +34,7 @@ class GoldMonitor:
     ) -> LiveCheck:
         import mlflow
 
-        from lifecycle.monitor_step import check_scored_by
+        from lifecycle.monitor.step import check_scored_by
 
         check_scored_by(batch, model)
         data = mlflow.MlflowClient().get_run(model.run_id).data

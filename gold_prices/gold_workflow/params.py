@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from gold_workflow.schema import MAX_HORIZON, MODEL_KINDS
-from lifecycle.datasets import PinnedFile
 from lifecycle.engines import EngineParams
 from lifecycle.errors import ParameterError
-from lifecycle.monitoring import monitor_entry_point
+from lifecycle.io.datasets import PinnedFile
+from lifecycle.monitor.params import monitor_entry_point
 from lifecycle.params import (
     MAX_SEED,
     Declared,
@@ -23,9 +23,9 @@ from lifecycle.params import (
     ProjectDeclaration,
     evaluate_entry_point,
     param,
-    register_entry_point,
 )
-from lifecycle.scoring import score_entry_point
+from lifecycle.register.params import register_entry_point
+from lifecycle.score.params import score_entry_point
 
 MAX_TRIALS = 1000
 VALUES = "comma-separated values"

@@ -30,7 +30,7 @@ from gold_workflow.table import (
     PLAUSIBLE_PRICE,
     parse_date_values,
 )
-from lifecycle.rows import Field
+from lifecycle.score.rows import Field
 
 # Bars per chunk when a long history is scored in parallel; each chunk also reads the
 # MIN_HISTORY - 1 bars before it.

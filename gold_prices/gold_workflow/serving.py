@@ -25,7 +25,7 @@ from sklearn.pipeline import Pipeline
 
 from gold_workflow import core
 from gold_workflow.scoring import GoldScorer
-from lifecycle.rows import check_request
+from lifecycle.score.rows import check_request
 
 PIPELINE_ARTIFACT = "pipeline"
 # The file MLflow runs to build the served model ("models from code": nothing is pickled).
@@ -101,7 +101,7 @@ class GoldForecaster(PythonModel):
     def load_context(self, context) -> None:
         import skops.io
 
-        from lifecycle import request_guard
+        from lifecycle.serve import request_guard
 
         request_guard.install()
 

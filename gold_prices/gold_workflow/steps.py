@@ -12,10 +12,11 @@ from typing import Any
 import pandas as pd
 
 from gold_workflow import core, live, search
-from lifecycle import steps as step_kit
-from lifecycle.command import StepError, validated
 from lifecycle.models import ModelUriError
-from lifecycle.steps import EvaluateResult, RegisterResult, TrainResult
+from lifecycle.register import step as register_step
+from lifecycle.register.step import RegisterResult
+from lifecycle.step.command import StepError, validated
+from lifecycle.step.results import EvaluateResult, TrainResult
 
 logger = logging.getLogger(__name__)
 
@@ -131,8 +132,8 @@ def tune(
     import mlflow
 
     from gold_workflow import study, tracking
-    from lifecycle.models import log_new_params
-    from lifecycle.runs import step_run
+    from lifecycle.step.records import log_new_params
+    from lifecycle.step.runs import step_run
 
     configurations = job.space.configurations()
     history = read_history(job.space.base, data_path, datasets_mirror, cutoff_date)
@@ -203,10 +204,10 @@ def register(
     model_uri: str,
     model_name: str = PROJECT,
     gate: core.GateParams = DEFAULT_GATE,
-    promotion_alpha: float = step_kit.DEFAULT_PROMOTION_ALPHA,
+    promotion_alpha: float = register_step.DEFAULT_PROMOTION_ALPHA,
 ) -> RegisterResult:
     """Register the model if its MASE passes the gate; it becomes champion if it is
     better than the champion on the same backtest days by the Diebold-Mariano test."""
     from gold_workflow import tracking
 
-    return step_kit.register(model_uri, model_name, gate, tracking, promotion_alpha)
+    return register_step.register(model_uri, model_name, gate, tracking, promotion_alpha)

@@ -20,6 +20,7 @@ from mlflow.optuna.storage import MlflowStorage
 
 from gold_workflow.search import TuneJob, backtest_mase
 from lifecycle import contract
+from lifecycle.step.progress import Progress
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -183,9 +184,15 @@ def run_study(
     digest = grid_digest(keys, job.space.base)
     sampler = GridSampler({CONFIG: keys}, seed=job.space.base.random_state)
     if job.on_spark:
-        from lifecycle import spark
+        from lifecycle.spark.session import session
 
-        spark.session(job.spark_master, "gold_prices-tune", ("gold_workflow",))
+        session(job.spark_master, "gold_prices-tune", ("gold_workflow",))
+    progress = Progress(f"{PROJECT} · tune", "trials", job.trials)
+
+    def trial_done(study: Any, trial: Any) -> None:
+        """After each trial of a local study: progress, and a safe point."""
+        progress.advance()
+
     tried: set[int] = set()
     if existing:
         earlier = optuna.load_study(study_name=name, storage=storage)
@@ -205,18 +212,24 @@ def run_study(
         if job.on_spark:
             from mlflow.pyspark.optuna.study import MlflowSparkStudy
 
-            MlflowSparkStudy(
-                name,
-                storage,
-                sampler=sampler,
-                pruner=NopPruner(),
-                mlflow_tracking_uri=mlflow.get_tracking_uri(),
-                direction=None if existing else "minimize",
-            ).optimize(objective, n_trials=budget)
+            from lifecycle.spark.session import raise_if_stopped
+
+            try:
+                MlflowSparkStudy(
+                    name,
+                    storage,
+                    sampler=sampler,
+                    pruner=NopPruner(),
+                    mlflow_tracking_uri=mlflow.get_tracking_uri(),
+                    direction=None if existing else "minimize",
+                ).optimize(objective, n_trials=budget)
+            except Exception as error:  # a stop cancels the study's Spark jobs
+                raise_if_stopped(error)
+                raise
         elif existing:
             optuna.load_study(
                 study_name=name, storage=storage, sampler=sampler, pruner=NopPruner()
-            ).optimize(objective, n_trials=budget)
+            ).optimize(objective, n_trials=budget, callbacks=[trial_done])
         else:
             optuna.create_study(
                 study_name=name,
@@ -224,7 +237,7 @@ def run_study(
                 sampler=sampler,
                 pruner=NopPruner(),
                 direction="minimize",
-            ).optimize(objective, n_trials=budget)
+            ).optimize(objective, n_trials=budget, callbacks=[trial_done])
         if not existing:
             created = optuna.load_study(study_name=name, storage=storage)
             created.set_user_attr(GRID_ATTR, digest)

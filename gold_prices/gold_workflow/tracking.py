@@ -20,17 +20,17 @@ from pathlib import Path
 import pandas as pd
 
 from gold_workflow import core
-from lifecycle import contract, drift, evidence, gating, models, registry
-from lifecycle.models import (
-    ModelRef,
-    ModelUriError,
-    log_figure,
-    log_new_params,
-)
-from lifecycle.monitor_step import log_profile
-from lifecycle.promotion import Measurement, format_value
-from lifecycle.runs import step_run
+from lifecycle import contract, models
+from lifecycle.models import ModelRef, ModelUriError
+from lifecycle.monitor import drift
+from lifecycle.monitor.step import log_profile
+from lifecycle.register import contest, evidence, registry
+from lifecycle.register.record import record_register
+from lifecycle.register.rule import Measurement, format_value
 from lifecycle.significance import format_p
+from lifecycle.step import records
+from lifecycle.step.records import log_figure, log_new_params
+from lifecycle.step.runs import step_run
 
 logger = logging.getLogger(__name__)
 
@@ -208,10 +208,10 @@ def log_evaluation(ref: ModelRef, forecasts: pd.DataFrame) -> tuple[str, dict[st
 
     rows = core.evidence_rows(forecasts)
     with step_run(PROJECT, "evaluate") as run:
-        models.tag_evaluation(PROJECT, ref, run.info.run_id)
+        records.tag_evaluation(PROJECT, ref, run.info.run_id)
         mlflow.log_text(evidence.to_csv(rows), evidence.ARTIFACT)
         result = mlflow.models.evaluate(
-            data=models.named_frame(
+            data=records.named_frame(
                 forecasts[["forecast_close", "actual_close"]],
                 f"{PROJECT}-backtest",
                 targets="actual_close",
@@ -291,7 +291,7 @@ def gate_measurement(ref: ModelRef) -> Measurement:
 
 def register_if_good(
     ref: ModelRef, model_name: str, gate: core.GateParams, promotion_alpha: float
-) -> tuple[str, core.GateDecision, registry.Registration]:
+) -> tuple[str, core.GateDecision, contest.Registration]:
     """Gate the model on its backtest MASE and its Diebold-Mariano test against the
     naive forecast, register a version when it passes, and settle the aliases by the DM
     test against the champion at ``promotion_alpha``. Every registry read that could
@@ -303,7 +303,7 @@ def register_if_good(
     rows = evidence_of(ref)
     naive = core.versus_naive(rows, horizon)
     decision = core.decide(gate, measurement.value, naive)
-    return gating.record_register(
+    return record_register(
         project=PROJECT,
         ref=ref,
         model_name=model_name,

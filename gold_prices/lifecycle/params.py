@@ -8,7 +8,7 @@ place. Constructing the class checks every field against that declaration, then 
 the class's own ``check()`` for rules that join several fields; a refused value raises
 ``ParameterError`` naming it and what is allowed. From the same declaration:
 
-- ``lifecycle.command.declared_command`` builds a step's click options;
+- ``lifecycle.step.command.declared_command`` builds a step's click options;
 - ``lifecycle.sync`` writes each ``MLproject``'s ``parameters:`` and ``command:`` and the
   parameter tables of each project README;
 - the orchestrator checks ``-P params=`` overrides through the step's own command.
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from lifecycle.errors import ParameterError
 
 if TYPE_CHECKING:
-    from lifecycle.datasets import PinnedFile
+    from lifecycle.io.datasets import PinnedFile
 
 _METADATA_KEY = "lifecycle.param"
 TYPES: dict[type, str] = {int: "int", float: "float", str: "string"}
@@ -39,7 +39,7 @@ MAX_SEED = 2**32 - 1
 
 
 @dataclass(frozen=True)
-class Rule:
+class Constraint:
     """What one parameter accepts, and what it is for."""
 
     help: str
@@ -69,7 +69,7 @@ def param(
     allowed: str = "",
 ) -> Any:
     """A declared parameter field; without ``default`` it is required."""
-    rule = Rule(
+    constraint = Constraint(
         help=help,
         low=low,
         high=high,
@@ -81,7 +81,7 @@ def param(
         name=name,
         allowed=allowed,
     )
-    return dataclasses.field(default=default, metadata={_METADATA_KEY: rule})
+    return dataclasses.field(default=default, metadata={_METADATA_KEY: constraint})
 
 
 def _number(value: float) -> str:
@@ -90,14 +90,14 @@ def _number(value: float) -> str:
 
 @dataclass(frozen=True)
 class Parameter:
-    """One declared parameter, resolved: its name, field, type, default and rule."""
+    """One declared parameter, resolved: its name, field, type, default and allows."""
 
     name: str
     attribute: str
     type: str  # int | float | string
     default: Any
     required: bool
-    rule: Rule
+    constraint: Constraint
 
     @property
     def option(self) -> str:
@@ -106,30 +106,30 @@ class Parameter:
 
     def allowed(self) -> str:
         """What the parameter accepts, in words (``an integer from 1 to 20``)."""
-        rule = self.rule
-        if rule.choices:
-            return "one of " + ", ".join(rule.choices)
+        allows = self.constraint
+        if allows.choices:
+            return "one of " + ", ".join(allows.choices)
         if self.type in ("int", "float"):
             kind = "an integer" if self.type == "int" else "a number"
-            if rule.low is not None and rule.high is not None:
-                if self.type == "int" or not (rule.low_open or rule.high_open):
-                    words = f"{kind} from {_number(rule.low)} to {_number(rule.high)}"
+            if allows.low is not None and allows.high is not None:
+                if self.type == "int" or not (allows.low_open or allows.high_open):
+                    words = f"{kind} from {_number(allows.low)} to {_number(allows.high)}"
                     if self.type == "float":
-                        words = f"{kind} in [{_number(rule.low)}, {_number(rule.high)}]"
+                        words = f"{kind} in [{_number(allows.low)}, {_number(allows.high)}]"
                 else:
-                    left = "(" if rule.low_open else "["
-                    right = ")" if rule.high_open else "]"
-                    words = f"{kind} in {left}{_number(rule.low)}, {_number(rule.high)}{right}"
-            elif rule.low is not None:
-                words = f"{kind} {'>' if rule.low_open else '>='} {_number(rule.low)}"
+                    left = "(" if allows.low_open else "["
+                    right = ")" if allows.high_open else "]"
+                    words = f"{kind} in {left}{_number(allows.low)}, {_number(allows.high)}{right}"
+            elif allows.low is not None:
+                words = f"{kind} {'>' if allows.low_open else '>='} {_number(allows.low)}"
             else:
                 words = kind
-            return f"{words}; {rule.allowed}" if rule.allowed else words
-        return rule.allowed or ("any non-empty text" if rule.nonempty else "any text")
+            return f"{words}; {allows.allowed}" if allows.allowed else words
+        return allows.allowed or ("any non-empty text" if allows.nonempty else "any text")
 
     def check(self, value: object) -> None:
         """Refuse ``value`` unless it has this parameter's type and lies in its range."""
-        rule = self.rule
+        allows = self.constraint
         if self.type == "int":
             if isinstance(value, bool) or not isinstance(value, numbers.Integral):
                 raise ParameterError(self.name, value, "must be an integer")
@@ -143,20 +143,20 @@ class Parameter:
         else:
             if not isinstance(value, str):
                 raise ParameterError(self.name, value, "must be text")
-            if rule.choices and value not in rule.choices:
+            if allows.choices and value not in allows.choices:
                 raise ParameterError(self.name, value, f"must be {self.allowed()}")
-            if rule.nonempty and not value.strip():
+            if allows.nonempty and not value.strip():
                 raise ParameterError(self.name, value, f"must be {self.allowed()}")
-            if rule.pattern and not re.fullmatch(rule.pattern, value):
+            if allows.pattern and not re.fullmatch(allows.pattern, value):
                 raise ParameterError(self.name, value, f"must be {self.allowed()}")
 
     def _check_range(self, number: float, value: object) -> None:
-        rule = self.rule
-        too_low = rule.low is not None and (
-            number <= rule.low if rule.low_open else number < rule.low
+        allows = self.constraint
+        too_low = allows.low is not None and (
+            number <= allows.low if allows.low_open else number < allows.low
         )
-        too_high = rule.high is not None and (
-            number >= rule.high if rule.high_open else number > rule.high
+        too_high = allows.high is not None and (
+            number >= allows.high if allows.high_open else number > allows.high
         )
         if too_low or too_high:
             raise ParameterError(self.name, value, f"must be {self.allowed()}")
@@ -182,8 +182,8 @@ def _resolve(cls: type) -> tuple[Parameter, ...]:
 
     declared = []
     for field in sorted(dataclasses.fields(cls), key=declaring_class):
-        rule = field.metadata.get(_METADATA_KEY)
-        if rule is None:
+        constraint = field.metadata.get(_METADATA_KEY)
+        if constraint is None:
             continue
         kind = TYPES.get(hints[field.name])
         if kind is None:
@@ -191,12 +191,12 @@ def _resolve(cls: type) -> tuple[Parameter, ...]:
         required = field.default is dataclasses.MISSING
         declared.append(
             Parameter(
-                name=rule.name or field.name,
+                name=constraint.name or field.name,
                 attribute=field.name,
                 type=kind,
                 default=None if required else field.default,
                 required=required,
-                rule=rule,
+                constraint=constraint,
             )
         )
     return tuple(declared)
@@ -278,10 +278,13 @@ class ProjectDeclaration:
         raise KeyError(command)
 
 
-# The parameters every project's evaluate and register steps share.
+# The model a step takes: every project's evaluate and register steps declare it.
 MODEL_URIS = (
     "runs:/<run_id>/model, models:/<name>@<alias>, models:/<name>/<version> or models:/m-<id>"
 )
+# The fixed model version score and monitor take, and the tables they read.
+VERSION_URIS = "models:/<name>@<alias>, models:/<name>/<version> or runs:/<run_id>/model"
+LOCATION = "a Parquet or CSV file or directory: a path or s3://bucket/prefix"
 
 
 @dataclass(frozen=True)
@@ -291,39 +294,6 @@ class ModelParams(Declared):
     model_uri: str = param(help="the model to take", allowed=MODEL_URIS)
 
 
-@dataclass(frozen=True, kw_only=True)
-class RegisterParams(Declared):
-    """The name a register step registers under (the project's by default), and the
-    level of the paired test a challenger must pass to replace the champion."""
-
-    model_name: str = param(
-        help="the registered model's name", nonempty=True, allowed="a registered model name"
-    )
-    promotion_alpha: float = param(
-        0.05,
-        help="the one-sided paired test's level a challenger must beat the champion at",
-        low=0.0,
-        high=1.0,
-        low_open=True,
-        allowed="1 turns the test off (strictly better wins)",
-    )
-
-
 def evaluate_entry_point(help: str) -> EntryPoint:
     """The ``evaluate`` entry point every project has: it takes the model to evaluate."""
     return EntryPoint(command="evaluate", help=help, declared=(ModelParams,))
-
-
-def register_entry_point(
-    project: str,
-    gate: type[Declared],
-    help: str = "Register the model if it passes the gate; move champion if it is better.",
-) -> EntryPoint:
-    """The ``register`` entry point every project has: the model, the registered name
-    (the project's by default) and the project's gate parameters."""
-    return EntryPoint(
-        command="register",
-        help=help,
-        declared=(ModelParams, RegisterParams, gate),
-        defaults=(("model_name", project),),
-    )

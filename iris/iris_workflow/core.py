@@ -17,10 +17,11 @@ from iris_workflow.params import GATE_METRICS as GATE_METRICS
 from iris_workflow.params import MODEL_KINDS as MODEL_KINDS
 from iris_workflow.params import GateParams as GateParams
 from iris_workflow.params import TrainParams as TrainParams
-from lifecycle import drift, significance
+from lifecycle import significance
 from lifecycle.errors import DataError, ParameterError
-from lifecycle.monitoring import LiveCheck
-from lifecycle.promotion import Rule
+from lifecycle.monitor import drift
+from lifecycle.monitor.verdicts import LiveCheck
+from lifecycle.register.rule import ChampionRule
 
 if TYPE_CHECKING:
     from sklearn.base import ClassifierMixin
@@ -295,12 +296,12 @@ def decide(gate: GateParams, value: float) -> GateDecision:
     )
 
 
-def promotion_rule(metric: str, alpha: float) -> Rule:
+def promotion_rule(metric: str, alpha: float) -> ChampionRule:
     """The champion rule: a higher held-out ``metric``, and the exact McNemar test on
     the paired correctness at ``alpha`` (McNemar, not a bootstrap: the outcome per row is
     right or wrong, the exact test needs no resampling and every racing register step
     computes the same p-value)."""
-    return Rule(metric, True, significance.MCNEMAR, significance.mcnemar_exact, alpha)
+    return ChampionRule(metric, True, significance.MCNEMAR, significance.mcnemar_exact, alpha)
 
 
 def measured_on(data_sha256: str, test_size: float, random_state: int) -> str:

@@ -8,8 +8,8 @@ import pandas as pd
 
 from iris_workflow.core import validate_frame
 from iris_workflow.params import DEFAULT_DATA_PATH as DEFAULT_DATA_PATH
-from lifecycle import data
-from lifecycle.data import sha256_of as sha256_of  # part of this module's interface
+from lifecycle.io import data
+from lifecycle.io.datasets import sha256_of as sha256_of  # part of this module's interface
 
 # The repository holding this project: iris/iris_workflow/data.py -> the repository root.
 # MLflow runs entry points inside the project folder, so relative data paths are

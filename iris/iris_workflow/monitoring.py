@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 
 from iris_workflow import core
-from lifecycle.monitoring import LiveCheck
+from lifecycle.monitor.verdicts import LiveCheck
 
 if TYPE_CHECKING:
-    from lifecycle.rows import ResolvedModel
+    from lifecycle.models import ResolvedModel
 
 
 class IrisMonitor:

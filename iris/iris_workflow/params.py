@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from lifecycle.engines import EngineParams
 from lifecycle.errors import ParameterError
-from lifecycle.monitoring import monitor_entry_point
+from lifecycle.monitor.params import monitor_entry_point
 from lifecycle.params import (
     MAX_SEED,
     Declared,
@@ -20,9 +20,9 @@ from lifecycle.params import (
     ProjectDeclaration,
     evaluate_entry_point,
     param,
-    register_entry_point,
 )
-from lifecycle.scoring import score_entry_point
+from lifecycle.register.params import register_entry_point
+from lifecycle.score.params import score_entry_point
 
 MODEL_KINDS: tuple[str, ...] = ("decision_tree", "logistic_regression", "random_forest")
 GATE_METRICS: tuple[str, ...] = ("accuracy", "precision_weighted", "recall_weighted", "f1_weighted")

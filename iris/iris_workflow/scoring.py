@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from iris_workflow.core import FEATURES, PLAUSIBLE_CM
-from lifecycle.rows import Field
+from lifecycle.score.rows import Field
 
 PREDICTION = "predicted_species"
 

@@ -20,7 +20,7 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from iris_workflow import core
 from iris_workflow.scoring import IrisScorer
 from lifecycle.errors import DataError
-from lifecycle.rows import check_request
+from lifecycle.score.rows import check_request
 
 
 class GuardedClassifier:
@@ -46,7 +46,7 @@ def _load_pyfunc(path: str) -> GuardedClassifier:
     guard (``lifecycle.request_guard``)."""
     import mlflow.sklearn
 
-    from lifecycle import request_guard
+    from lifecycle.serve import request_guard
 
     request_guard.install()
     return GuardedClassifier(mlflow.sklearn._load_pyfunc(path))

@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 
 from iris_workflow import core, tuning
 from iris_workflow.data import DEFAULT_DATA_PATH, read_iris_csv, resolve_data_path, sha256_of
-from lifecycle import steps as step_kit
-from lifecycle.command import StepError, validated
 from lifecycle.models import ModelUriError
-from lifecycle.steps import EvaluateResult, RegisterResult, TrainResult
+from lifecycle.register import step as register_step
+from lifecycle.register.step import RegisterResult
+from lifecycle.step.command import StepError, validated
+from lifecycle.step.progress import Progress
+from lifecycle.step.results import EvaluateResult, TrainResult
 
 PROJECT = "iris"
 DEFAULT_PARAMS = core.TrainParams()
@@ -73,7 +75,8 @@ def tune(grid: tuning.TuneParams, data_path: str = DEFAULT_DATA_PATH) -> TuneRes
     """Grid-search the decision tree: a child run per configuration, the best model on
     the parent run, logged exactly as ``train`` logs one."""
     path, frame, train_split, test_split = _read_split(data_path, grid.test_size, grid.random_state)
-    results = validated(tuning.score_grid, grid, train_split, test_split)
+    progress = Progress("iris · tune", "configurations", len(grid.configurations()))
+    results = validated(tuning.score_grid, grid, train_split, test_split, progress.update)
     best = tuning.best_config(results)
     best_params = core.TrainParams(
         model="decision_tree",
@@ -130,10 +133,10 @@ def register(
     model_uri: str,
     model_name: str = PROJECT,
     gate: core.GateParams = DEFAULT_GATE,
-    promotion_alpha: float = step_kit.DEFAULT_PROMOTION_ALPHA,
+    promotion_alpha: float = register_step.DEFAULT_PROMOTION_ALPHA,
 ) -> RegisterResult:
     """Register the model if it passes the gate; it becomes champion if it is better
     than the champion on the same held-out rows by the exact McNemar test."""
     from iris_workflow import tracking
 
-    return step_kit.register(model_uri, model_name, gate, tracking, promotion_alpha)
+    return register_step.register(model_uri, model_name, gate, tracking, promotion_alpha)

@@ -22,15 +22,15 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from iris_workflow import core, tuning
-from lifecycle import contract, evidence, gating, models, registry
-from lifecycle.models import (
-    ModelRef,
-    ModelUriError,
-    log_figure,
-)
-from lifecycle.monitor_step import log_profile
-from lifecycle.promotion import Measurement
-from lifecycle.runs import step_run
+from lifecycle import contract, models
+from lifecycle.models import ModelRef, ModelUriError
+from lifecycle.monitor.step import log_profile
+from lifecycle.register import contest, evidence, registry
+from lifecycle.register.record import record_register
+from lifecycle.register.rule import Measurement
+from lifecycle.step import records
+from lifecycle.step.records import log_figure
+from lifecycle.step.runs import step_run
 
 if TYPE_CHECKING:
     from mlflow.models import ModelSignature
@@ -276,11 +276,11 @@ def log_evaluation(ref: ModelRef, heldout: pd.DataFrame) -> tuple[str, dict[str,
 
     rows = evidence_of(ref, heldout)
     with step_run(PROJECT, "evaluate") as run:
-        models.tag_evaluation(PROJECT, ref, run.info.run_id)
+        records.tag_evaluation(PROJECT, ref, run.info.run_id)
         mlflow.log_text(evidence.to_csv(rows), evidence.ARTIFACT)
         result = mlflow.models.evaluate(
             model=ref.uri,
-            data=models.named_frame(heldout, f"{PROJECT}-heldout", targets=core.TARGET),
+            data=records.named_frame(heldout, f"{PROJECT}-heldout", targets=core.TARGET),
             model_type="classifier",
             evaluators=["default"],
             evaluator_config={
@@ -349,7 +349,7 @@ def gate_measurement(ref: ModelRef, metric: str) -> Measurement:
 
 def register_if_good(
     ref: ModelRef, model_name: str, gate: core.GateParams, promotion_alpha: float
-) -> tuple[str, core.GateDecision, registry.Registration]:
+) -> tuple[str, core.GateDecision, contest.Registration]:
     """Gate the model, register a version when it passes, and settle the aliases by the
     exact McNemar test against the champion at ``promotion_alpha``.
 
@@ -360,7 +360,7 @@ def register_if_good(
     """
     measurement = gate_measurement(ref, gate.metric)
     decision = core.decide(gate, measurement.value)
-    return gating.record_register(
+    return record_register(
         project=PROJECT,
         ref=ref,
         model_name=model_name,

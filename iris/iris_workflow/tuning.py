@@ -9,6 +9,7 @@ an optimistic estimate. Nothing here reads files or talks to MLflow.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from iris_workflow.core import FEATURES, TARGET, ParameterError
 from iris_workflow.params import MAX_CV_FOLDS as MAX_CV_FOLDS
 from iris_workflow.params import TuneParams as TuneParams
 from iris_workflow.params import parse_grid as parse_grid
+from lifecycle import stop
 
 
 @dataclass(frozen=True)
@@ -108,14 +110,20 @@ def score_configuration(data: GridData, configuration: tuple[int, int]) -> Confi
     )
 
 
-def score_grid(params: TuneParams, train: pd.DataFrame, test: pd.DataFrame) -> list[ConfigResult]:
+def score_grid(
+    params: TuneParams,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    done: Callable[[int], None] | None = None,
+) -> list[ConfigResult]:
     """Score every configuration of the grid, in grid order: in this process, or as
-    Spark tasks (``engine=spark``), which give the same results."""
+    Spark tasks (``engine=spark``), which give the same results. ``done`` hears how many
+    configurations are scored so far."""
     data = grid_data(params, train, test)
     if params.on_spark:
         from functools import partial
 
-        from lifecycle.spark import parallel_map
+        from lifecycle.spark.session import parallel_map
 
         return parallel_map(
             params.spark_master,
@@ -123,8 +131,15 @@ def score_grid(params: TuneParams, train: pd.DataFrame, test: pd.DataFrame) -> l
             partial(score_configuration, data),
             params.configurations(),
             packages=("iris_workflow",),
+            done=done,
         )
-    return [score_configuration(data, configuration) for configuration in params.configurations()]
+    results = []
+    for configuration in params.configurations():
+        stop.point()  # a safe point per configuration
+        results.append(score_configuration(data, configuration))
+        if done is not None:
+            done(len(results))
+    return results
 
 
 def best_config(results: list[ConfigResult]) -> ConfigResult:

@@ -7,7 +7,7 @@ import mlflow
 import pytest
 
 from lifecycle import contract
-from lifecycle.runs import ExperimentError, choose_experiment
+from lifecycle.step.runs import ExperimentError, choose_experiment
 from tests.helpers import Store, client_for
 
 

@@ -52,7 +52,7 @@ def test_iris_stores_its_profile_and_monitors_a_batch_from_it(store: Store) -> N
 
     from iris_workflow import core
     from iris_workflow.cli import cli
-    from lifecycle.drift import Profile
+    from lifecycle.monitor.drift import Profile
 
     train_id = iris_champion()
     stored = Profile.from_json(
@@ -179,6 +179,34 @@ def test_bad_input_fails_the_run_with_a_reason(store: Store, tmp_path: Path) -> 
     assert not any("Traceback" in reason for reason in reasons)
     # A usage error is refused before any run.
     assert invoke(cli, "monitor", "--input", "x.csv", "--monitor-alpha", "0.9").exit_code == 2
+    assert_no_running_runs(store)
+
+
+def test_a_score_output_is_monitored_as_its_manifest_lists_it_or_refused(
+    store: Store, tmp_path: Path
+) -> None:
+    """A score output is read as its manifest lists it: one holding a part it does not
+    list (another tool's, or a copy), or without a manifest (what a SIGKILL leaves), is
+    refused with the reason, never read as a batch."""
+    import shutil
+
+    from iris_workflow.cli import cli
+
+    iris_champion()
+    output = tmp_path / "scored"
+    run_id_of(invoke(cli, "score", "--input", str(IRIS_TABLE), "--output", str(output)))
+    assert "rows=150 status=" in invoke(cli, "monitor", "--input", str(output)).output
+    (part,) = output.glob("part-*.parquet")
+    stray = output / "part-00001-3c5e2b1a-uuid-c000.snappy.parquet"
+    shutil.copy(part, stray)
+    refused = invoke(cli, "monitor", "--input", str(output))
+    assert refused.exit_code == 1
+    assert "which its manifest does not list" in refused.output
+    stray.unlink()
+    (output / "_SUCCESS").unlink()
+    refused = invoke(cli, "monitor", "--input", str(output))
+    assert refused.exit_code == 1
+    assert "has no manifest of a score job" in refused.output
     assert_no_running_runs(store)
 
 

@@ -18,7 +18,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from lifecycle import contract, evidence
+from lifecycle import contract
+from lifecycle.register import evidence
 from lifecycle.sync import project_folders
 from tests.helpers import Store, all_runs, client_for
 
@@ -308,7 +309,7 @@ def test_a_project_runs_its_lifecycle_as_the_contract_says(project: Project, sto
     assert_named(score_tags, name, "score")
     assert score_tags[contract.REGISTERED_VERSION] == version
     assert score_tags[contract.OUTPUT] == str(store.root / "out")
-    from lifecycle.outputs import read_output
+    from lifecycle.io.manifests import read_output
 
     output = read_output(str(store.root / "out")).to_pandas()
     assert len(output) == int(line.group(2)) > 0
@@ -317,8 +318,8 @@ def test_a_project_runs_its_lifecycle_as_the_contract_says(project: Project, sto
     assert list(output.columns[-4:]) == ["model_name", "model_version", "model_run_id", "scored_at"]
 
     # monitor: the score output against the champion's reference profile, stored by train.
-    from lifecycle.drift import Profile
-    from lifecycle.monitoring import STATUSES
+    from lifecycle.monitor.drift import Profile
+    from lifecycle.monitor.verdicts import STATUSES
 
     profile = Profile.from_json(
         mlflow.artifacts.load_text(f"runs:/{train_id}/{contract.REFERENCE_PROFILE}")

@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 
 from iris_workflow import core, tracking
 from iris_workflow.cli import cli, main
-from lifecycle import registry
+from lifecycle.register import registry
 from tests.helpers import Store, all_runs, client_for
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lifecycle import outputs, tables
+from lifecycle.io import claims, locations, manifests, tables
 from tests.helpers import REPO_ROOT, Store, all_runs, client_for, open_store, signal_when_ready
 
 FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
@@ -189,13 +189,13 @@ def test_every_row_bad_under_quarantine_goes_to_the_rejected_output(
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "rows_in=20 rows_scored=0 rows_rejected=20 rows_out=0" in result.stdout
-    rejected = outputs.read_output(str(tmp_path / "out-rejected")).to_pandas()
+    rejected = manifests.read_output(str(tmp_path / "out-rejected")).to_pandas()
     assert len(rejected) == 20
     assert rejected["reason"].str.contains("petal_width is -1, outside").all()
-    assert outputs.read_output(str(tmp_path / "out")).num_rows == 0
-    manifest = outputs.verify(tables.locate(str(tmp_path / "out")))
-    assert manifest["rows"] == {"in": 20, "rejected": 20, "scored": 0, "out": 0}
-    assert manifest["rejected_output"] == str(tmp_path / "out-rejected")
+    assert manifests.read_output(str(tmp_path / "out")).num_rows == 0
+    manifest = manifests.verify(locations.locate(str(tmp_path / "out")))
+    assert manifest.rows == {"in": 20, "rejected": 20, "scored": 0, "out": 0}
+    assert manifest.rejected_output == str(tmp_path / "out-rejected")
 
 
 @pytest.mark.parametrize(
@@ -266,12 +266,12 @@ def test_of_two_jobs_to_one_output_exactly_one_writes_it(
     loser = next(stderr for code, _, stderr in results if code == 1)
     assert re.search(r"claimed by another score job|already exists|being written", loser)
     assert "Traceback" not in loser
-    manifest = outputs.verify(tables.locate(str(output)))
+    manifest = manifests.verify(locations.locate(str(output)))
     winner = next(out for code, out, _ in results if code == 0)
-    assert f"run_id={manifest['run_id']}" in winner
-    table = outputs.read_output(str(output))
-    assert table.num_rows == manifest["rows"]["out"] in (150, 300)
-    assert manifest["input"] == str(first if table.num_rows == 150 else second)
+    assert f"run_id={manifest.run_id}" in winner
+    table = manifests.read_output(str(output))
+    assert table.num_rows == manifest.rows["out"] in (150, 300)
+    assert manifest.input == str(first if table.num_rows == 150 else second)
 
 
 @pytest.mark.parametrize(
@@ -292,8 +292,8 @@ def test_a_signal_mid_job_stops_it_removes_its_output_and_records_why(
 
     def under_way() -> bool:
         if engine == "pandas":
-            return (output / outputs.CLAIM).exists()
-        return any(output.glob(f"{outputs.STAGING_PREFIX}*")) if output.exists() else False
+            return (output / claims.CLAIM).exists()
+        return any(output.glob(f"{claims.STAGING_PREFIX}*")) if output.exists() else False
 
     code, stderr = signal_when_ready(job, signal_name, under_way)
     assert code == 130, stderr[-2000:]
@@ -316,13 +316,13 @@ def test_an_abandoned_output_is_replaced_only_under_overwrite(
     reader takes it; mode=error refuses it; mode=overwrite replaces it, its writer gone."""
     iris_frame().to_parquet(tmp_path / "in.parquet")
     output = tmp_path / "out"
-    location = tables.locate(str(output))
-    dead = outputs.ClaimRecord("deadbeef00000000", "0" * 32, os.uname().nodename, 2**22 + 7, "1")
+    location = locations.locate(str(output))
+    dead = claims.ClaimRecord("deadbeef00000000", "0" * 32, os.uname().nodename, 2**22 + 7, "1")
     output.mkdir()
-    (output / outputs.CLAIM).write_bytes(dead.to_json())
+    (output / claims.CLAIM).write_bytes(dead.to_json())
     (output / "part-00000-deadbeef00000000.parquet").write_bytes(b"half written")
     with pytest.raises(Exception, match="has no manifest"):
-        outputs.read_output(location.uri)
+        manifests.read_output(location.uri)
     refused = score(
         champion_store, "--input", str(tmp_path / "in.parquet"), "--output", str(output)
     )
@@ -335,4 +335,4 @@ def test_an_abandoned_output_is_replaced_only_under_overwrite(
     )
     assert replaced.returncode == 0, replaced.stderr[-2000:]
     assert not (output / "part-00000-deadbeef00000000.parquet").exists()
-    assert outputs.read_output(location.uri).num_rows == 150
+    assert manifests.read_output(location.uri).num_rows == 150

@@ -1,10 +1,12 @@
 """A stop that lands while a step is writing to its sqlite store: the step still ends
 with one line and exit code 130, and its run FAILED with the reason.
 
-A ``KeyboardInterrupt`` raised inside MLflow's database store skips the store's rollback
-(it is not an ``Exception``) and leaves the connection holding SQLite's write lock, so a
-step stopped there used to be unable to record why, and its run stayed RUNNING. The step
-below does nothing but write tags, so almost every signal lands inside a store call.
+A ``KeyboardInterrupt`` raised inside MLflow's database store would skip the store's
+rollback (it is not an ``Exception``) and leave the connection holding SQLite's write
+lock, so the step could not record why it stopped. The stop is cooperative: the signal
+is recorded, and the step acts on it at its next safe point, between two writes. The
+step below does nothing but write tags, so almost every signal lands inside a store
+call.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ STEP = """  # run as ``python -m busy_step``, as MLproject commands run the step
 import click
 import mlflow
 
-from lifecycle import command
+from lifecycle import stop
+from lifecycle.step import command
+from lifecycle.step.runs import step_run
 
 
 @click.group()
@@ -38,16 +42,18 @@ def group() -> None:
 
 @group.command()
 def busy() -> None:
-    with mlflow.start_run(run_name="busy writer"):
+    with step_run("busy", "writer"):
         print("writing", flush=True)
         for count in range(200_000):  # bounded: far longer than the test waits
             mlflow.set_tag("count", str(count))
+            stop.point()  # the step's safe point: between two store writes
 
 
 @group.command()
 def stopped_in_exec() -> None:
-    with mlflow.start_run(run_name="stopped in exec"):
-        exec("raise KeyboardInterrupt('stopped by SIGTERM')")
+    with step_run("busy", "stopped in exec"):
+        stop.request("stopped by SIGTERM")
+        exec("from lifecycle import stop; stop.point()")
 
 
 command.run(group)
@@ -85,8 +91,9 @@ def test_a_stop_inside_a_store_write_still_records_why(
 
 
 def test_a_stop_raised_inside_exec_still_ends_with_code_130(store: Store, tmp_path: Path) -> None:
-    """CPython remembers a KeyboardInterrupt that left an ``exec`` of source text, and a
-    ``python -m`` process then died by SIGINT (-2) after handling its stop."""
+    """CPython remembers a bare KeyboardInterrupt that left an ``exec`` of source text,
+    and a ``python -m`` process then dies by SIGINT (-2) after handling it. The stop is
+    ``lifecycle.stop.Stopped``, a subclass, which ends with the step's own code."""
     (tmp_path / "busy_step.py").write_text(STEP)
     result = subprocess.run(
         [sys.executable, "-m", "busy_step", "stopped-in-exec"],

@@ -152,7 +152,7 @@ def test_mlflow_run_iris_score_writes_the_champions_predictions(
     import pandas as pd
 
     from iris_workflow import steps
-    from lifecycle.outputs import read_output
+    from lifecycle.io.manifests import read_output
 
     trained = steps.train()
     version = steps.register(trained.model_uri).version
@@ -196,7 +196,7 @@ def test_sigterm_to_mlflow_run_stops_the_score_step_and_records_why(
     import pandas as pd
 
     from iris_workflow import steps
-    from lifecycle import outputs
+    from lifecycle.io import claims
 
     steps.register(steps.train().model_uri)
     source = tmp_path / "in.parquet"
@@ -216,7 +216,7 @@ def test_sigterm_to_mlflow_run_stops_the_score_step_and_records_why(
     )
     try:
         deadline = time.monotonic() + 120
-        while not (output / outputs.CLAIM).exists():
+        while not (output / claims.CLAIM).exists():
             assert launcher.poll() is None, "mlflow run ended before the step claimed"
             assert time.monotonic() < deadline, "the step never claimed its output"
             time.sleep(0.05)
@@ -238,3 +238,62 @@ def test_sigterm_to_mlflow_run_stops_the_score_step_and_records_why(
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(launcher.pid, signal.SIGKILL)
+
+
+def test_ctrl_c_reaches_mlflow_run_and_its_step_and_the_step_stops_once(
+    store: Store, tmp_path: Path
+) -> None:
+    """Ctrl-C in a terminal sends SIGINT to every process of the foreground group: to
+    ``mlflow run`` and to its step. ``mlflow run`` then sends the step SIGTERM as well.
+    The step acts on the first signal at its next safe point and absorbs the second: it
+    says why in one line, exits 130, removes its output, and its run is FAILED with the
+    first signal as the reason; nothing is left running."""
+    import contextlib
+    import os
+    import signal
+    import subprocess
+    import time
+
+    import pandas as pd
+
+    from iris_workflow import steps
+    from lifecycle.io import claims
+
+    steps.register(steps.train().model_uri)
+    source = tmp_path / "in.parquet"
+    frame = pd.read_csv(REPO_ROOT / "datasets" / "iris.csv").drop(columns=["species"])
+    frame.sample(2_000_000, replace=True, random_state=0).to_parquet(source)
+    output = tmp_path / "scores"
+    terminal = subprocess.Popen(
+        [
+            *("mlflow", "run", "iris", "-e", "score", "--env-manager", "local"),
+            *("-P", f"input={source}", "-P", f"output={output}"),
+        ],
+        cwd=REPO_ROOT,
+        env=store.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (output / claims.CLAIM).exists():
+            assert terminal.poll() is None, terminal.communicate()[1][-3000:]
+            assert time.monotonic() < deadline, "the step never claimed its output"
+            time.sleep(0.05)
+        os.killpg(terminal.pid, signal.SIGINT)  # Ctrl-C: mlflow run and its step at once
+        _, stderr = terminal.communicate(timeout=120)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(terminal.pid, signal.SIGKILL)
+        terminal.wait(timeout=30)
+    assert terminal.returncode != 0
+    assert stderr.count("Error: the step was stopped: stopped by SIGINT") == 1, stderr[-3000:]
+    assert "Traceback" not in stderr.split("interrupted, cancelling run")[-1], stderr[-3000:]
+    assert not output.exists(), "the stopped step left its output behind"
+    (run,) = client_for(store).search_runs([store.experiment_id], "tags.`lifecycle.step` = 'score'")
+    assert run.info.status == "FAILED"
+    assert run.data.tags["lifecycle.failure_reason"] == "the step was stopped: stopped by SIGINT"
+    leftover = subprocess.run(["pgrep", "-f", f"output {output}"], capture_output=True)
+    assert leftover.stdout == b"", "a step process outlived Ctrl-C"

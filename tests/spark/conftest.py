@@ -17,7 +17,7 @@ from tests.helpers import Store
 @pytest.fixture(scope="module")
 def spark_session() -> Iterator[object]:
     """The module's Spark session, ``local[2]``; stopped after the module."""
-    from lifecycle import spark
+    from lifecycle.spark import session as spark
 
     session = spark.session("local[2]", "tests")
     yield session

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from deploy.spark_cluster import standalone_cluster
-from lifecycle import outputs
+from lifecycle.io import manifests
 from tests.helpers import REPO_ROOT, client_for, run_cli
 from tests.spark.conftest import Champions
 from tests.spark.test_score_spark import run_score, sorted_rows, write_input
@@ -40,7 +40,7 @@ def cluster_session(cluster: str) -> Iterator[object]:
     """This process's Spark session, on the cluster."""
     from pyspark.sql import SparkSession
 
-    from lifecycle import spark
+    from lifecycle.spark import session as spark
 
     active = SparkSession.getActiveSession()
     if active is not None:
@@ -73,15 +73,15 @@ def test_mlflow_run_iris_score_on_the_cluster(
     run_id = re.search(r"run_id=([0-9a-f]{32})", result.stdout).group(1)
     assert client_for(champions.store).get_run(run_id).info.status == "FINISHED"
     pd.testing.assert_frame_equal(
-        sorted_rows(outputs.read_output(str(tmp_path / "cluster"))),
-        sorted_rows(outputs.read_output(by_pandas.output)),
+        sorted_rows(manifests.read_output(str(tmp_path / "cluster"))),
+        sorted_rows(manifests.read_output(by_pandas.output)),
     )
 
 
 def test_the_executors_have_none_of_the_projects_files_but_what_the_job_ships(
     cluster_session,
 ) -> None:
-    from lifecycle import spark
+    from lifecycle.spark import session as spark
 
     spark.ship_packages(cluster_session, "iris_workflow")  # type: ignore[arg-type]
 
@@ -115,8 +115,8 @@ def test_score_on_the_cluster_equals_the_pandas_engine(
     on_cluster = run_score(
         champions, project, source, tmp_path / "cluster", engine="spark", spark_master=cluster
     )
-    pandas_table = outputs.read_output(by_pandas.output)
-    cluster_table = outputs.read_output(on_cluster.output)
+    pandas_table = manifests.read_output(by_pandas.output)
+    cluster_table = manifests.read_output(on_cluster.output)
     assert cluster_table.schema.equals(pandas_table.schema)
     pd.testing.assert_frame_equal(sorted_rows(cluster_table), sorted_rows(pandas_table))
     assert on_cluster.outcome.rows_in == by_pandas.outcome.rows_in

@@ -15,8 +15,12 @@ import pytest
 from cities_workflow.scoring import CitiesScorer
 from gold_workflow.scoring import GoldScorer
 from iris_workflow.scoring import IrisScorer
-from lifecycle import outputs, rows, scoring, spark, tables
 from lifecycle.errors import DataError
+from lifecycle.io import locations, manifests, tables
+from lifecycle.score import job as outcome
+from lifecycle.score import params as score_params
+from lifecycle.score import step as scoring
+from lifecycle.spark import staging
 from tests.helpers import client_for
 from tests.spark.conftest import Champions
 
@@ -77,7 +81,7 @@ def run_score(
         "model_uri": f"models:/{project}@champion",
         "spark_master": "local[2]",
     }
-    return scoring.score(scoring.ScoreParams(**(values | changes)), SCORERS[project]())
+    return scoring.score(score_params.ScoreParams(**(values | changes)), SCORERS[project]())
 
 
 def sorted_rows(table: pa.Table) -> pd.DataFrame:
@@ -95,14 +99,16 @@ def test_spark_gives_the_pandas_engines_rows_and_values(
 ) -> None:
     source = write_input(project, tmp_path / "in", datasets_mirror)
     files = tables.list_input(str(source))
-    partitions = spark.read(spark_session, files, tables.input_schema(files)).rdd
+    schemas = tables.file_schemas(files)
+    native = staging.native_parquet(files, schemas)
+    partitions = staging.read(spark_session, files, tables.input_schema(files, schemas), native).rdd
     assert partitions.getNumPartitions() > 1
 
     by_pandas = run_score(champions, project, source, tmp_path / "pandas")
     by_spark = run_score(champions, project, source, tmp_path / "spark", engine="spark")
 
-    pandas_table = outputs.read_output(by_pandas.output)
-    spark_table = outputs.read_output(by_spark.output)
+    pandas_table = manifests.read_output(by_pandas.output)
+    spark_table = manifests.read_output(by_spark.output)
     assert spark_table.schema.equals(pandas_table.schema)
     assert len(list((tmp_path / "spark").glob("part-*.parquet"))) > 1
     pd.testing.assert_frame_equal(sorted_rows(spark_table), sorted_rows(pandas_table))
@@ -147,7 +153,7 @@ def test_bad_rows_stop_the_job_before_anything_is_written(
     engine: str, champions: Champions, spark_session, tmp_path: Path
 ) -> None:
     source = bad_iris_csv(tmp_path / "in")
-    with pytest.raises(rows.RowsRejectedError) as refused:
+    with pytest.raises(outcome.RowsRejectedError) as refused:
         run_score(champions, "iris", source, tmp_path / "out", engine=engine)
     message = str(refused.value)
     assert "3 of 40 input row(s) cannot be scored" in message
@@ -184,7 +190,7 @@ def test_quarantine_writes_the_same_rejected_rows_with_reasons_in_both_engines(
         for engine in ("pandas", "spark")
     }
     rejected = {
-        engine: outputs.read_output(result.rejected_output or "")
+        engine: manifests.read_output(result.rejected_output or "")
         for engine, result in results.items()
     }
     assert rejected["spark"].schema.equals(rejected["pandas"].schema)
@@ -205,7 +211,7 @@ def test_quarantine_writes_the_same_rejected_rows_with_reasons_in_both_engines(
     for result in results.values():
         assert (result.outcome.rows_in, result.outcome.rows_rejected) == (40, 3)
         assert result.outcome.rows_scored == result.outcome.rows_out == 37
-        assert outputs.read_output(result.output).num_rows == 37
+        assert manifests.read_output(result.output).num_rows == 37
         run = client_for(champions.store).get_run(result.run_id)
         assert run.data.metrics["rows_rejected"] == 3
         assert run.data.tags["lifecycle.rejected_output"] == result.rejected_output
@@ -224,8 +230,10 @@ def test_the_alias_moving_mid_job_changes_nothing_the_job_scores_or_records(
     champion = client.get_model_version("iris", first)
     other = client.create_model_version("iris", champion.source, champion.run_id)
     source = write_input("iris", tmp_path / "in", Path())
-    engine_function = "score_pandas" if engine == "pandas" else "score_spark"
-    module = scoring if engine == "pandas" else spark
+    from lifecycle.score import local_engine, spark_engine
+
+    engine_function = "score_local" if engine == "pandas" else "score_spark"
+    module = local_engine if engine == "pandas" else spark_engine
     real = getattr(module, engine_function)
 
     def move_alias_then_score(*args, **kwargs):
@@ -238,7 +246,7 @@ def test_the_alias_moving_mid_job_changes_nothing_the_job_scores_or_records(
         assert client.get_model_version_by_alias("iris", "champion").version == other.version
     finally:
         client.set_registered_model_alias("iris", "champion", first)
-    output = outputs.read_output(result.output)
+    output = manifests.read_output(result.output)
     assert set(output.column("model_version").to_pylist()) == {int(first)}
     assert result.model.uri == f"models:/iris/{first}"
     run = client.get_run(result.run_id)
@@ -256,9 +264,9 @@ def test_overwrite_replaces_only_an_earlier_score_output_and_never_foreign_files
     with pytest.raises(DataError, match=f"already exists \\(written by run {first.run_id}\\)"):
         run_score(champions, "iris", source, output, engine=engine)
     second = run_score(champions, "iris", source, output, engine=engine, mode="overwrite")
-    manifest = outputs.verify(tables.locate(second.output))
-    assert manifest["run_id"] == second.run_id
-    assert outputs.read_output(second.output).num_rows == 3000
+    manifest = manifests.verify(locations.locate(second.output))
+    assert manifest.run_id == second.run_id
+    assert manifests.read_output(second.output).num_rows == 3000
     assert not any(first.run_id in path.read_text() for path in output.glob("_*"))
 
     foreign = tmp_path / "foreign"

@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lifecycle import outputs as score_outputs
 from lifecycle.errors import DataError
+from lifecycle.io import claims, locations, manifests
 from tests.helpers import REPO_ROOT
 from tests.spark.test_score_spark import iris_input, sorted_rows
 from tests.stack.conftest import TeamServer
@@ -108,8 +108,8 @@ def test_spark_scores_from_and_to_the_stacks_s3_like_the_pandas_engine(
     assert sum(key.endswith(".parquet") for key in keys) == 3  # one part per partition
     for key, value in storage_env(postgres_server).items():
         monkeypatch.setenv(key, value)
-    spark_rows = score_outputs.read_output(outputs["spark"][0])
-    pandas_rows = score_outputs.read_output(outputs["pandas"][0])
+    spark_rows = manifests.read_output(outputs["spark"][0])
+    pandas_rows = manifests.read_output(outputs["pandas"][0])
     pd.testing.assert_frame_equal(sorted_rows(spark_rows), sorted_rows(pandas_rows))
     assert set(spark_rows.column("model_version").to_pylist()) == {int(iris_champion)}
 
@@ -155,18 +155,16 @@ def test_the_s3_claim_is_a_conditional_write_that_only_one_job_wins(
 ) -> None:
     """The stack's S3 store honours ``If-None-Match: *``: of two claims of one output
     the second is refused, however close together they come."""
-    from lifecycle import outputs, tables
+    from lifecycle.io import outputs
 
     for key, value in storage_env(postgres_server).items():
         monkeypatch.setenv(key, value)
-    location = tables.locate(f"s3://{DATA_BUCKET}/claimed/out")
-    first = outputs.new_record("run-a")
-    assert outputs.create_exclusive(location, outputs.CLAIM, first.to_json())
-    assert not outputs.create_exclusive(location, outputs.CLAIM, b"the second job")
+    location = locations.locate(f"s3://{DATA_BUCKET}/claimed/out")
+    first = claims.new_record("run-a")
+    assert claims.create_exclusive(location, claims.CLAIM, first.to_json())
+    assert not claims.create_exclusive(location, claims.CLAIM, b"the second job")
     with pytest.raises(DataError, match=r"being written by run run-a|incomplete"):
-        outputs.claim(
-            location, outputs.new_record("run-b"), True, outputs.job_active_here_or_tracked
-        )
+        outputs.claim(location, claims.new_record("run-b"), True, claims.job_active_here_or_tracked)
 
 
 def test_spark_without_java_fails_at_once(postgres_server: TeamServer, tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ def test_a_series_own_windows_are_counted_apart() -> None:
     import numpy as np
     import pandas as pd
 
-    from lifecycle.drift import build_profile
+    from lifecycle.monitor.drift import build_profile
 
     steady = pd.DataFrame({"x": np.random.default_rng(0).normal(size=400)})
     trending = pd.DataFrame({"x": np.arange(400.0)})

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle import datasets as fetch
+from lifecycle.io import datasets as fetch
 from tests.helpers import REPO_ROOT, free_port
 
 CONTENT = b"Date;Open;High;Low;Close;Volume\r\n2004.06.11 00:00;384;384.8;382.8;384.1;272\r\n"

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lifecycle import drift
+from lifecycle.monitor import drift
 
 
 def frame(rows: int = 500, seed: int = 0) -> pd.DataFrame:

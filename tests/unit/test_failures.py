@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lifecycle.failures import is_artifact_store_outage, tracking_failure_message
+from lifecycle.step.failures import is_artifact_store_outage, tracking_failure_message
 
 ARTIFACT_500 = (
     "API request to http://127.0.0.1:5500/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/"

@@ -269,7 +269,7 @@ def test_backtest_metrics_compare_with_naive_by_hand() -> None:
 
 
 def test_gate_passes_at_or_below_the_threshold_and_compares_with_the_champion() -> None:
-    from lifecycle.promotion import ChampionState, Measurement, verdict
+    from lifecycle.register.rule import ChampionState, Measurement, verdict
 
     gate = core.GateParams(max_mase=1.0)
     assert core.decide(gate, 1.0).passed

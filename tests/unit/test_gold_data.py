@@ -11,7 +11,7 @@ import pytest
 from gold_workflow import core
 from gold_workflow import data as gold_data
 from gold_workflow.data import locate, read_gold_csv
-from lifecycle import datasets
+from lifecycle.io import datasets
 
 HEADER = "Date;Open;High;Low;Close;Volume\r\n"
 ROWS = (

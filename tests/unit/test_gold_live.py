@@ -102,7 +102,7 @@ def test_a_forecaster_far_off_the_closes_is_degraded_with_its_p_value() -> None:
 
 
 def test_live_performance_cannot_be_judged_before_any_target_is_known() -> None:
-    from lifecycle.monitoring import UnjudgedError
+    from lifecycle.monitor.verdicts import UnjudgedError
 
     prices = bars(random_walk(10))
     later = bars(random_walk(5, seed=1), start="2026-01-05")
@@ -119,7 +119,7 @@ def test_live_performance_needs_a_score_output() -> None:
 
 
 def test_a_batch_shorter_than_the_look_back_cannot_be_judged_for_drift() -> None:
-    from lifecycle.monitoring import UnjudgedError
+    from lifecycle.monitor.verdicts import UnjudgedError
 
     with pytest.raises(UnjudgedError, match="look-back"):
         live.monitored_features(bars(random_walk(30)))
@@ -134,7 +134,7 @@ def test_the_batch_date_is_its_last_bar() -> None:
 
 
 def test_forecasts_within_the_training_history_are_left_out() -> None:
-    from lifecycle.monitoring import UnjudgedError
+    from lifecycle.monitor.verdicts import UnjudgedError
 
     prices = bars(random_walk(80))
     last_trained = pd.Timestamp(prices["Date"].iloc[49])

@@ -9,7 +9,7 @@ import pytest
 from iris_workflow import core
 from iris_workflow.scoring import IrisScorer
 from lifecycle.errors import DataError
-from lifecycle.rows import check_request, check_rows
+from lifecycle.score.rows import check_request, check_rows
 
 
 def tiny_frame(rows_per_class: int = 4) -> pd.DataFrame:

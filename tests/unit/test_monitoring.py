@@ -12,9 +12,11 @@ import pandas as pd
 import pytest
 from scipy.stats import hypergeom
 
-from lifecycle import drift, significance
+from lifecycle import significance
 from lifecycle.errors import ParameterError
-from lifecycle.monitoring import (
+from lifecycle.monitor import drift
+from lifecycle.monitor.params import MonitorParams
+from lifecycle.monitor.verdicts import (
     DEGRADED,
     DRIFT,
     NO_TRUTH,
@@ -22,7 +24,6 @@ from lifecycle.monitoring import (
     OK,
     UNJUDGED,
     LiveCheck,
-    MonitorParams,
     Verdicts,
     alarm,
     metrics_of,
@@ -190,7 +191,7 @@ def test_iris_monitors_its_four_measurements() -> None:
 
 def test_cities_requests_cannot_be_judged_against_a_city_table() -> None:
     from cities_workflow.monitoring import monitored_features
-    from lifecycle.monitoring import UnjudgedError
+    from lifecycle.monitor.verdicts import UnjudgedError
 
     requests = pd.DataFrame({"month": [7], "preferred_temp": [25.0], "trip_days": [5]})
     with pytest.raises(UnjudgedError, match="traveller requests"):

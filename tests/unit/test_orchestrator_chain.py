@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from lifecycle import contract
-from orchestrator import chain, core
+from orchestrator import chain, core, parent
 
 MLPROJECT = """
 name: demo
@@ -316,7 +316,7 @@ def test_chains_run_side_by_side_within_the_step_limit(
         directory.mkdir()
         (directory / "MLproject").write_text(MLPROJECT)
         plans.append(chain.plan_project(directory, project.parent, {}, False))
-    results = chain.run_chains(plans, runner_for(client, project.parent))
+    results = parent.run_concurrently(plans, runner_for(client, project.parent), chain.run_chain)
     assert [result.project for result in results] == ["alpha", "beta", "gamma"]
     assert all(result.ok for result in results)
     assert peak[0] == 2  # max_parallel=2: never more, and the chains did overlap

@@ -103,7 +103,7 @@ def test_the_environment_hash_follows_the_file_mlproject_names(tmp_path: Path) -
 def test_data_hash_of_a_data_path_relative_to_the_repository(tmp_path: Path) -> None:
     (tmp_path / "data.csv").write_text("a\n1\n")
     first = fingerprint.data_sha256("demo", {"data_path": "data.csv"}, tmp_path)
-    assert first == {"data.csv": fingerprint.file_sha256(tmp_path / "data.csv")}
+    assert first == {"data.csv": fingerprint.sha256_of(tmp_path / "data.csv")}
     (tmp_path / "data.csv").write_text("a\n2\n")
     assert fingerprint.data_sha256("demo", {"data_path": "data.csv"}, tmp_path) != first
     assert fingerprint.data_sha256("demo", {"data_path": "gone.csv"}, tmp_path) == {

@@ -19,9 +19,17 @@ import click
 import pytest
 import yaml
 
+from lifecycle.step import command as command_module
+
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT_DIRS = [ROOT, *sorted(p.parent for p in ROOT.glob("*/MLproject"))]
-CLICK_TYPES = {"int": click.INT, "float": click.FLOAT, "string": click.STRING}
+# The click types of the declared parameter types: integers and numbers read strictly
+# (lifecycle.step.command), so ``3_0`` is refused rather than read as 30.
+CLICK_TYPES = {
+    "int": command_module.StrictInteger,
+    "float": command_module.StrictNumber,
+    "string": type(click.STRING),
+}
 REQUIRED_PACKAGES = {"mlflow", "scikit-learn", "pandas", "numpy", "click"}
 
 
@@ -75,7 +83,7 @@ def test_every_parameter_is_typed_and_matches_its_click_option(
         assert parameter["type"] in CLICK_TYPES, f"{entry}.{name} has type {parameter['type']}"
         assert flag in options, f"{entry}.{name}: no click option {flag}"
         option = options[flag]
-        assert option.type == CLICK_TYPES[parameter["type"]], f"{entry}.{name} type differs"
+        assert isinstance(option.type, CLICK_TYPES[parameter["type"]]), f"{entry}.{name} type"
         assert "{" + name + "}" in spec["command"], f"{entry}.{name} is not passed on"
         assert f"{flag} {{{name}}}" in " ".join(spec["command"].split())
         if "default" in parameter:
@@ -163,7 +171,7 @@ def pinned_files() -> dict:
 def test_every_pinned_file_is_in_the_mirror_and_on_its_card(
     name: str, datasets_mirror: Path
 ) -> None:
-    from lifecycle.datasets import sha256_of
+    from lifecycle.io.datasets import sha256_of
 
     spec = pinned_files()[name]
     path = datasets_mirror / spec.dataset / spec.filename
@@ -201,18 +209,26 @@ def test_the_drift_check_notices_an_edited_copy(tmp_path) -> None:
         "    EntryPoint('evaluate', 'Evaluate.', (ModelParams,)),))\n"
     )
     (tmp_path / "demo" / "MLproject").write_text("name: demo\n")
-    written = {path.name for path in sync.write_copies(tmp_path)}
-    assert written >= {"registry.py", "promotion.py", "MLproject"}
+    written = {
+        path.relative_to(tmp_path / "demo").as_posix() for path in sync.write_copies(tmp_path)
+    }
+    assert written >= {"lifecycle/register/registry.py", "lifecycle/stop.py", "MLproject"}
+    assert "lifecycle/sync.py" not in written
     assert sync.stale_copies(tmp_path) == []
     mlproject = tmp_path / "demo" / "MLproject"
     assert "--model-uri {model_uri}" in mlproject.read_text()
     mlproject.write_text(mlproject.read_text().replace("model_uri: {type: string}", "x: {}"))
     assert sync.stale_copies(tmp_path) == [mlproject]
     sync.write_copies(tmp_path)
-    copy = tmp_path / "demo" / "lifecycle" / "promotion.py"
+    copy = tmp_path / "demo" / "lifecycle" / "register" / "rule.py"
     copy.write_text(copy.read_text() + "# local edit\n")
-    (tmp_path / "demo" / "lifecycle" / "orphan.py").write_text("")
-    assert set(sync.stale_copies(tmp_path)) == {copy, tmp_path / "demo" / "lifecycle" / "orphan.py"}
+    orphan = tmp_path / "demo" / "lifecycle" / "gone" / "orphan.py"
+    orphan.parent.mkdir()
+    orphan.write_text("")
+    assert set(sync.stale_copies(tmp_path)) == {copy, orphan}
+    sync.write_copies(tmp_path)
+    assert sync.stale_copies(tmp_path) == []
+    assert not orphan.parent.exists(), "a sub-package whose source is gone stays behind"
     shutil.rmtree(tmp_path / "demo")
 
 

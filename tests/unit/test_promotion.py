@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from lifecycle import significance
-from lifecycle.evidence import EvidenceError
-from lifecycle.promotion import (
+from lifecycle.register.evidence import EvidenceError
+from lifecycle.register.rule import ChampionRule as Rule
+from lifecycle.register.rule import (
     ChampionState,
     Measurement,
-    Rule,
     contest_winner,
     format_value,
     verdict,

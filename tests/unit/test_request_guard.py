@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import pytest
 
-from lifecycle import request_guard
+from lifecycle.serve import request_guard
 
 
 class Answer(NamedTuple):

@@ -16,8 +16,12 @@ from cities_workflow.scoring import CitiesScorer
 from gold_workflow import core as gold_core
 from gold_workflow.scoring import GoldScorer
 from iris_workflow.scoring import IrisScorer
-from lifecycle import rows, scoring, spark, tables
+from lifecycle import models
 from lifecycle.errors import DataError, ParameterError
+from lifecycle.io import locations, tables
+from lifecycle.score import assembly, rows
+from lifecycle.score import params as score_params
+from lifecycle.spark import session as spark
 
 IRIS = IrisScorer()
 
@@ -36,9 +40,9 @@ def iris_rows(**overrides: list) -> pd.DataFrame:
     return frame
 
 
-def params(**changes: str) -> scoring.ScoreParams:
+def params(**changes: str) -> score_params.ScoreParams:
     values = {"input": "in/", "output": "out/", "model_uri": "models:/iris@champion"}
-    return scoring.ScoreParams(**(values | changes))
+    return score_params.ScoreParams(**(values | changes))
 
 
 @pytest.mark.parametrize(
@@ -111,9 +115,9 @@ def test_the_output_keeps_input_columns_then_predictions_then_metadata() -> None
     records[tables.SOURCE_FILE] = "a.parquet"
     records[tables.SOURCE_ROW] = [0, 1, 2]
     predictions = pd.DataFrame({"_position": [2, 0], "predicted_species": ["c", "a"]})
-    model = rows.ResolvedModel("models:/iris@champion", "models:/iris/4", "r" * 32, "iris", 4)
+    model = models.ResolvedModel("models:/iris@champion", "models:/iris/4", "r" * 32, "iris", 4)
     stamp = pd.Timestamp("2026-01-02T03:04:05.123456Z")
-    out = rows.assemble(records, predictions, IRIS, rows.metadata_of(model, stamp))
+    out = assembly.assemble(records, predictions, IRIS, assembly.metadata_of(model, stamp))
     assert list(out.columns) == [
         *iris_rows().columns,
         "species",
@@ -122,16 +126,16 @@ def test_the_output_keeps_input_columns_then_predictions_then_metadata() -> None
     ]
     assert out["species"].tolist() == ["virginica", "setosa"]
     assert out["model_version"].tolist() == [4, 4]
-    schema = rows.output_schema(pa.Schema.from_pandas(records, preserve_index=False), IRIS)
-    table = rows.to_arrow(out, schema)
+    schema = assembly.output_schema(pa.Schema.from_pandas(records, preserve_index=False), IRIS)
+    table = assembly.to_arrow(out, schema)
     assert table.schema.field("scored_at").type == pa.timestamp("us", tz="UTC")
     assert table.schema.metadata is None
 
 
 def test_chunks_cover_every_row_once_with_history_before_each() -> None:
-    bounds = rows.chunk_bounds(rows=2500, chunk_rows=1024, history_rows=63)
+    bounds = assembly.chunk_bounds(rows=2500, chunk_rows=1024, history_rows=63)
     assert bounds == [(0, 0, 1024), (961, 1024, 2048), (1985, 2048, 2500)]
-    assert rows.chunk_bounds(0, 1024, 63) == []
+    assert assembly.chunk_bounds(0, 1024, 63) == []
 
 
 def random_walk(rows: int, seed: int = 7) -> pd.DataFrame:
@@ -179,7 +183,7 @@ def test_gold_forecasts_equal_the_walk_forward_backtest_for_the_same_model_and_d
     loaded.model, loaded.horizon = model, params.horizon
     scorer = GoldScorer()
     typed = rows.typed_rows(history, scorer).sort_values(rows.ORDER)
-    predictions = rows.predict_rows(scorer, loaded, typed.reset_index(drop=True))
+    predictions = assembly.predict_rows(scorer, loaded, typed.reset_index(drop=True))
     assert len(predictions) == len(history) - (gold_core.MIN_HISTORY - 1)
     scored_dates = pd.to_datetime(
         typed["Date"].iloc[predictions["_position"]], format="%Y.%m.%d %H:%M"
@@ -264,16 +268,16 @@ def test_inputs_that_cannot_be_scored_are_refused(
 
 
 def test_s3_uris_name_the_bucket_and_key() -> None:
-    location = tables.locate("s3://scores/iris/2026/")
+    location = locations.locate("s3://scores/iris/2026/")
     assert (location.uri, location.path, location.is_s3) == (
         "s3://scores/iris/2026",
         "scores/iris/2026",
         True,
     )
     with pytest.raises(DataError, match="names no bucket"):
-        tables.locate("s3:///key")
+        locations.locate("s3:///key")
     with pytest.raises(DataError, match="only local paths and s3://"):
-        tables.locate("gs://bucket/key")
+        locations.locate("gs://bucket/key")
 
 
 def test_spark_without_java_fails_at_once_saying_how_to_install_it(
@@ -337,36 +341,3 @@ def test_zoned_timestamps_are_read_by_their_own_wall_clock_in_both_engines(
 
     parsed = parse_date_values(pd.Series([*read, "2025-06-07T00:00:00+02:00", "2025-06-08Z"]))
     assert [d.day for d in parsed] == [5, 6, 7, 8]
-
-
-def test_a_claim_is_exclusive_and_foreign_files_are_never_taken_over(tmp_path: Path) -> None:
-    from lifecycle import outputs
-
-    location = tables.locate(str(tmp_path / "out"))
-    never_active = lambda record: False  # noqa: E731
-    first = outputs.claim(location, outputs.new_record("a" * 32), False, never_active)
-    with pytest.raises(DataError, match="incomplete"):
-        outputs.claim(location, outputs.new_record("b" * 32), False, never_active)
-    assert not outputs.create_exclusive(location, outputs.CLAIM, b"x")
-    outputs.discard(first)
-    assert not (tmp_path / "out").exists()
-    (tmp_path / "out").mkdir()
-    (tmp_path / "out" / "mine.csv").write_text("a user's file")
-    for overwrite in (False, True):
-        with pytest.raises(DataError, match=r"did not write \(mine.csv\)"):
-            outputs.claim(location, outputs.new_record("c" * 32), overwrite, never_active)
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["mine.csv"]
-
-
-def test_verify_refuses_an_output_whose_parts_differ_from_its_manifest(tmp_path: Path) -> None:
-    from lifecycle import outputs
-
-    location = tables.locate(str(tmp_path / "out"))
-    claim = outputs.claim(location, outputs.new_record("r" * 32), False, lambda record: False)
-    tables.write_part(pa.table({"a": [1, 2]}), claim.part_path("00000"), location)
-    manifest = outputs.Manifest(claim.token, "r" * 32, "in", "d", "models:/iris/1", "iris", 1, {})
-    outputs.complete(claim, manifest)
-    assert outputs.read_output(location.uri).column("a").to_pylist() == [1, 2]
-    tables.write_part(pa.table({"a": [3]}), claim.part_path("00001"), location)
-    with pytest.raises(DataError, match="does not hold the parts its manifest lists"):
-        outputs.read_output(location.uri)

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from lifecycle import evidence, significance
+from lifecycle import significance
+from lifecycle.register import evidence
 
 
 def _losses(better: int, worse: int, ties: int) -> tuple[np.ndarray, np.ndarray]:

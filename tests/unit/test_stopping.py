@@ -1,125 +1,118 @@
-"""A stop that arrives inside a store call is held until that call returns, then raised
-into the code that called it; anywhere else it is raised at once."""
+"""The cooperative stop: a stop asked for (by a signal handler, a watchdog, a test) is
+recorded and nothing more; work acts on it at its safe points, and the first reason
+wins. No store call can be cut, because nothing is raised where a signal lands."""
 
 from __future__ import annotations
 
+import os
 import signal
-import sys
-from types import FrameType
+import threading
+import time
 
 import pytest
 
-from lifecycle import stopping
-
-# A stand-in for MLflow's database store: a function whose frame runs in a module of
-# that name and that calls back into the test mid-call, as a signal would arrive.
-STORE_SOURCE = """
-def write(during, done):
-    during()
-    done.append("written")
-    return "written"
-"""
-
-
-def store_function(module: str):
-    namespace: dict[str, object] = {"__name__": module}
-    exec(compile(STORE_SOURCE, f"<{module}>", "exec"), namespace)
-    return namespace["write"]
+from lifecycle import stop
+from lifecycle.step import signals
 
 
 @pytest.fixture(autouse=True)
-def no_overdue_timer(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The overdue resend would signal the test process itself: recorded instead."""
-    sent: list[int] = []
-    monkeypatch.setattr(stopping, "_send_when_overdue", sent.append)
-    yield sent
-    stopping._HELD.clear()
-    sys.setprofile(None)
+def no_stop_left_behind():
+    stop.reset()
+    yield
+    stop.reset()
 
 
-def signal_here(signum: int = signal.SIGTERM) -> None:
-    """Deliver ``signum``'s handler with the caller's frame, as Python does."""
-    caller: FrameType | None = sys._getframe(1)
-    stopping._interrupt(signum, caller)
+def test_a_request_is_recorded_and_acted_on_only_at_a_safe_point() -> None:
+    written = []
+    stop.request("stopped by SIGTERM")
+    written.append("a store write goes on")  # nothing was raised where the request landed
+    assert stop.requested()
+    with pytest.raises(stop.Stopped, match="stopped by SIGTERM"):
+        stop.point()
+    assert written == ["a store write goes on"]
 
 
-@pytest.mark.parametrize(
-    ("module", "expected"),
-    [
-        ("sqlalchemy.orm.session", True),
-        ("alembic.runtime.migration", True),
-        ("mlflow.store.db.utils", True),
-        ("mlflow.store.tracking.sqlalchemy_store", True),
-        ("mlflow.store.model_registry.dbmodels.models", True),
-        ("mlflow.store.tracking.rest_store", False),
-        ("mlflow.store.artifact.local_artifact_repo", False),
-        ("mlflow.tracking.fluent", False),
-        ("pandas.core.frame", False),
-        ("sqlalchemy_utils_lookalike", False),
-    ],
-)
-def test_store_modules_are_the_database_stores(module: str, expected: bool) -> None:
-    assert stopping.is_store_module(module) is expected
+def test_the_first_reason_wins_and_later_requests_are_absorbed() -> None:
+    stop.request("stopped by SIGINT")
+    stop.request("stopped by SIGTERM")  # mlflow run passes Ctrl-C on as SIGTERM
+    stop.request("the process that started this step (pid 1) is gone")
+    assert stop.reason() == "stopped by SIGINT"
+    with pytest.raises(stop.Stopped, match=r"^stopped by SIGINT$"):
+        stop.point()
 
 
-def test_a_stop_outside_a_store_call_is_raised_at_once() -> None:
-    with pytest.raises(KeyboardInterrupt, match="stopped by SIGTERM"):
-        signal_here()
-    assert stopping._HELD == []
+def test_the_stop_is_a_keyboard_interrupt_so_clean_up_code_runs() -> None:
+    assert issubclass(stop.Stopped, KeyboardInterrupt)
+    assert not issubclass(stop.Stopped, Exception)
 
 
-def test_a_stop_inside_a_store_call_waits_for_it_to_return(no_overdue_timer: list[int]) -> None:
-    write = store_function("mlflow.store.tracking.sqlalchemy_store")
-    done: list[str] = []
-    after: list[str] = []
-
-    def caller() -> None:
-        write(lambda: signal_here(signal.SIGINT), done)
-        after.append("the caller went on")
-
-    with pytest.raises(KeyboardInterrupt, match="stopped by SIGINT"):
-        caller()
-    assert done == ["written"], "the store call was cut short"
-    assert after == [], "the stop was not raised as the store call returned"
-    assert stopping._HELD == []
-    assert sys.getprofile() is None, "the profile hook was left behind"
-    assert no_overdue_timer == [signal.SIGINT]
+def test_a_safe_point_without_a_request_does_nothing() -> None:
+    stop.point()
+    assert not stop.requested()
+    assert stop.reason() == ""
 
 
-def test_the_stop_waits_for_the_outermost_store_call() -> None:
-    inner = store_function("sqlalchemy.engine.base")
-    outer = store_function("mlflow.store.db.utils")
-    inner_done: list[str] = []
-    outer_done: list[str] = []
-    with pytest.raises(KeyboardInterrupt):
-        outer(lambda: inner(signal_here, inner_done), outer_done)
-    assert inner_done == ["written"]
-    assert outer_done == ["written"]
+def test_a_canceller_runs_once_in_its_own_thread_when_the_stop_comes() -> None:
+    ran: list[str] = []
+    thread = stop.on_stop(lambda: ran.append(threading.current_thread().name), name="canceller")
+    time.sleep(0.1)
+    assert ran == []
+    stop.request("stopped by SIGTERM")
+    thread.join(timeout=5)
+    assert ran == ["canceller"]
 
 
-def test_a_second_signal_while_held_does_not_cut_the_call() -> None:
-    write = store_function("mlflow.store.db.utils")
-    done: list[str] = []
+def test_a_canceller_that_fails_does_not_hide_the_stop() -> None:
+    def broken() -> None:
+        raise RuntimeError("the JVM is gone")
 
-    def two_signals() -> None:
-        signal_here()
-        signal_here(signal.SIGINT)
-
-    with pytest.raises(KeyboardInterrupt, match="stopped by SIGTERM"):
-        write(two_signals, done)
-    assert done == ["written"]
+    thread = stop.on_stop(broken)
+    stop.request("stopped by SIGINT")
+    thread.join(timeout=5)
+    with pytest.raises(stop.Stopped):
+        stop.point()
 
 
-def test_an_overdue_store_call_is_stopped_where_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(stopping, "DEFER_LIMIT_SECONDS", 0.0)
-    write = store_function("mlflow.store.db.utils")
-    done: list[str] = []
+def test_an_interruptible_sleep_ends_at_the_stop() -> None:
+    threading.Timer(0.2, stop.request, args=("stopped by SIGTERM",)).start()
+    started = time.monotonic()
+    with pytest.raises(stop.Stopped):
+        stop.sleep(30)
+    assert time.monotonic() - started < 5
 
-    def held_then_overdue() -> None:
-        signal_here()
-        signal_here()  # the resend once the limit has passed
 
-    with pytest.raises(KeyboardInterrupt, match="stopped by SIGTERM"):
-        write(held_then_overdue, done)
-    assert done == []
-    assert sys.getprofile() is None
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_the_signal_handlers_record_the_stop_and_return(signum: int) -> None:
+    previous = {number: signal.getsignal(number) for number in signals.SIGNALS}
+    try:
+        signals.listen()
+        os.kill(os.getpid(), signum)
+        deadline = time.monotonic() + 5
+        while not stop.requested() and time.monotonic() < deadline:
+            time.sleep(0.01)  # the handler runs between these bytecodes; nothing raises
+        assert stop.reason() == f"stopped by {signal.Signals(signum).name}"
+        os.kill(os.getpid(), signal.SIGTERM)  # a second signal is absorbed
+        time.sleep(0.05)
+        assert stop.reason() == f"stopped by {signal.Signals(signum).name}"
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def test_the_launcher_watchdog_asks_for_the_stop_once_its_process_is_gone() -> None:
+    import subprocess
+
+    child = subprocess.Popen(["sleep", "30"])
+    gone: list[int] = []
+    try:
+        target = (child.pid, signals.processes.start_time(child.pid))
+        watcher = signals.watch_launcher(target, gone.append)
+        time.sleep(0.2)
+        assert gone == []
+        child.kill()
+        child.wait(timeout=5)
+        watcher.join(timeout=5)
+        assert gone == [child.pid]
+    finally:
+        if child.poll() is None:
+            child.kill()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle import store
+from lifecycle.step import store
 
 
 def test_only_sqlite_files_are_prepared() -> None:

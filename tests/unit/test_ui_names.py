@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from lifecycle import contract, runs
-from lifecycle.promotion import FIRST, PROMOTED, Measurement, Rule
-from lifecycle.registry import Registration, version_description
+from lifecycle import contract
+from lifecycle.register.contest import Registration, version_description
+from lifecycle.register.rule import FIRST, PROMOTED, Measurement
+from lifecycle.register.rule import ChampionRule as Rule
 from lifecycle.significance import PairedTest
+from lifecycle.step import runs
 from orchestrator import render
 from orchestrator.summary import ChainResult, summary_markdown
 

@@ -1,0 +1,192 @@
+# Generated from lifecycle/register/rule.py by python -m lifecycle.sync; edit the source.
+"""The champion rule, as pure functions: whether a model that passed its gate replaces
+the champion, and one sentence that says why.
+
+The rule fails closed:
+- no champion: the new version becomes champion;
+- the champion's value is unknown, or was measured on other data (another held-out
+  split, other backtest days): no comparison is possible, so the champion is kept;
+- otherwise the challenger must be better on the same rows by a one-sided paired test
+  at ``promotion_alpha`` (the project's test on per-row losses: exact McNemar for iris,
+  Diebold-Mariano with the HLN correction for gold, Wilcoxon signed-rank for cities). A
+  challenger better on a row or two is noise and keeps out; no discordant row gives p = 1.
+- ``promotion_alpha=1`` turns the test off: the challenger must be *strictly* better.
+  A tie keeps the champion either way, so a model that merely matches it never takes
+  the title.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import numpy as np
+    import pandas as pd
+
+    from lifecycle.significance import PairedTest
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """A gate value and a canonical description of the data it was measured on."""
+
+    value: float
+    measured_on: str
+
+
+@dataclass(frozen=True)
+class ChampionState:
+    """The champion as the registry holds it: its version and, when it can be
+    established, its measurement; ``unknown`` says why it cannot."""
+
+    version: str
+    measurement: Measurement | None = None
+    unknown: str = ""
+
+
+FIRST, PROMOTED, KEPT = "first", "promoted", "kept"
+DECISIONS: tuple[str, ...] = (FIRST, PROMOTED, KEPT)
+
+
+@dataclass(frozen=True)
+class ChampionRule:
+    """How a challenger is compared with the champion: the compared value's name and
+    direction, and the paired test on per-row losses that decides at ``alpha``
+    (``promotion_alpha``; 1 turns the test off: strictly better on the value wins)."""
+
+    metric: str
+    higher_is_better: bool
+    test_name: str
+    test: Callable[[np.ndarray, np.ndarray], PairedTest] = field(compare=False)
+    alpha: float = 0.05
+
+    @property
+    def tested(self) -> bool:
+        return self.alpha < 1.0
+
+    @property
+    def label(self) -> str:
+        """The rule's name for ``lifecycle.promotion.test``."""
+        return self.test_name if self.tested else "none (promotion_alpha=1: strictly better)"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether to promote, the clause that says why (for the gate line), the decision's
+    name (``first``, ``promoted``, ``kept``) and the paired test when one ran."""
+
+    promote: bool
+    clause: str
+    decision: str = KEPT
+    test: PairedTest | None = None
+
+
+def is_better(value: float, other: float, higher_is_better: bool) -> bool:
+    """Strictly better; NaN and infinities never win."""
+    if not (math.isfinite(value) and math.isfinite(other)):
+        return False
+    return value > other if higher_is_better else value < other
+
+
+def format_value(value: float) -> str:
+    """A gate value as text: four decimals (four significant digits when tiny or huge,
+    never a 309-digit number), or ``infinite`` / ``undefined`` said as such."""
+    if math.isnan(value):
+        return "undefined (nan)"
+    if math.isinf(value):
+        return "infinite" if value > 0 else "-infinite"
+    if value != 0 and not 1e-4 <= abs(value) < 1e6:
+        return f"{value:.4g}"
+    return f"{value:.4f}"
+
+
+def _standing(
+    challenger: Measurement, known: Measurement, name: str, metric: str, rule: ChampionRule
+) -> str:
+    shown = f"{metric} {format_value(known.value)}"
+    if is_better(challenger.value, known.value, rule.higher_is_better):
+        return f"better than {name} ({shown})"
+    if challenger.value == known.value:
+        return f"ties {name} ({shown})"
+    return f"worse than {name} ({shown})"
+
+
+def verdict(
+    challenger: Measurement,
+    champion: ChampionState | None,
+    rule: ChampionRule,
+    pair: Callable[[], pd.DataFrame] | None = None,
+) -> Verdict:
+    """Apply the champion rule to a challenger that passed its gate.
+
+    ``pair`` gives the two models' losses row by row (``lifecycle.register.evidence.paired``); it is
+    called only when the rule's test decides, and an ``EvidenceError`` from it keeps the
+    champion, with the reason."""
+    from lifecycle.register.evidence import EvidenceError
+
+    metric = rule.metric
+    if champion is None:
+        return Verdict(True, "no champion yet, the new version becomes champion", FIRST)
+    name = f"champion version {champion.version}"
+    known = champion.measurement
+    if known is None or not math.isfinite(known.value):
+        why = champion.unknown or f"its {metric} is not recorded"
+        return Verdict(False, f"{name}'s {metric} cannot be established ({why}): champion kept")
+    if known.measured_on != challenger.measured_on:
+        return Verdict(
+            False,
+            f"{name} was measured on other data ({known.measured_on}; this model: "
+            f"{challenger.measured_on}), so the two are not comparable: champion kept",
+        )
+    standing = _standing(challenger, known, name, metric, rule)
+    better = is_better(challenger.value, known.value, rule.higher_is_better)
+    if not rule.tested:
+        if better:
+            return Verdict(True, f"{standing}, the new version becomes champion", PROMOTED)
+        if challenger.value == known.value:
+            return Verdict(False, f"{standing}; a tie keeps the champion")
+        return Verdict(False, f"{standing}, champion kept")
+    if pair is None:
+        return Verdict(False, f"{standing}; no per-row evidence to test: champion kept")
+    try:
+        rows = pair()
+        test = rule.test(rows["challenger_loss"].to_numpy(), rows["champion_loss"].to_numpy())
+    except (EvidenceError, ValueError) as error:
+        return Verdict(False, f"{standing}; the paired test cannot be run ({error}): champion kept")
+    significant = better and test.p_value < rule.alpha
+    outcome = (
+        f"< promotion_alpha {rule.alpha:g}: significantly better, the new version becomes champion"
+        if significant
+        else f">= promotion_alpha {rule.alpha:g}: not significantly better, champion kept"
+        if test.p_value >= rule.alpha
+        else f"< promotion_alpha {rule.alpha:g}, but its {metric} is not better: champion kept"
+    )
+    return Verdict(
+        significant,
+        f"{standing}; {test.describe()} {outcome}",
+        PROMOTED if significant else KEPT,
+        test,
+    )
+
+
+def contest_winner(
+    holder: str | None,
+    candidates: list[str],
+    beats: Callable[[str, str], bool],
+) -> str | None:
+    """Replay registrations in version order against the current champion.
+
+    ``holder`` is the champion's version now; ``candidates`` are versions registered by
+    register steps that may still be deciding. Each candidate takes the title only when
+    ``beats(candidate, holder)`` (the rule above, with the candidate's own
+    promotion_alpha). The result depends only on the registry's state, so every racing
+    step computes the same winner.
+    """
+    for version in sorted(candidates, key=int):
+        if holder is None or (version != holder and beats(version, holder)):
+            holder = version
+    return holder

@@ -1,0 +1,3 @@
+"""The data a step reads and writes: locations, input tables, output folders (claimed,
+taken over, completed by a manifest, read back), a project's data file and the pinned
+external datasets."""

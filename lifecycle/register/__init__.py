@@ -1,0 +1,2 @@
+"""The register step: the champion rule, per-row evidence, the fail-closed registry, the
+champion contest among concurrent steps, the register run's record, and its command."""

@@ -1,0 +1,2 @@
+"""Spark for the steps that scale out: the session, a data source over the kit's tables,
+and inputs and outputs moved in and out of Spark."""
