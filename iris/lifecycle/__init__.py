@@ -34,3 +34,15 @@ Each floor imports only from the floors below it (``tests/unit/test_import_cycle
 Tooling, not copied into the projects: ``sync`` (this copy, and the files generated from
 the declarations) and ``fetch`` (the pinned datasets, ahead of time).
 """
+
+# The floors above, lowest first, as ``tests/unit/test_import_cycles.py`` checks them: a
+# module imports from its own family or from a lower floor, never from a family beside it.
+FLOORS: tuple[tuple[str, ...], ...] = (
+    ("contract", "engines", "errors", "models", "params", "processes", "significance", "stop"),
+    ("io",),
+    ("spark",),
+    ("step",),
+    ("monitor", "register", "score", "serve"),
+    ("sync",),
+    ("fetch",),
+)

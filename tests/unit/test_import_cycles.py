@@ -114,6 +114,50 @@ def import_graph() -> dict[str, set[str]]:
     return {module: imports_of(path, module, known) for module, path in files.items()}
 
 
+def floor_of(module: str) -> tuple[int, str]:
+    """(floor, family) of a module of the step kit: ``lifecycle.io.tables`` is on the
+    floor of ``io``; a module of the ground floor is a family of its own."""
+    from lifecycle import FLOORS
+
+    family = module.split(".")[1]
+    for number, families in enumerate(FLOORS):
+        if family in families:
+            return number, family
+    raise AssertionError(f"{module} is on no floor of lifecycle.FLOORS")
+
+
+def test_the_kit_imports_only_downwards() -> None:
+    """The step kit's floors (``lifecycle.FLOORS``): a module imports from its own
+    family or a lower floor; never upwards, never from a family beside its own (monitor
+    does not import score), except on the ground floor, whose modules are all pure."""
+    graph = import_graph()
+    wrong = []
+    for module, targets in graph.items():
+        if not module.startswith("lifecycle."):
+            continue
+        floor, family = floor_of(module)
+        for target in targets:
+            if not target.startswith("lifecycle.") or target == "lifecycle":
+                continue
+            target_floor, target_family = floor_of(target)
+            sideways = target_floor == floor and target_family != family and floor > 0
+            if target_floor > floor or sideways:
+                wrong.append(f"{module} -> {target}")
+    assert wrong == [], "imports against the kit's floors: " + "; ".join(sorted(wrong))
+
+
+def test_every_kit_module_is_on_a_floor() -> None:
+    from lifecycle import FLOORS
+
+    families = {name for floor in FLOORS for name in floor}
+    found = {
+        path.relative_to(ROOT / "lifecycle").parts[0].removesuffix(".py")
+        for path in (ROOT / "lifecycle").glob("*")
+        if path.name != "__pycache__" and path.name != "__init__.py"
+    }
+    assert found == families
+
+
 def test_no_module_imports_itself_back() -> None:
     found = cycles(import_graph())
     assert found == [], "import cycles: " + "; ".join(" <-> ".join(group) for group in found)

@@ -2,12 +2,12 @@
 """What a step or the orchestrator shows on the terminal, and the full log it keeps.
 
 By default the terminal shows the collection's own lines (a long step's progress, what a
-step decided, its result line) and every library's warnings and errors. MLflow's INFO
-lines and its artifact progress bars stay off, and Python's warnings go to the log
-only. ``-v`` (``--verbose``) or ``LIFECYCLE_VERBOSE=1`` shows everything at DEBUG,
+step decided, its result line, its warnings) and every library's errors. MLflow's INFO
+and WARNING lines, what it prints while it registers a model, its artifact progress
+bars and Python's warnings go to the log only. ``-v`` (``--verbose``) or ``LIFECYCLE_VERBOSE=1`` shows everything at DEBUG,
 progress bars included; the steps an orchestrator runs inherit the variable. A step the
-orchestrator runs gets ``LIFECYCLE_QUIET=1`` and shows only warnings and errors: the
-orchestrator prints a line as each step starts and ends.
+orchestrator runs gets ``LIFECYCLE_QUIET=1`` and shows only its warnings and errors:
+the orchestrator prints a line as each step starts and ends.
 
 Whatever the terminal shows, every record at INFO (DEBUG with ``-v``) goes to a file,
 which the step stores with its run as ``logs/<name>.log`` (``keep_log``).
@@ -15,11 +15,13 @@ which the step stores with its run as ``logs/<name>.log`` (``keep_log``).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import click
@@ -50,7 +52,7 @@ def verbose_requested(verbose: bool = False) -> bool:
 
 class TerminalFilter(logging.Filter):
     """What the terminal shows: everything when verbose; else the collection's own
-    records at INFO (none under the orchestrator) and every library's warnings."""
+    records from INFO (from WARNING under the orchestrator) and every library's errors."""
 
     def __init__(self, verbose: bool, quiet: bool, own: Sequence[str]) -> None:
         super().__init__()
@@ -63,10 +65,9 @@ class TerminalFilter(logging.Filter):
             return True
         if record.name == WARNINGS_LOGGER:
             return False
-        if record.levelno >= logging.WARNING:
-            return True
-        ours = record.name.split(".", 1)[0] in self.own
-        return ours and not self.quiet and record.levelno >= logging.INFO
+        if record.name.split(".", 1)[0] not in self.own:
+            return record.levelno >= logging.ERROR
+        return record.levelno >= (logging.WARNING if self.quiet else logging.INFO)
 
 
 class TerminalFormatter(logging.Formatter):
@@ -149,6 +150,23 @@ def result(line: str) -> None:
     logging.getLogger("lifecycle.result").info("%s", line, extra={TERMINAL_ONLY: False})
     if not quiet():
         click.echo(line)
+
+
+@contextlib.contextmanager
+def printed_to_log(what: str) -> Iterator[None]:
+    """What a library prints to the terminal meanwhile (MLflow's ``Successfully
+    registered model ...``) goes to the log instead, unless this process is verbose."""
+    if verbose():
+        yield
+        return
+    captured = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(captured), contextlib.redirect_stdout(captured):
+            yield
+    finally:
+        text = captured.getvalue().strip()
+        if text:
+            logging.getLogger(__name__).info("%s printed: %s", what, text)
 
 
 def keep_log(run_id: str, name: str) -> None:

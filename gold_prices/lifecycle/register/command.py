@@ -11,6 +11,7 @@ from lifecycle.register.params import RegisterParams
 from lifecycle.register.step import RegisterResult, register_line
 from lifecycle.step.checks import checkpoint
 from lifecycle.step.command import declared_command
+from lifecycle.step.console import result as result_line
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -25,8 +26,6 @@ def add_register_command(
 ) -> click.Command:
     """Add the ``register`` command of ``project`` to its group of steps: the declared
     parameters, ``register(model_uri, model_name, gate)`` and its one line."""
-    import click
-
     @declared_command(group, project.entry_point("register"))
     def command(model: ModelParams, registration: RegisterParams, gate: object) -> None:
         """Gate, register and promote; print the decision."""
@@ -34,6 +33,6 @@ def add_register_command(
         result = register(
             model.model_uri, registration.model_name, gate, registration.promotion_alpha
         )
-        click.echo(register_line(project.name, result))
+        result_line(register_line(project.name, result))
 
     return command

@@ -38,6 +38,7 @@ from lifecycle.register.registry import (
     set_alias,
     unreadable,
 )
+from lifecycle.step.console import printed_to_log
 from lifecycle.register.rule import (
     FIRST,
     KEPT,
@@ -313,7 +314,8 @@ def register_and_promote(
         MEASURED_ON_TAG: measurement.measured_on,
         CONTEST_TAG: "open",
     }
-    registered = mlflow.register_model(model_uri, model_name, tags=tags)
+    with printed_to_log("registering the model"):
+        registered = mlflow.register_model(model_uri, model_name, tags=tags)
     version = str(registered.version)
     book.add(version, evidence_rows)
     try:
