@@ -50,26 +50,11 @@ class Measurement:
         return self
 
 
-def _children_map() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    return children
-
-
 def process_tree(root: int) -> list[int]:
     """``root`` and every process below it (Linux /proc)."""
-    children = _children_map()
-    found, queue = [], [root]
-    while queue:
-        pid = queue.pop()
-        found.append(pid)
-        queue.extend(children.get(pid, []))
-    return found
+    from lifecycle import processes
+
+    return [root, *processes.descendants(root)]
 
 
 def _peak_kib(pid: int) -> tuple[int, str] | None:

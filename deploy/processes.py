@@ -94,6 +94,21 @@ def stop_group(pid: int, timeout: float = STOP_SECONDS) -> None:
         wait_dead(pid, timeout)
 
 
+def stop_groups(pids: list[int], timeout: float = STOP_SECONDS) -> None:
+    """``stop_group`` for several at once: SIGTERM to every group, then one wait, then
+    SIGKILL to any still there; a stack stops in the time of its slowest server."""
+    for pid in pids:
+        if alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for pid in pids:
+        if not wait_dead(pid, max(0.0, deadline - time.monotonic())):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+            wait_dead(pid, timeout)
+
+
 def kill_group(pid: int, timeout: float = STOP_SECONDS) -> None:
     """SIGKILL the process group led by ``pid`` at once, as a crash would."""
     if alive(pid):

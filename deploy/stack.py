@@ -184,21 +184,60 @@ class Stack:
             self.start_s3()
             self._s3_client().create_bucket(Bucket=BUCKET)
             self._prepare_databases()
-            self.start_artifacts()
-            self.start_server()
-            if front_door:
-                self.start_front_door()
+            self._start_servers(front_door)
         except BaseException:
             self.down(drop_databases=True)
             raise
         return self.state
 
+    def attach(
+        self, base: StackState, front_door: bool = False, s3_endpoint: str | None = None
+    ) -> StackState:
+        """Start servers of their own on ``base``'s databases and bucket (a stack that is
+        running): a second tracking server and artifacts server, and with
+        ``front_door`` the one address routing to them, as the AWS load balancer does
+        in front of its own server tasks. ``s3_endpoint`` is where its artifacts server
+        finds S3 (a test puts a fault injector there). ``down`` stops only these; the
+        databases, the bucket and the users stay ``base``'s."""
+        if self.state and any(processes.alive(pid) for pid in self.state.pids.values()):
+            raise StackError(f"a stack is already running from {self.directory}; run 'down' first")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        ports = processes.free_ports(3)
+        self.state = StackState(
+            **{
+                **asdict(base),
+                "database_names": [],  # base's: never dropped from here
+                "tracking_port": ports[0],
+                "artifacts_port": ports[1],
+                "front_door_port": ports[2] if front_door else 0,
+                "pids": {},
+            }
+        )
+        self._save()
+        try:
+            self._start_servers(front_door, s3_endpoint)
+        except BaseException:
+            self.down()
+            raise
+        return self.state
+
+    def _start_servers(self, front_door: bool, s3_endpoint: str | None = None) -> None:
+        """The artifacts server and the tracking server, started side by side, then the
+        front door."""
+        state = self._require_state()
+        self._start_artifacts(s3_endpoint)
+        self._start_tracking()
+        self._wait("artifacts", lambda: self._healthy(state.artifacts_uri))
+        self._wait("mlflow", lambda: self._healthy(state.tracking_uri))
+        if front_door:
+            self.start_front_door()
+
     def down(self, drop_databases: bool = False) -> None:
         """Stop every process by its PID; optionally drop the stack's databases."""
         if self.state is None:
             return
-        for name in list(self.state.pids):
-            self._stop(name)
+        processes.stop_groups(list(self.state.pids.values()), STOP_TIMEOUT_SECONDS)
+        self.state.pids.clear()
         if drop_databases:
             base = self.state.database_uri.rsplit("/", 1)[0]
             for database in self.state.database_names:
@@ -265,6 +304,11 @@ class Stack:
 
         ``s3_endpoint`` overrides where it finds S3 (a test puts a fault injector there).
         """
+        self._start_artifacts(s3_endpoint)
+        state = self._require_state()
+        self._wait("artifacts", lambda: self._healthy(state.artifacts_uri))
+
+    def _start_artifacts(self, s3_endpoint: str | None = None) -> None:
         state = self._require_state()
         port = state.artifacts_port
         self._start(
@@ -280,10 +324,14 @@ class Stack:
             ],
             env=self.artifacts_environment(s3_endpoint),
         )
-        self._wait("artifacts", lambda: self._healthy(state.artifacts_uri))
 
     def start_server(self) -> None:
         """Start the tracking server: basic-auth, no bucket keys, no artifact proxy."""
+        self._start_tracking()
+        state = self._require_state()
+        self._wait("mlflow", lambda: self._healthy(state.tracking_uri))
+
+    def _start_tracking(self) -> None:
         state = self._require_state()
         self._start(
             "mlflow",
@@ -297,7 +345,6 @@ class Stack:
             ],
             env=self.server_environment(),
         )
-        self._wait("mlflow", lambda: self._healthy(state.tracking_uri))
 
     def start_front_door(self) -> None:
         """Start the proxy that routes the artifact API paths to the artifacts server
@@ -367,6 +414,9 @@ class Stack:
                 "MLFLOW_FLASK_SERVER_SECRET_KEY": state.flask_secret_key,
                 # The tracking server's --default-artifact-root; the guard reads it too.
                 "MLFLOW_DEFAULT_ARTIFACT_ROOT": state.default_artifact_root,
+                # MLflow's job queue (huey consumers, for GenAI jobs such as trace rollups):
+                # nothing of this collection uses it, and it is eight processes a server.
+                "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
                 # No credentials anywhere boto3 looks: not even a shared credentials file.
                 "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
                 "AWS_CONFIG_FILE": os.devnull,
@@ -491,11 +541,6 @@ class Stack:
             self._servers[name].wait_ready(ready, START_TIMEOUT_SECONDS, name)
         except processes.ServerError as error:
             raise StackError(str(error)) from error
-
-    def _stop(self, name: str) -> None:
-        pid = self._require_state().pids.pop(name, None)
-        if pid is not None:
-            processes.stop_group(pid, STOP_TIMEOUT_SECONDS)
 
     def log_tail(self, name: str, characters: int = 4000) -> str:
         path = self.directory / f"{name}.log"

@@ -12,6 +12,7 @@ import pytest
 
 from lifecycle.sync import project_folders
 from tests.helpers import Store, open_store
+from tests.stack import shared
 
 # Every project folder's package is importable by the tests, found as the orchestrator
 # finds projects; after the repository root, so the root's step kit is the one loaded.
@@ -20,6 +21,15 @@ _AFTER_ROOT = sys.path.index(_ROOT) + 1 if _ROOT in sys.path else len(sys.path)
 for _folder in reversed(project_folders()):
     if str(_folder) not in sys.path:
         sys.path.insert(_AFTER_ROOT, str(_folder))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The main process starts the run's shared team stack, if the run needs it."""
+    shared.configure(config)
+
+
+def pytest_configure_node(node) -> None:  # xdist's hook, in the main process
+    shared.hand_to_worker(node.config, node.workerinput)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -72,6 +82,7 @@ def datasets_mirror() -> Path:
 
 
 _skipped: list[str] = []
+_stack_left: list[str] = []
 # Where the suite's time goes, by file (set-up, call and teardown, summed over workers).
 _seconds_by_file: dict[str, float] = {}
 SLOWEST_FILES = 15
@@ -85,8 +96,13 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """A skipped test fails the session: a missing service must not turn CI green."""
+    """A skipped test fails the session: a missing service must not turn CI green. The
+    main process stops the shared team stack; anything it leaves fails the session."""
     if _skipped and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    left = shared.finish(session.config)
+    if left:
+        _stack_left.extend(left)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
@@ -98,6 +114,10 @@ def pytest_terminal_summary(terminalreporter) -> None:
         for path, seconds in slowest[:SLOWEST_FILES]:
             terminalreporter.write_line(f"{seconds:8.1f}s {100 * seconds / total:5.1f}%  {path}")
         terminalreporter.write_line(f"{total:8.1f}s in all, over every worker")
+    if _stack_left:
+        terminalreporter.write_line(
+            "FAILED: the shared team stack left: " + "; ".join(_stack_left), red=True
+        )
     if _skipped:
         terminalreporter.write_line(
             f"FAILED: {len(_skipped)} test(s) skipped, and skips fail this suite: "

@@ -12,7 +12,9 @@ configuration of all of them.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +23,8 @@ from mlflow.optuna.storage import MlflowStorage
 from gold_workflow.search import TuneJob, backtest_mase
 from lifecycle import contract
 from lifecycle.step.progress import Progress
+
+PROGRESS_POLL_SECONDS = 5.0
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -158,6 +162,32 @@ def _completed(study: Any, keys: list[str]) -> list[tuple[int, float, str]]:
     ]
 
 
+def ended_trials(storage: Any, name: str) -> int:
+    """How many of study ``name``'s trials have ended (completed or failed)."""
+    from optuna.trial import TrialState
+
+    study_id = storage.get_study_id_by_name_if_exists(name)
+    if not study_id:
+        return 0
+    states = (TrialState.COMPLETE, TrialState.FAIL)
+    return len(storage.get_all_trials(study_id, deepcopy=False, states=states))
+
+
+def report_trials(storage: Any, name: str, progress: Progress) -> threading.Event:
+    """A daemon thread that reports the trials Spark's executors have ended (they record
+    them in the study's storage), until the returned event is set."""
+    finished = threading.Event()
+    already = progress.done - ended_trials(storage, name)
+
+    def report() -> None:
+        while not finished.wait(PROGRESS_POLL_SECONDS):
+            with contextlib.suppress(Exception):  # progress only: the study decides
+                progress.update(already + ended_trials(storage, name))
+
+    threading.Thread(target=report, name="gold-study-progress", daemon=True).start()
+    return finished
+
+
 def run_study(
     job: TuneJob,
     objective: Objective,
@@ -214,6 +244,7 @@ def run_study(
 
             from lifecycle.spark.session import raise_if_stopped
 
+            finished = report_trials(storage, name, progress)
             try:
                 MlflowSparkStudy(
                     name,
@@ -226,6 +257,8 @@ def run_study(
             except Exception as error:  # a stop cancels the study's Spark jobs
                 raise_if_stopped(error)
                 raise
+            finally:
+                finished.set()
         elif existing:
             optuna.load_study(
                 study_name=name, storage=storage, sampler=sampler, pruner=NopPruner()

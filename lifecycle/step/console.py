@@ -3,8 +3,9 @@
 By default the terminal shows the collection's own lines (a long step's progress, what a
 step decided, its result line, its warnings) and every library's errors. MLflow's INFO
 and WARNING lines, what it prints while it registers a model, its artifact progress
-bars and Python's warnings go to the log only. ``-v`` (``--verbose``) or ``LIFECYCLE_VERBOSE=1`` shows everything at DEBUG,
-progress bars included; the steps an orchestrator runs inherit the variable. A step the
+bars and Python's warnings go to the log only. ``-v`` (``--verbose``) or
+``LIFECYCLE_VERBOSE=1`` shows everything at DEBUG, progress bars included; the steps an
+orchestrator runs inherit the variable. A step the
 orchestrator runs gets ``LIFECYCLE_QUIET=1`` and shows only its warnings and errors:
 the orchestrator prints a line as each step starts and ends.
 
@@ -29,6 +30,12 @@ VERBOSE_ENV = "LIFECYCLE_VERBOSE"
 QUIET_ENV = "LIFECYCLE_QUIET"
 # MLflow's own switch for the tqdm bars of artifact downloads and uploads.
 PROGRESS_BARS_ENV = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
+# MLflow's own variables, set (unless verbose) for this process and those it starts.
+QUIET_MLFLOW = {
+    PROGRESS_BARS_ENV: "false",
+    "MLFLOW_LOGGING_LEVEL": "WARNING",
+    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
+}
 OWN = ("lifecycle", "orchestrator")
 # The loggers MLflow configures with a handler of its own and no propagation; they are
 # routed through these handlers once MLflow is imported (``adopt_library_loggers``).
@@ -91,7 +98,10 @@ def configure(verbose: bool = False, own: Sequence[str] = ()) -> Path:
     verbose = verbose_requested(verbose)
     quiet = flag(QUIET_ENV) and not verbose
     if not verbose:
-        os.environ.setdefault(PROGRESS_BARS_ENV, "false")
+        # Also for the processes this one starts (Spark's Python workers): MLflow's
+        # bars, its INFO lines and the run links it prints when a run ends.
+        for name, value in QUIET_MLFLOW.items():
+            os.environ.setdefault(name, value)
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     terminal = logging.StreamHandler(sys.stderr)
@@ -135,7 +145,8 @@ def quiet_children() -> None:
         os.environ.pop(QUIET_ENV, None)
     else:
         os.environ[QUIET_ENV] = "1"
-        os.environ.setdefault(PROGRESS_BARS_ENV, "false")
+        for name, value in QUIET_MLFLOW.items():
+            os.environ.setdefault(name, value)
 
 
 def quiet() -> bool:

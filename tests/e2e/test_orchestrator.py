@@ -215,7 +215,11 @@ def test_orchestrator_rejects_unknown_projects_and_env_managers(store: Store) ->
         )
         assert result.returncode != 0
         assert fragment in result.stderr
-    assert all(run.info.status == "FAILED" for run in all_runs(store))
+    runs = all_runs(store)
+    assert all(run.info.status == "FAILED" for run in runs)
+    # Refused while its options were parsed, the parent is still named, with its reason.
+    assert {run.data.tags["mlflow.runName"] for run in runs} == {"orchestrator"}
+    assert all("lifecycle.failure_reason" in run.data.tags for run in runs)
 
 
 @pytest.mark.parametrize(

@@ -217,6 +217,41 @@ def test_quarantine_writes_the_same_rejected_rows_with_reasons_in_both_engines(
         assert run.data.tags["lifecycle.rejected_output"] == result.rejected_output
 
 
+def test_list_cells_are_bad_rows_in_both_engines_under_quarantine(
+    champions: Champions, spark_session, tmp_path: Path
+) -> None:
+    """A Parquet list where a number is due (one element or several) is refused by row,
+    with its reason, in both engines: never read as the number it holds, never a
+    failure of the whole job."""
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rows = iris_input(6).drop(columns=["species"])
+    table = pa.table(
+        {
+            **{name: rows[name].tolist() for name in ("sepal_length", "sepal_width")},
+            "petal_length": rows["petal_length"].tolist(),
+            "petal_width": [[0.2], [1.3, 1.4], [], None, [2.1], [0.3, 0.4, 0.5]],
+        }
+    )
+    pq.write_table(table, folder / "lists.parquet")
+    results = {
+        engine: run_score(
+            champions, "iris", folder, tmp_path / engine, engine=engine, on_bad_rows="quarantine"
+        )
+        for engine in ("pandas", "spark")
+    }
+    for result in results.values():
+        assert (result.outcome.rows_in, result.outcome.rows_rejected) == (6, 6)
+        rejected = manifests.read_output(result.rejected_output or "").to_pandas()
+        reasons = dict(zip(rejected["source_row"], rejected["reason"], strict=True))
+        assert reasons[3] == "petal_width is missing"
+        assert {reasons[row] for row in (0, 1, 2, 4, 5)} == {
+            "petal_width of type list is not a number"
+        }
+
+
 @pytest.mark.parametrize("engine", ["pandas", "spark"])
 def test_the_alias_moving_mid_job_changes_nothing_the_job_scores_or_records(
     engine: str,

@@ -1,11 +1,12 @@
 """Fault injection for the team stack: a loopback relay in front of the S3 server that
-stops S3 the moment a chosen upload reaches it.
+takes S3 away, for whoever talks through it, the moment a chosen upload reaches it.
 
-The artifacts server is pointed at the relay instead of S3. The relay forwards bytes
+An artifacts server is pointed at the relay instead of S3. The relay forwards bytes
 both ways until the client side carries ``marker`` (for example the request line of a
-``PUT`` under one experiment's prefix); then it kills the S3 server by its PID, through
-the stack, and drops the connection without forwarding that request. The upload is
-under way when S3 goes, and no later request can reach it.
+``PUT`` under one experiment's prefix); then it drops that connection without
+forwarding the request, drops every other, and refuses every later one: to that
+artifacts server S3 is gone, while the S3 server itself, which the rest of the test
+run's shared stack uses, goes on.
 """
 
 from __future__ import annotations
@@ -14,19 +15,18 @@ import contextlib
 import socket
 import threading
 
-from deploy.stack import Stack
-
 ACCEPT_POLL_SECONDS = 0.2
 CHUNK = 65536
 
 
 class S3Tripwire:
-    """A relay on 127.0.0.1 to the stack's S3 port that kills S3 on ``marker``."""
+    """A relay on 127.0.0.1 to S3's port ``upstream_port`` that takes S3 away on
+    ``marker``."""
 
-    def __init__(self, stack: Stack, marker: bytes) -> None:
-        self.stack = stack
+    def __init__(self, upstream_port: int, marker: bytes) -> None:
         self.marker = marker
-        self.upstream_port = stack.state.weed_ports["s3"]
+        self.upstream_port = upstream_port
+        self._open: list[socket.socket] = []
         self.fired = threading.Event()
         self._closing = threading.Event()
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -64,11 +64,16 @@ class S3Tripwire:
                 continue
             except OSError:
                 return
-            try:
-                upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=5)
-            except OSError:  # S3 is gone: the caller sees a dropped connection
+            if self.fired.is_set():  # S3 is gone: the caller sees a dropped connection
                 client.close()
                 continue
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=5)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._open += [client, upstream]
             self._spawn(self._pump, client, upstream, True)
             self._spawn(self._pump, upstream, client, False)
 
@@ -97,6 +102,7 @@ class S3Tripwire:
 
     def _trip(self) -> None:
         with self._lock:
-            if not self.fired.is_set():
-                self.stack.kill("s3")
-                self.fired.set()
+            self.fired.set()
+            for end in self._open:
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)

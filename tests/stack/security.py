@@ -14,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-from tests.stack.conftest import USERS, TeamServer
+from tests.stack.shared import USERS, TeamServer
 
 SECRET_TEXT = b"alice's private numbers\n"
 

@@ -14,7 +14,7 @@ import sqlalchemy
 
 from deploy import auth_database
 from deploy.stack import DATABASE_SERVERS
-from tests.stack.conftest import existing_databases
+from tests.stack.shared import existing_databases
 
 
 @pytest.fixture(params=sorted(DATABASE_SERVERS))

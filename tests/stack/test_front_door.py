@@ -24,16 +24,25 @@ from click.testing import CliRunner
 
 from deploy.front_door import ARTIFACT_PATH_PREFIXES
 from iris_workflow.cli import cli as iris_cli
-from tests.stack.conftest import CLIENT_RETRIES, USERS, TeamServer, start_team_server
+from tests.stack.shared import CLIENT_RETRIES, USERS, TeamServer, attached_server
 
 pytestmark = pytest.mark.e2e
 
 EXPERIMENT = "team-front-door"
 
 
+MODEL = "front-door-iris"
+
+
 @pytest.fixture(scope="module")
-def front_door_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeamServer]:
-    yield from start_team_server(tmp_path_factory.mktemp("front-door-stack"), "postgres", True)
+def front_door_server(
+    postgres_server: TeamServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TeamServer]:
+    """The AWS topology on the run's stack: a tracking server whose artifact root names
+    no host and an artifacts server of their own (as the load balancer's tasks), on the
+    stack's database and bucket, behind the one address."""
+    with attached_server(postgres_server, tmp_path_factory.mktemp("front-door"), True) as server:
+        yield server
 
 
 def routed(server: TeamServer) -> list[tuple[str, str, str]]:
@@ -64,12 +73,13 @@ def test_one_address_serves_runs_artifacts_and_models(front_door_server: TeamSer
             run_id = re.search(r"run_id=([0-9a-f]{32})", trained.output).group(1)
             started = time.monotonic()
             registered = CliRunner().invoke(
-                iris_cli, ["register", "--model-uri", f"runs:/{run_id}/model"]
+                iris_cli,
+                ["register", "--model-uri", f"runs:/{run_id}/model", "--model-name", MODEL],
             )
             register_seconds = time.monotonic() - started
             assert "becomes champion" in registered.output, registered.output
             artifact_uri = mlflow.MlflowClient().get_run(run_id).info.artifact_uri
-            model = mlflow.pyfunc.load_model("models:/iris@champion")
+            model = mlflow.pyfunc.load_model(f"models:/{MODEL}@champion")
         finally:
             mlflow.set_tracking_uri(None)
 
@@ -81,11 +91,11 @@ def test_one_address_serves_runs_artifacts_and_models(front_door_server: TeamSer
         columns=["sepal_length", "sepal_width", "petal_length", "petal_width"],
     )
     assert list(model.predict(row)) == ["setosa"]
+    pages = front_door_server.stack.s3_client().get_paginator("list_objects_v2")
     keys = [
         item["Key"]
-        for item in front_door_server.stack.s3_client()
-        .list_objects_v2(Bucket="mlflow")
-        .get("Contents", [])
+        for page in pages.paginate(Bucket="mlflow", Prefix="artifacts/")
+        for item in page.get("Contents", [])
     ]
     assert any(f"/{run_id}/artifacts/split/test.csv" in key for key in keys)
 

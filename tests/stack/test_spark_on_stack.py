@@ -17,12 +17,14 @@ from lifecycle.errors import DataError
 from lifecycle.io import claims, locations, manifests
 from tests.helpers import REPO_ROOT
 from tests.spark.test_score_spark import iris_input, sorted_rows
-from tests.stack.conftest import TeamServer
+from tests.stack.shared import TeamServer
 
 pytestmark = pytest.mark.e2e
 
 DATA_BUCKET = "scoring"
 EXPERIMENT = "spark-jobs"
+# Its own name on the run's shared stack, where the orchestrator registers "iris".
+MODEL = "iris-on-spark"
 
 
 def step(
@@ -59,7 +61,7 @@ def iris_champion(postgres_server: TeamServer) -> str:
     trained = step("iris", ["train"], env)
     assert trained.returncode == 0, trained.stderr[-3000:]
     model_uri = re.search(r"model_uri=(\S+)", trained.stdout).group(1)
-    registered = step("iris", ["register", "--model-uri", model_uri], env)
+    registered = step("iris", ["register", "--model-uri", model_uri, "--model-name", MODEL], env)
     assert registered.returncode == 0, registered.stderr[-3000:]
     return re.search(r"version=(\d+)", registered.stdout).group(1)
 
@@ -88,6 +90,8 @@ def test_spark_scores_from_and_to_the_stacks_s3_like_the_pandas_engine(
                 f"s3://{DATA_BUCKET}/in",
                 "--output",
                 output,
+                "--model-uri",
+                f"models:/{MODEL}@champion",
                 "--engine",
                 engine,
                 "--spark-master",
@@ -96,7 +100,7 @@ def test_spark_scores_from_and_to_the_stacks_s3_like_the_pandas_engine(
             env,
         )
         assert result.returncode == 0, result.stderr[-4000:]
-        assert f"model_uri=models:/iris/{iris_champion}" in result.stdout
+        assert f"model_uri=models:/{MODEL}/{iris_champion}" in result.stdout
         assert "rows_in=900 rows_scored=900 rows_rejected=0 rows_out=900" in result.stdout
         outputs[engine] = (output, re.search(r"run_id=([0-9a-f]{32})", result.stdout).group(1))
 
@@ -140,6 +144,8 @@ def test_a_second_run_to_the_same_s3_output_is_refused(
             f"s3://{DATA_BUCKET}/in",
             "--output",
             f"s3://{DATA_BUCKET}/out/pandas",
+            "--model-uri",
+            f"models:/{MODEL}@champion",
         ],
         env,
     )

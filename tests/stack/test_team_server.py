@@ -20,8 +20,8 @@ import requests
 
 from tests.helpers import REPO_ROOT, served_model
 from tests.stack import security
-from tests.stack.conftest import USERS, TeamServer
 from tests.stack.faults import S3Tripwire
+from tests.stack.shared import USERS, TeamServer, attached_server
 
 pytestmark = pytest.mark.e2e
 
@@ -55,9 +55,13 @@ def orchestrated(postgres_server: TeamServer, datasets_mirror: Path) -> dict:
     return {"experiment_id": str(experiment_id), "stdout": result.stdout}
 
 
-def snapshot(server: TeamServer) -> dict[str, tuple]:
-    """Every finished run's params, metrics and tags, read straight from the database."""
-    rows = server.sql("SELECT run_uuid FROM runs WHERE status = 'FINISHED'")
+def snapshot(server: TeamServer, experiment_id: str) -> dict[str, tuple]:
+    """Every finished run's params, metrics and tags in one experiment, read straight
+    from the database (the stack is shared: other experiments change meanwhile)."""
+    rows = server.sql(
+        "SELECT run_uuid FROM runs WHERE status = 'FINISHED' AND experiment_id = :e",
+        e=int(experiment_id),
+    )
     state = {}
     for (run_id,) in rows:
         params = server.sql("SELECT key, value FROM params WHERE run_uuid = :r", r=run_id)
@@ -101,7 +105,12 @@ def test_the_orchestrator_logs_to_postgres_and_s3(
     )
     assert metrics["test_accuracy"] == pytest.approx(0.9333, abs=1e-4)
 
-    objects = bucket_objects(postgres_server)
+    # The run's stack is shared: only this experiment's objects are the orchestrator's.
+    objects = {
+        key: size
+        for key, size in bucket_objects(postgres_server).items()
+        if key.startswith(f"artifacts/{experiment_id}/")
+    }
     models = [key for key in objects if key.endswith("/artifacts/MLmodel")]
     assert len(models) == 3  # one logged model per project
     assert any(key.endswith("/artifacts/model.skops") for key in objects)
@@ -265,121 +274,128 @@ def wait_for_process(fragment: str, root: int, timeout: float = 120) -> int:
 
 
 def test_a_killed_server_loses_no_finished_run_and_the_interrupted_one_can_be_failed(
-    postgres_server: TeamServer, orchestrated: dict, datasets_mirror: Path
+    postgres_server: TeamServer, orchestrated: dict, datasets_mirror: Path, tmp_path: Path
 ) -> None:
-    before = snapshot(postgres_server)
+    """A tracking server killed while a step runs: every finished run and stored object
+    is intact, and the interrupted run can be marked FAILED. The server killed is one of
+    its own on the run's shared stack (its database and bucket), so no other test meets
+    the outage."""
+    before = snapshot(postgres_server, orchestrated["experiment_id"])
     objects_before = bucket_objects(postgres_server)
-    assert len(before) >= 10
-    client = subprocess.Popen(
-        [
-            "mlflow",
-            "run",
-            "gold_prices",
-            "-e",
-            "train",
-            "--env-manager",
-            "local",
-            "--experiment-name",
-            "team-faults",
-        ],
-        cwd=REPO_ROOT,
-        env=postgres_server.env("alice", DATASETS_MIRROR=str(datasets_mirror)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        interrupted = wait_for_running_run(postgres_server, "team-faults")
-        # Kill the server once the step process runs (mlflow run has logged the run's
-        # parameters and handed over), so the step itself meets the dead server.
-        wait_for_process("gold_workflow train", client.pid)
-        postgres_server.stack.kill("mlflow")
-        _, stderr = client.communicate(timeout=300)
-    finally:
-        if client.poll() is None:
-            client.send_signal(signal.SIGKILL)
-            client.wait(timeout=30)
-    assert client.returncode != 0
-    assert f"MLflow tracking at {postgres_server.uri} failed" in stderr
-    assert "Connection refused" in stderr or "Max retries exceeded" in stderr
+    assert len(before) == 1 + 3 * 3
+    with attached_server(postgres_server, tmp_path / "faults") as own:
+        client = subprocess.Popen(
+            [
+                "mlflow",
+                "run",
+                "gold_prices",
+                "-e",
+                "train",
+                "--env-manager",
+                "local",
+                "--experiment-name",
+                "team-faults",
+            ],
+            cwd=REPO_ROOT,
+            env=own.env("alice", DATASETS_MIRROR=str(datasets_mirror)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            interrupted = wait_for_running_run(own, "team-faults")
+            # Kill the server once the step process runs (mlflow run has logged the run's
+            # parameters and handed over), so the step itself meets the dead server.
+            wait_for_process("gold_workflow train", client.pid)
+            own.stack.kill("mlflow")
+            _, stderr = client.communicate(timeout=300)
+        finally:
+            if client.poll() is None:
+                client.send_signal(signal.SIGKILL)
+                client.wait(timeout=30)
+        assert client.returncode != 0
+        assert f"MLflow tracking at {own.uri} failed" in stderr
+        assert "Connection refused" in stderr or "Max retries exceeded" in stderr
 
-    postgres_server.stack.start_server()
-    assert snapshot(postgres_server) == before
-    objects_after = bucket_objects(postgres_server)
-    assert {key: size for key, size in objects_after.items() if key in objects_before} == (
-        objects_before
-    )
-    alice = postgres_server.client("alice")
-    assert alice.get_run(interrupted).info.status == "RUNNING"
+        own.stack.start_server()
+        assert snapshot(postgres_server, orchestrated["experiment_id"]) == before
+        objects_after = bucket_objects(postgres_server)
+        assert {key: size for key, size in objects_after.items() if key in objects_before} == (
+            objects_before
+        )
+        alice = own.client("alice")
+        assert alice.get_run(interrupted).info.status == "RUNNING"
 
-    marked = run(
-        [
-            sys.executable,
-            "-m",
-            "deploy.runs",
-            "--experiment-name",
-            "team-faults",
-            "--older-than-minutes",
-            "0",
-            "--mark-failed",
-        ],
-        postgres_server.env("alice"),
-        timeout=120,
-    )
-    assert marked.returncode == 0, marked.stderr
-    assert interrupted in marked.stderr
-    ended = alice.get_run(interrupted)
-    assert ended.info.status == "FAILED"
-    assert ended.data.tags["lifecycle.failure_reason"].startswith("interrupted")
+        marked = run(
+            [
+                sys.executable,
+                "-m",
+                "deploy.runs",
+                "--experiment-name",
+                "team-faults",
+                "--older-than-minutes",
+                "0",
+                "--mark-failed",
+            ],
+            own.env("alice"),
+            timeout=120,
+        )
+        assert marked.returncode == 0, marked.stderr
+        assert interrupted in marked.stderr
+        ended = alice.get_run(interrupted)
+        assert ended.info.status == "FAILED"
+        assert ended.data.tags["lifecycle.failure_reason"].startswith("interrupted")
 
 
 def test_s3_down_during_upload_fails_clearly_and_keeps_what_was_stored(
-    postgres_server: TeamServer, orchestrated: dict
+    postgres_server: TeamServer, orchestrated: dict, tmp_path: Path
 ) -> None:
-    stack = postgres_server.stack
-    alice = postgres_server.client("alice")
-    experiment_id = alice.create_experiment("team-s3-down")
+    """S3 goes away under an artifacts server mid-upload: the step fails with one clear
+    line, its run FAILED with the reason, and every object stored before is intact. The
+    artifacts server that loses S3 is one of its own on the shared stack, behind a relay
+    that takes S3 away for it alone."""
     objects_before = bucket_objects(postgres_server)
-    # S3 stops when the artifacts server starts storing this experiment's first file.
-    marker = f"PUT /mlflow/artifacts/{experiment_id}/".encode()
-    with S3Tripwire(stack, marker) as tripwire:
-        stack.kill("artifacts")
-        stack.start_artifacts(s3_endpoint=tripwire.endpoint)
-        try:
-            result = run(
-                [
-                    "mlflow",
-                    "run",
-                    "iris",
-                    "-e",
-                    "train",
-                    "--env-manager",
-                    "local",
-                    "--experiment-id",
-                    experiment_id,
-                ],
-                postgres_server.env("alice"),
-                timeout=600,
-            )
-        finally:
-            stack.kill("artifacts")
-            if "s3" not in stack.state.pids:
-                stack.start_s3()
-            stack.start_artifacts()
-    assert tripwire.fired.is_set(), "the step uploaded nothing, so S3 never went down"
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr.split("iris_workflow")[-1]
-    assert (
-        f"MLflow tracking at {postgres_server.uri} failed: the artifact store is unreachable"
-        in (result.stderr)
-    )
-    assert bucket_objects(postgres_server) == objects_before
-    (failed,) = alice.search_runs([experiment_id])
-    assert failed.info.status == "FAILED"
-    assert "the artifact store is unreachable" in failed.data.tags["lifecycle.failure_reason"]
+    upstream = postgres_server.stack.state.weed_ports["s3"]
+    with (
+        S3Tripwire(upstream, marker=b"PUT /mlflow/artifacts/") as tripwire,
+        attached_server(
+            postgres_server, tmp_path / "s3-down", s3_endpoint=tripwire.endpoint
+        ) as own,
+    ):
+        alice = own.client("alice")
+        # Created through its own tracking server, so its artifacts go to its own
+        # artifacts server, the one behind the relay.
+        experiment_id = alice.create_experiment("team-s3-down")
+        result = run(
+            [
+                "mlflow",
+                "run",
+                "iris",
+                "-e",
+                "train",
+                "--env-manager",
+                "local",
+                "--experiment-id",
+                experiment_id,
+            ],
+            own.env("alice"),
+            timeout=600,
+        )
+        assert tripwire.fired.is_set(), "the step uploaded nothing, so S3 never went down"
+        assert result.returncode != 0
+        assert "Traceback" not in result.stderr.split("iris_workflow")[-1]
+        assert (
+            f"MLflow tracking at {own.uri} failed: the artifact store is unreachable"
+            in result.stderr
+        )
+        (failed,) = alice.search_runs([experiment_id])
+        assert failed.info.status == "FAILED"
+        assert "the artifact store is unreachable" in failed.data.tags["lifecycle.failure_reason"]
+    after = bucket_objects(postgres_server)
+    assert {key: size for key, size in after.items() if key in objects_before} == objects_before
     # Every stored artifact still downloads, byte counts intact.
-    s3 = stack.s3_client()
+    s3 = postgres_server.stack.s3_client()
     for key, size in objects_before.items():
         assert s3.head_object(Bucket="mlflow", Key=key)["ContentLength"] == size
 

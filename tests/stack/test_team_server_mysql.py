@@ -11,7 +11,7 @@ import pytest
 
 from tests.helpers import REPO_ROOT
 from tests.stack import security
-from tests.stack.conftest import TeamServer
+from tests.stack.shared import TeamServer
 
 pytestmark = pytest.mark.e2e
 

@@ -29,12 +29,13 @@ SKIP_COMMENT = re.compile(r"checkov:skip=(?P<check>[A-Z0-9_]+)(?::(?P<reason>.*)
 
 
 def install() -> None:
-    """Make .venv-iac with the pinned checkov (bounded: ten minutes)."""
+    """Make .venv-iac with the pinned checkov (bounded: ten minutes), with uv as the
+    development environment is made."""
     python = ENVIRONMENT / "bin" / "python"
+    uv = Path(sys.executable).parent / "uv"
     steps = [
         [sys.executable, "-m", "venv", str(ENVIRONMENT)],
-        [str(python), "-m", "pip", "install", "-q", "-U", "pip"],
-        [str(python), "-m", "pip", "install", "-q", "--group", "iac"],
+        [str(uv), "pip", "install", "-q", "--python", str(python), "--group", "iac"],
     ]
     for step in steps:
         done = subprocess.run(

@@ -138,6 +138,11 @@ entry_points:
       model_uri: string
       gate_threshold: {type: float, default: 0.9}
     command: "python register.py {model_uri}"
+  score:
+    parameters:
+      input: string
+      output: string
+    command: "python score.py {input} {output}"
 """
 
 
@@ -178,6 +183,8 @@ def test_a_string_parameter_keeps_3_and_3_0_apart() -> None:
     ("kind", "value", "message"),
     [
         ("int", "3.5", "must be an integer"),
+        ("int", "3_0", "must be an integer written plainly, without _"),
+        ("float", "1_0.5", "must be a number written plainly, without _"),
         ("int", "three", "must be an integer"),
         ("int", True, "must be an integer"),
         ("float", "abc", "must be a number"),
@@ -227,6 +234,12 @@ def test_overrides_are_parsed_checked_and_normalised() -> None:
         ("iris.C=abc", "iris.C is float: it must be a number"),
         ("iris.max_depth=3,iris.max_depth=4", "iris.max_depth is given twice"),
         ("iris.C=1, iris.C=1", "iris.C is given twice"),
+        ("iris.max_depth=3_0", "iris.max_depth is int: it must be an integer written plainly"),
+        (
+            "iris.input=batch.csv",
+            "iris.input is a parameter of iris's score entry point, which this run does not "
+            "start \\(it runs train, evaluate, register\\)",
+        ),
     ],
 )
 def test_bad_overrides_name_the_problem(text: str, message: str) -> None:

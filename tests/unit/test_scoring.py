@@ -88,6 +88,27 @@ def test_rows_with_wrong_types_missing_or_implausible_values_are_named() -> None
     assert typed["sepal_length"].dtype == "float64"
 
 
+def test_a_list_cell_is_a_bad_row_whatever_it_holds() -> None:
+    """A list where a number is due is refused by row: a one-element list is not the
+    number it holds, and a longer one does not fail the whole batch."""
+    import numpy as np
+
+    from iris_workflow.scoring import IrisScorer
+    from lifecycle.score.rows import check_rows
+
+    frame = pd.DataFrame(
+        {
+            "sepal_length": [5.1, 5.1, 5.1, 5.1],
+            "sepal_width": [3.5, 3.5, 3.5, 3.5],
+            "petal_length": [1.4, 1.4, 1.4, 1.4],
+            "petal_width": [np.array([0.2]), np.array([0.2, 0.3]), [0.2], 0.2],
+        }
+    )
+    problems = check_rows(frame, IrisScorer(), None).tolist()
+    assert problems[:3] == ["petal_width of type list is not a number"] * 3
+    assert problems[3] is None
+
+
 def test_booleans_are_not_numbers_and_whole_number_fields_refuse_fractions() -> None:
     frame = pd.DataFrame({"month": [12, 12.5, True], "trip_days": [3, 3, 3]}, dtype=object)
     month = rows.Field("month", "long")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 
-from lifecycle import contract
+from lifecycle import contract, stop
 from lifecycle.errors import DataError
 from lifecycle.monitor.drift import Profile, ProfileError, drift_report
 from lifecycle.monitor.params import MonitorParams
@@ -251,12 +251,14 @@ def monitor(params: MonitorParams, project_monitor: ProjectMonitor) -> MonitorRe
         mlflow.set_tags(model_tags(model))
         client = mlflow.MlflowClient()
         batch = read_table(params.input, "input")
+        stop.point()
         log_frame(batch, f"{project}-monitor-input", "monitoring", source=params.input)
         profile = read_profile(client, model.run_id) if model.run_id else None
         drift, report, drift_reason = judge_drift(profile, batch, project_monitor, params)
         performance, live, performance_reason = judge_performance(
             model, batch, project_monitor, params
         )
+        stop.point()
         verdicts = Verdicts(drift, performance, report, drift_reason, live, performance_reason)
         batch_date = _batch_date(params, batch, project_monitor)
         header = {

@@ -26,6 +26,7 @@ def add_register_command(
 ) -> click.Command:
     """Add the ``register`` command of ``project`` to its group of steps: the declared
     parameters, ``register(model_uri, model_name, gate)`` and its one line."""
+
     @declared_command(group, project.entry_point("register"))
     def command(model: ModelParams, registration: RegisterParams, gate: object) -> None:
         """Gate, register and promote; print the decision."""

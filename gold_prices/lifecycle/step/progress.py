@@ -49,11 +49,10 @@ class Progress:
         """Where the work stands: ``iris · score: 250,000 of 1,000,000 rows (25%),
         410,000 rows/s``."""
         elapsed = self.clock() - self.started
-        of = ""
-        if self.total:
-            of = f" of {self.total:,} ({100 * self.done / self.total:.0f}%)"
+        of = f" of {self.total:,}" if self.total else ""
+        share = f" ({100 * self.done / self.total:.0f}%)" if self.total else ""
         rate = rate_text(self.done, elapsed, self.unit)
-        return f"{self.what}: {self.done:,}{of} {self.unit}, {rate}"
+        return f"{self.what}: {self.done:,}{of} {self.unit}{share}, {rate}"
 
     def advance(self, count: int = 1) -> None:
         """``count`` more done: a safe point, and a line if the last was long enough ago."""

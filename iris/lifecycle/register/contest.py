@@ -38,7 +38,6 @@ from lifecycle.register.registry import (
     set_alias,
     unreadable,
 )
-from lifecycle.step.console import printed_to_log
 from lifecycle.register.rule import (
     FIRST,
     KEPT,
@@ -50,6 +49,7 @@ from lifecycle.register.rule import (
     format_value,
     verdict,
 )
+from lifecycle.step.console import printed_to_log
 
 if TYPE_CHECKING:
     from collections.abc import Callable
