@@ -28,7 +28,8 @@ def pytest_configure(config: pytest.Config) -> None:
     shared.configure(config)
 
 
-def pytest_configure_node(node) -> None:  # xdist's hook, in the main process
+@pytest.hookimpl(optionalhook=True)  # xdist's hook (in the main process), absent without it
+def pytest_configure_node(node) -> None:
     shared.hand_to_worker(node.config, node.workerinput)
 
 

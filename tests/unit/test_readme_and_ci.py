@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SETUP = (
     "python3.11 -m venv .venv && . .venv/bin/activate && pip install -q uv=={uv} && "
-    "uv pip install -q --group dev"
+    "uv pip install -q --compile-bytecode --group dev"
 )
 
 
