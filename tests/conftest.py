@@ -33,11 +33,28 @@ def pytest_configure_node(node) -> None:
     shared.hand_to_worker(node.config, node.workerinput)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The static tier's tests carry the ``static`` marker (``-m "not static"`` skips it)."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The static tier's tests carry the ``static`` marker (``-m "not static"`` skips it).
+
+    The tests run in the order of ``testpaths`` (pytest collects a directory's files in
+    its own order, whatever the order given): each test goes where the most specific
+    entry naming it stands, so the slowest files, listed first, start first.
+    """
     for item in items:
         if "tests/static/" in item.nodeid:
             item.add_marker(pytest.mark.static)
+    order = config.getini("testpaths")
+
+    def position(item: pytest.Item) -> tuple[int, int]:
+        path = item.nodeid.split("::", 1)[0]
+        matches = [
+            (len(entry), index)
+            for index, entry in enumerate(order)
+            if path == entry or path.startswith(entry.rstrip("/") + "/")
+        ]
+        return (0, max(matches)[1]) if matches else (1, 0)
+
+    items.sort(key=position)  # stable: within an entry, pytest's own order
 
 
 @pytest.fixture(scope="session")

@@ -101,6 +101,23 @@ def run_cli(
     )
 
 
+def copied_alone(project: str, destination: Path, mirror: Path) -> tuple[Path, Path]:
+    """``project``'s folder copied alone to ``destination`` (no repository, no
+    ``datasets/`` or ``lifecycle/`` beside it), and the data file its train step reads
+    there: the pinned file in the mirror, or the bundled CSV."""
+    from lifecycle.sync import declaration
+
+    alone = destination / "elsewhere" / project
+    shutil.copytree(
+        REPO_ROOT / project, alone, ignore=shutil.ignore_patterns("__pycache__", "mlruns", "*.db")
+    )
+    assert not (alone.parent / "datasets").exists()
+    assert not (alone.parent / "lifecycle").exists()
+    pins = declaration(REPO_ROOT / project).datasets
+    data = mirror / pins[0].relative_path if pins else REPO_ROOT / "datasets" / f"{project}.csv"
+    return alone, data
+
+
 # Background servers are started and stopped by PID the same way as the stack's and the
 # benchmarks' (deploy.processes).
 Server = processes.ServerProcess

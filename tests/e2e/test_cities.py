@@ -1,6 +1,7 @@
-"""End-to-end: ``mlflow run cities`` on the real table through the mirror (train,
-evaluate, register), ``mlflow models serve -m models:/cities@champion`` answering
-preference rows over HTTP, and bad requests and bad input getting clear errors."""
+"""End-to-end: ``mlflow run`` on the cities folder copied alone, away from the
+repository, with the real table's path given (train, evaluate, register); ``mlflow
+models serve -m models:/cities@champion`` answering preference rows over HTTP; bad
+requests and bad input getting clear errors."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from tests.helpers import (
     assert_no_running_runs,
     assert_too_deep_json_is_a_400,
     client_for,
+    copied_alone,
     run_cli,
     served_model,
 )
@@ -53,12 +55,12 @@ def preference(**overrides) -> dict[str, object]:
     return row
 
 
-def mlflow_run(store: Store, mirror: Path, *args: str) -> str:
+def mlflow_run(store: Store, project: Path, *args: str) -> str:
     result = run_cli(
-        ["mlflow", "run", "cities", "--env-manager", "local", *args],
+        ["mlflow", "run", str(project), "--env-manager", "local", *args],
         store,
-        REPO_ROOT,
-        DATASETS_MIRROR=str(mirror),
+        project.parent,
+        DATASETS_MIRROR="",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     match = re.search(r"run_id=([0-9a-f]{32})", result.stdout)
@@ -69,17 +71,14 @@ def mlflow_run(store: Store, mirror: Path, *args: str) -> str:
 def test_run_register_and_serve_the_champion(
     store: Store, datasets_mirror: Path, tmp_path: Path
 ) -> None:
-    train_id = mlflow_run(store, datasets_mirror, "-P", "n_components=6")
+    alone, data = copied_alone("cities", tmp_path, datasets_mirror)
+    train_id = mlflow_run(store, alone, "-P", "n_components=6", "-P", f"data_path={data}")
     client = client_for(store)
     assert client.get_run(train_id).data.params["n_components"] == "6"
     model_uri = f"runs:/{train_id}/model"
-    evaluate_id = mlflow_run(
-        store, datasets_mirror, "-e", "evaluate", "-P", f"model_uri={model_uri}"
-    )
+    evaluate_id = mlflow_run(store, alone, "-e", "evaluate", "-P", f"model_uri={model_uri}")
     assert client.get_run(evaluate_id).data.metrics["constraint_satisfaction"] == 1.0
-    register_id = mlflow_run(
-        store, datasets_mirror, "-e", "register", "-P", f"model_uri={model_uri}"
-    )
+    register_id = mlflow_run(store, alone, "-e", "register", "-P", f"model_uri={model_uri}")
     assert client.get_run(register_id).data.tags["lifecycle.gate.decision"] == "passed"
 
     with served_model(store.env(), "models:/cities@champion", tmp_path) as base:

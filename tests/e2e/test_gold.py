@@ -1,6 +1,7 @@
-"""End-to-end: ``mlflow run gold_prices`` on the real data through the mirror (train in
-an environment uv builds from gold_prices/conda.yaml, then evaluate and register), the
-champion served by ``mlflow models serve`` over HTTP, and bad input failing the run."""
+"""End-to-end: ``mlflow run`` on the gold_prices folder copied alone, away from the
+repository, with the real data's path given (train in an environment uv builds from its
+conda.yaml, then evaluate and register), the champion served by ``mlflow models serve``
+over HTTP; and bad input failing ``mlflow run gold_prices``."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from tests.helpers import (
     assert_no_running_runs,
     assert_too_deep_json_is_a_400,
     client_for,
+    copied_alone,
     run_cli,
     served_model,
 )
@@ -31,8 +33,8 @@ def run_id_from(output: str) -> str:
     return match.group(1)
 
 
-def mlflow_run(store: Store, *args: str, **env: str) -> str:
-    result = run_cli(["mlflow", "run", "gold_prices", *args], store, REPO_ROOT, **env)
+def mlflow_run(store: Store, project: Path, *args: str, **env: str) -> str:
+    result = run_cli(["mlflow", "run", str(project), *args], store, project.parent, **env)
     assert result.returncode == 0, result.stderr[-3000:]
     return run_id_from(result.stdout)
 
@@ -46,14 +48,13 @@ def window_payload(mirror: Path, rows: int = 64) -> dict:
 def test_run_register_and_serve_the_champion(
     store: Store, datasets_mirror: Path, tmp_path: Path
 ) -> None:
+    alone, data = copied_alone("gold_prices", tmp_path, datasets_mirror)
     train_id = mlflow_run(
         store,
-        "-P",
-        "horizon=1",
-        "--env-manager",
-        "uv",
+        alone,
+        *("-P", "horizon=1", "-P", f"data_path={data}", "--env-manager", "uv"),
         MLFLOW_ENV_ROOT=str(tmp_path / "envs"),
-        DATASETS_MIRROR=str(datasets_mirror),
+        DATASETS_MIRROR="",
     )
     client = client_for(store)
     train = client.get_run(train_id)
@@ -63,12 +64,13 @@ def test_run_register_and_serve_the_champion(
     mase = train.data.metrics["backtest_mase"]
     model_uri = f"runs:/{train_id}/model"
     evaluate_id = mlflow_run(
-        store, "-e", "evaluate", "-P", f"model_uri={model_uri}", "--env-manager", "local"
+        store, alone, "-e", "evaluate", "-P", f"model_uri={model_uri}", "--env-manager", "local"
     )
     assert client.get_run(evaluate_id).data.metrics["backtest_mase"] == pytest.approx(mase)
     # The default gate is MASE <= 1; 1.5 lets this test serve whatever the backtest shows.
     register_id = mlflow_run(
         store,
+        alone,
         "-e",
         "register",
         "-P",
