@@ -19,24 +19,6 @@ def run_id_from(output: str) -> str:
     return match.group(1)
 
 
-def test_mlflow_run_iris_with_max_depth(store: Store) -> None:
-    import mlflow
-
-    result = run_cli(
-        ["mlflow", "run", "iris", "-P", "max_depth=3", "--env-manager", "local"], store, REPO_ROOT
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    run_id = run_id_from(result.stdout)
-    run = client_for(store).get_run(run_id)
-    assert run.info.status == "FINISHED"
-    assert run.info.experiment_id == store.experiment_id
-    assert run.data.tags["mlflow.project.entryPoint"] == "main"
-    assert run.data.params["max_depth"] == "3"
-    model = mlflow.sklearn.load_model(f"runs:/{run_id}/model")
-    assert model.max_depth == 3
-    assert model.get_depth() <= 3
-
-
 def test_mlflow_run_iris_tune_nests_the_grid_and_hands_on_the_best_model(store: Store) -> None:
     result = run_cli(
         [

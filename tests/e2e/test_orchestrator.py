@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -22,6 +23,11 @@ def parent_and_children(store: Store) -> tuple[object, list]:
     assert len(parents) == 1, [run.data.tags.get("mlflow.project.entryPoint") for run in runs]
     children = [run for run in runs if run.data.tags.get("mlflow.parentRunId")]
     return parents[0], children
+
+
+def step_line(label: str, outcome: str, output: str) -> bool:
+    """Whether ``output`` holds the step line ``HH:MM:SS  <label>  <outcome>``."""
+    return re.search(rf"^\d\d:\d\d:\d\d  {label}\s+{outcome}$", output, re.M) is not None
 
 
 def test_orchestrator_chains_train_evaluate_register_under_one_parent(
@@ -58,6 +64,19 @@ def test_orchestrator_chains_train_evaluate_register_under_one_parent(
 
     summary = mlflow.artifacts.load_text(f"runs:/{parent.info.run_id}/summary.txt")
     assert summary in result.stdout
+    # The terminal tells the story as it happens: a line as each step starts and one as
+    # it ends (how long, which run), then the summary; no progress bar, no INFO chatter.
+    for project in projects:
+        for name in ("train", "evaluate", "register"):
+            label = re.escape(f"{project} · {name}")
+            assert step_line(label, "started", result.stdout), result.stdout
+            assert step_line(label, r"ok\s+\d+\.\d s  run [0-9a-f]{8}", result.stdout)
+    assert result.stdout.index(" started") < result.stdout.index(summary)
+    terminal = result.stdout + result.stderr
+    assert "Downloading artifacts" not in terminal, terminal[-3000:]
+    # (mlflow run's own lines about the run it starts, "mlflow.projects", stay.)
+    chatter = [line for line in terminal.splitlines() if " INFO " in line]
+    assert [line for line in chatter if " mlflow.projects" not in line] == [], chatter
     iris_row = next(line for line in summary.splitlines() if line.startswith("iris "))
     train_id, evaluate_id, register_id = iris_row.split()[2:5]
     by_id = {child.info.run_id: child for child in children}
@@ -121,6 +140,12 @@ def test_orchestrator_chains_train_evaluate_register_under_one_parent(
     )
     assert again.returncode == 0, again.stderr[-4000:]
     assert "step cache: 9 hit, 0 miss" in again.stdout
+    for project in projects:
+        for name in ("train", "evaluate", "register"):
+            label = re.escape(f"{project} · {name}")
+            assert step_line(label, r"reused\s+(\d+\.\d s\s+)?run [0-9a-f]{8}", again.stdout), (
+                again.stdout
+            )
     assert again.stderr.count("=== Running command") == 1  # the orchestrator, no step
     # Its tree is never empty: one finished link per reused step, named and naming it.
     links = [run for run in all_runs(store) if contract.REUSED_RUN_ID in run.data.tags]
