@@ -1,6 +1,14 @@
 """How the score step runs the iris classifier: its four typed input fields, the
 ``predicted_species`` column it adds, the plausibility check each row must pass (the
-served model's own), and MLflow's pyfunc to predict, the same in both engines."""
+served model's own), and the fitted classifier's own ``predict``, the same in both
+engines.
+
+The model is loaded through MLflow (``mlflow.pyfunc.load_model``: its flavor, its
+signature, the check of its pinned requirements), then scored by the scikit-learn
+estimator inside it. The rows reach it already checked and typed once by the step's row
+checks (``lifecycle.score.rows``), so neither MLflow's per-cell schema enforcement nor
+the served model's request guard (the same checks) runs again: on 1,000,000 rows that is
+the difference between seconds and a few hundredths of a second."""
 
 from __future__ import annotations
 
@@ -55,9 +63,10 @@ class IrisScorer:
         return None
 
     def load(self, model_path: str) -> Any:
+        """The fitted scikit-learn classifier of the logged model, loaded by MLflow."""
         import mlflow.pyfunc
 
-        return mlflow.pyfunc.load_model(model_path)
+        return mlflow.pyfunc.load_model(model_path).get_raw_model()
 
     def predict(self, model: Any, typed: pd.DataFrame) -> pd.DataFrame:
         species = model.predict(typed[list(FEATURES)])

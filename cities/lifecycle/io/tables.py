@@ -208,10 +208,12 @@ def with_origin(table: pa.Table, name: str, first_row: int = 0) -> pa.Table:
                 f"input file {name!r} has a column {reserved!r}, a name scoring adds; rename "
                 f"or drop it"
             )
+    import numpy as np
+
     count = table.num_rows
-    table = table.append_column(SOURCE_FILE, pa.array([name] * count, pa.string()))
+    table = table.append_column(SOURCE_FILE, pa.repeat(pa.scalar(name, pa.string()), count))
     return table.append_column(
-        SOURCE_ROW, pa.array(range(first_row, first_row + count), pa.int64())
+        SOURCE_ROW, pa.array(np.arange(first_row, first_row + count, dtype="int64"))
     )
 
 

@@ -154,39 +154,56 @@ def _as_numbers(values: pd.Series) -> pd.Series:
     )
 
 
-def _convert(values: pd.Series, spec: Field) -> tuple[pd.Series, pd.Series]:
-    """``values`` as ``spec.type``, and the reason for each value that is not one."""
+def _no_reasons(index: pd.Index) -> pd.Series:
+    """A reason per row, none yet."""
     import numpy as np
     import pandas as pd
 
-    missing = values.isna()
-    reasons = pd.Series([None] * len(values), index=values.index, dtype=object)
+    return pd.Series(np.full(len(index), None, dtype=object), index=index, dtype=object)
+
+
+def _convert(values: pd.Series, spec: Field) -> tuple[pd.Series, pd.Series | None]:
+    """``values`` as ``spec.type``, and the reason for each value that is not one (None
+    when every value is). Vectorised: only a refused value is looked at on its own."""
+    import numpy as np
+
+    missing = values.isna().to_numpy()
+    reasons: dict[int, str] = {}
     converted: pd.Series
     if spec.type == "string":
         converted = values.astype("string")
         if values.dtype == object:
-            not_text = ~missing & ~values.map(lambda v: isinstance(v, str), na_action="ignore")
-            reasons[not_text.fillna(False).astype(bool)] = f"{spec.name} is not text"
+            text = values.map(lambda v: isinstance(v, str), na_action="ignore")
+            not_text = ~missing & ~text.fillna(True).astype(bool).to_numpy()
+            reasons.update(
+                dict.fromkeys(np.flatnonzero(not_text).tolist(), f"{spec.name} is not text")
+            )
     else:
         numbers = _as_numbers(values)
-        not_number = ~missing & numbers.isna()
-        for row in np.flatnonzero(not_number.to_numpy()):
-            reasons.iloc[int(row)] = f"{spec.name} {_shown(values.iloc[row])} is not a number"
-        infinite = np.isinf(numbers.to_numpy(dtype="float64", na_value=np.nan))
-        for row in np.flatnonzero(infinite):
-            reasons.iloc[int(row)] = f"{spec.name} must be a finite number, got {numbers.iloc[row]}"
-        numbers = numbers.where(~infinite)
+        floats = numbers.to_numpy(dtype="float64", na_value=np.nan)
+        for row in np.flatnonzero(~missing & np.isnan(floats)).tolist():
+            reasons[row] = f"{spec.name} {_shown(values.iloc[row])} is not a number"
+        infinite = np.isinf(floats)
+        for row in np.flatnonzero(infinite).tolist():
+            reasons[row] = f"{spec.name} must be a finite number, got {floats[row]}"
+        if infinite.any():
+            numbers = numbers.where(~infinite)
         if spec.type == "long":
-            fractional = numbers.notna() & (numbers != np.floor(numbers))
-            for row in np.flatnonzero(fractional.to_numpy()):
-                reasons.iloc[int(row)] = f"{spec.name} {numbers.iloc[row]:g} is not a whole number"
-            whole = numbers.where(~fractional)
-            converted = whole.round().astype("Int64")
+            fractional = numbers.notna().to_numpy() & (floats != np.floor(floats))
+            for row in np.flatnonzero(fractional).tolist():
+                reasons[row] = f"{spec.name} {floats[row]:g} is not a whole number"
+            converted = numbers.where(~fractional).round().astype("Int64")
         else:
             converted = numbers
     if spec.required:
-        reasons[missing & reasons.isna()] = f"{spec.name} is missing"
-    return converted, reasons
+        for row in np.flatnonzero(missing).tolist():
+            reasons.setdefault(row, f"{spec.name} is missing")
+    if not reasons:
+        return converted, None
+    found = _no_reasons(values.index)
+    rows = sorted(reasons)
+    found.iloc[rows] = [reasons[row] for row in rows]
+    return converted, found
 
 
 def type_fields(frame: pd.DataFrame, scorer: Scorer) -> tuple[pd.DataFrame, pd.Series]:
@@ -195,63 +212,75 @@ def type_fields(frame: pd.DataFrame, scorer: Scorer) -> tuple[pd.DataFrame, pd.S
     import pandas as pd
 
     typed = frame.copy()
-    reasons = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    reasons: pd.Series | None = None
     for spec in scorer.inputs:
         if spec.name not in frame.columns:
             typed[spec.name] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
         converted, problems = _convert(typed[spec.name], spec)
         typed[spec.name] = converted
-        reasons = reasons.where(reasons.notna(), problems)
-    return typed, reasons
+        if problems is not None:
+            reasons = problems if reasons is None else reasons.where(reasons.notna(), problems)
+    return typed, _no_reasons(frame.index) if reasons is None else reasons
+
+
+def checked_rows(frame: pd.DataFrame, scorer: Scorer, model: Any) -> tuple[pd.DataFrame, pd.Series]:
+    """The rows typed (one pass over each field), and per row None or why it cannot be
+    scored (a value of the wrong type, a missing value, or the project's own checks)."""
+    typed, reasons = type_fields(frame, scorer)
+    clean = reasons.isna().to_numpy()
+    if clean.all():
+        reasons = scorer.row_problems(model, typed).astype(object)
+    elif clean.any():
+        reasons[clean] = scorer.row_problems(model, typed[clean]).to_numpy()
+    return typed, reasons.where(reasons.notna(), None)
 
 
 def check_rows(frame: pd.DataFrame, scorer: Scorer, model: Any) -> pd.Series:
-    """Per input row: None, or why it cannot be scored (a value of the wrong type, a
-    missing value, or the project's own checks). Row-local: a row's answer depends on that
-    row alone, so partitions can be checked apart."""
-    typed, reasons = type_fields(frame, scorer)
-    clean = reasons.isna()
-    if clean.any():
-        reasons[clean] = scorer.row_problems(model, typed[clean]).to_numpy()
-    return reasons.astype(object).where(reasons.notna(), None)
+    """Per input row: None, or why it cannot be scored (``checked_rows``). Row-local: a
+    row's answer depends on that row alone, so partitions can be checked apart."""
+    return checked_rows(frame, scorer, model)[1]
 
 
 def check_request(frame: pd.DataFrame, scorer: Scorer, model: Any) -> pd.DataFrame:
-    """A served request through the score step's own row checks (``check_rows``), so a
+    """A served request through the score step's own row checks (``checked_rows``), so a
     served model refuses what ``score`` refuses, with the same reason: the first bad row
     is raised as ``DataError`` ("row 1: petal_width ... is not a number"), which the served
-    model turns into HTTP 400. Returns the rows typed."""
+    model turns into HTTP 400. Returns the rows typed, checked and typed once."""
     if frame.empty:
         raise DataError("the request has no rows")
     missing = [f.name for f in scorer.inputs if f.required and f.name not in frame.columns]
     if missing:
         expected = ", ".join(f.name for f in scorer.inputs if f.required)
         raise DataError(f"missing field(s) {', '.join(missing)}; expected {expected}")
-    rows = frame.reset_index(drop=True)
-    problems = check_rows(rows, scorer, model)
+    typed, problems = checked_rows(frame.reset_index(drop=True), scorer, model)
     bad = [int(i) for i in problems.index[problems.notna()]]
     if bad:
         more = f" (and {len(bad) - 1} more row(s))" if len(bad) > 1 else ""
         raise DataError(f"row {bad[0]}: {problems[bad[0]]}{more}")
-    return typed_rows(rows, scorer)
+    return _with_order(typed, scorer)
 
 
 def typed_rows(frame: pd.DataFrame, scorer: Scorer) -> pd.DataFrame:
     """Rows that passed ``check_rows``, typed, with a series model's order key."""
-    typed, _ = type_fields(frame, scorer)
-    if scorer.series_order is not None:
-        typed[ORDER] = scorer.order_key(typed).astype("int64").to_numpy()
-    return typed
+    return _with_order(type_fields(frame, scorer)[0], scorer)
+
+
+def _with_order(typed: pd.DataFrame, scorer: Scorer) -> pd.DataFrame:
+    """A series model's rows with their order key (``ORDER``); other rows as they are."""
+    if scorer.series_order is None:
+        return typed
+    return typed.assign(**{ORDER: scorer.order_key(typed).astype("int64").to_numpy()})
 
 
 def split_rows(raw: pd.DataFrame, scorer: Scorer, model: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One batch of input rows as (clean rows typed, with a series model's order key;
-    rejected rows as read, with their reason)."""
-    problems = check_rows(raw, scorer, model)
+    rejected rows as read, with their reason), each field typed once."""
+    typed, problems = checked_rows(raw, scorer, model)
     bad = problems.notna().to_numpy()
     rejected = raw[bad].copy()
     rejected[REASON] = problems[bad].astype(str).to_numpy()
-    return typed_rows(raw[~bad], scorer), rejected
+    good = typed[~bad] if bad.any() else typed
+    return _with_order(good, scorer), rejected
 
 
 def describe_problems(rows: pd.DataFrame, limit: int = EXAMPLES) -> list[str]:
