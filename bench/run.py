@@ -302,7 +302,7 @@ def measure_all(plan: Plan, workdir: Path) -> tuple[list[Row], dict[str, object]
     cold_env = store_of["cold"]
     logger.info("measuring serving of models:/iris@champion")
     with model_server(cold_env, "models:/iris@champion", workdir) as (url, pid):
-        for size in (1, 100):
+        for size in (1, 1000):
             body = iris_payload(size)
             run_load(url, body, min(20, plan.serve_requests), 1)  # warm-up
             result = run_load(url, body, plan.serve_requests, plan.concurrency)

@@ -1,15 +1,16 @@
-"""The scale-out figures of ``python -m bench``: batch scoring of iris rows by the pandas
-engine, by Spark (local mode and a standalone cluster) and by REST serving; Spark's time
-per row as the input grows; and a gold tuning study on Spark against the same study run
-sequentially.
+"""The scale-out figures of ``python -m bench``: batch scoring of iris rows by the local
+engine beside its floor (``bench.score_floor``), by Spark (local mode and a standalone
+cluster) and by REST serving; time per row as the input grows; and a gold tuning study
+on Spark against the same study run sequentially.
 
 Score times are the job's own wall time (``score_seconds``: read, check, predict,
 write), which leaves out the process start and the Spark session's; those are figures of
 their own. "As a user meets it" is one score process per engine on the same input (what
-``mlflow run iris -e score`` runs), with its peak memory. "Warm" jobs are later jobs of
-one process (``bench.warm_score``), after a first job has started Spark's Python workers
-and loaded the model. Every figure runs as its own process against one store in which
-iris and gold_prices are trained and iris is registered.
+``mlflow run iris -e score`` runs), with its peak memory, beside the floor process.
+"Warm" jobs are later jobs of one process (``bench.warm_score``), after a first job has
+started Spark's Python workers and loaded the model. Every figure runs as its own
+process against one store in which iris and gold_prices are trained and iris is
+registered.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import pandas as pd
 
 from bench.load import run_load
 from bench.measure import Row, ratio_row
+from bench.score_floor import measure_floor, score_measured
 from deploy import processes
 
 logger = logging.getLogger("bench.scaling")
@@ -47,7 +49,9 @@ class ScalePlan:
     tune_trials: int
     gold_grid: tuple[str, ...]  # extra tune options; empty means the default 16-point grid
     refit_every: int
-    user_rows: int  # the one-process-per-engine comparison, as a user meets it
+    # One process per engine, as a user meets it, beside the floor (bench.score_floor):
+    # the local engine on every scaling size, Spark on these.
+    user_spark_rows: tuple[int, ...]
     score_master: str = "local[*]"
     tune_master: str = "local[2]"
     cluster_cores: int = 2
@@ -63,7 +67,7 @@ FULL_SCALE = ScalePlan(
     tune_trials=16,
     gold_grid=(),
     refit_every=21,
-    user_rows=5_000_000,
+    user_spark_rows=(1_000_000, 5_000_000),
 )
 QUICK_SCALE = ScalePlan(
     score_rows=20_000,
@@ -72,7 +76,7 @@ QUICK_SCALE = ScalePlan(
     tune_trials=2,
     gold_grid=SMALL_GOLD_GRID,
     refit_every=252,
-    user_rows=20_000,
+    user_spark_rows=(20_000,),
     cluster=False,
 )
 
@@ -112,17 +116,6 @@ def _run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[str, float]:
     return result.stdout, seconds
 
 
-@dataclass(frozen=True)
-class Scored:
-    rows: int
-    job_seconds: float  # the engine's own time (score_seconds)
-    process_seconds: float
-
-    @property
-    def rows_per_second(self) -> float:
-        return self.rows / self.job_seconds
-
-
 def prepare(env: dict[str, str]) -> str:
     """Train and register iris; train gold_prices with its defaults. Returns the default
     gold model's backtest MASE as printed."""
@@ -133,31 +126,6 @@ def prepare(env: dict[str, str]) -> str:
     )
     stdout, _ = _run(["-m", "gold_workflow", "train"], env, REPOSITORY_ROOT / "gold_prices")
     return re.search(r"backtest_mase=(\S+)", stdout).group(1)  # type: ignore[union-attr]
-
-
-def score_measured(
-    env: dict[str, str], source: Path, output: Path, engine: str, master: str
-) -> tuple[Scored, float]:
-    """One ``iris score`` process, as ``mlflow run iris -e score`` runs it, with the sum
-    of its processes' peak memory (driver, and for Spark the JVM and Python workers)."""
-    import mlflow
-
-    from bench.measure import run_measured
-
-    measured = run_measured(
-        [
-            sys.executable,
-            *("-m", "iris_workflow", "score", "--input", str(source), "--output", str(output)),
-            *("--engine", engine, "--spark-master", master),
-        ],
-        env,
-        REPOSITORY_ROOT / "iris",
-    ).check(f"iris score with engine={engine}")
-    run_id = re.search(r"run_id=(\w+)", measured.stdout).group(1)  # type: ignore[union-attr]
-    metrics = mlflow.MlflowClient(tracking_uri=env["MLFLOW_TRACKING_URI"]).get_run(run_id)
-    rows = int(metrics.data.metrics["rows_scored"])
-    peak_mib = sum(kib for kib, _ in measured.peak_kib.values()) / 1024
-    return Scored(rows, metrics.data.metrics["score_seconds"], measured.seconds), peak_mib
 
 
 def monitor_measured(env: dict[str, str], source: Path) -> tuple[float, float, str]:
@@ -210,50 +178,31 @@ def measure_scale(
     default_mase = prepare(env)
     rows: list[Row] = []
     figures: dict[str, object] = {}
-    sizes = sorted({*plan.scaling_rows, plan.score_rows, plan.user_rows})
+    sizes = sorted({*plan.scaling_rows, plan.score_rows})
     inputs = {size: write_input(workdir / f"iris-{size}", size) for size in sizes}
     master = plan.score_master
 
-    # As a user meets it: one score process per engine on the same input.
-    n = plan.user_rows
-    logger.info("one score process per engine, %d rows", n)
-    by_pandas, pandas_mib = score_measured(
-        env, inputs[n], workdir / "user-pandas", "pandas", master
+    # As a user meets it: the floor, then one score process per engine, on each input.
+    logger.info("the score floor and one score process per engine: %s rows", plan.scaling_rows)
+    floor_rows, figures["user"] = measure_floor(
+        env,
+        {size: inputs[size] for size in plan.scaling_rows},
+        workdir,
+        master,
+        plan.user_spark_rows,
     )
-    by_spark, spark_mib = score_measured(env, inputs[n], workdir / "user-spark", "spark", master)
-    rows += [
-        Row(
-            figure=f"score process, {n:,} iris rows: pandas engine",
-            value=f"{by_pandas.job_seconds:.1f} s",
-            against=f"process {by_pandas.process_seconds:.1f} s, peak {pandas_mib:,.0f} MiB",
-        ),
-        Row(
-            figure=f"score process, {n:,} iris rows: Spark {master} vs pandas engine",
-            value=f"{by_spark.job_seconds:.1f} s",
-            ratio=f"{by_spark.job_seconds / by_pandas.job_seconds:.2f}x",
-            against=f"process {by_spark.process_seconds:.1f} s, peak {spark_mib:,.0f} MiB "
-            f"(driver, JVM and Python workers summed)",
-            target="<= 3x",
-            verdict="met" if by_spark.job_seconds <= 3 * by_pandas.job_seconds else "MISSED",
-        ),
-    ]
-    figures["user"] = {
-        "rows": n,
-        "pandas_score_seconds": by_pandas.job_seconds,
-        "spark_score_seconds": by_spark.job_seconds,
-        "pandas_peak_mib": pandas_mib,
-        "spark_peak_mib": spark_mib,
-    }
+    rows += floor_rows
 
     # Monitoring a large batch against scoring it, one process each, as a user meets them.
     m = plan.score_rows
-    logger.info("monitor and pandas score processes, %d rows", m)
-    scored, score_mib = score_measured(env, inputs[m], workdir / "monitor-pandas", "pandas", master)
+    logger.info("monitor and local score processes, %d rows", m)
+    scored = score_measured(env, inputs[m], workdir / "monitor-pandas", "local", master)
+    score_mib = scored.peak_mib
     monitor_seconds, monitor_mib, status = monitor_measured(env, inputs[m])
     monitor_ratio = monitor_seconds / scored.process_seconds
     rows.append(
         Row(
-            figure=f"monitor process, {m:,} iris rows vs pandas score process",
+            figure=f"monitor process, {m:,} iris rows vs local score process",
             value=f"{monitor_seconds:.1f} s",
             ratio=f"{monitor_ratio:.2f}x",
             against=f"score {scored.process_seconds:.1f} s (peak {score_mib:,.0f} MiB); "
@@ -298,10 +247,10 @@ def measure_scale(
         bound = warm_targets.get(size)
         rows.append(
             Row(
-                figure=f"warm job, {size:,} rows: Spark {master} vs pandas engine",
+                figure=f"warm job, {size:,} rows: Spark {master} vs local engine",
                 value=f"{spark_seconds:.2f} s",
                 ratio=f"{ratio:.2f}x",
-                against=f"pandas {pandas_seconds:.2f} s",
+                against=f"local {pandas_seconds:.2f} s",
                 target=f"<= {bound:g}x" if bound else "",
                 verdict=("met" if ratio <= bound else "MISSED") if bound else "",
             )

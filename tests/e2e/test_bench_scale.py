@@ -1,5 +1,6 @@
 """End-to-end: the benchmark's reduced scale-out run (``python -m bench --quick --part
-scale``) works: one score process per engine with its peak memory, warm jobs in one
+scale``) works: the score floor and one score process per engine beside it, with their
+peak memory, warm jobs in one
 session on both engines with the session's and the workers' start-up apart, REST
 serving, Spark's time per row, and the gold study sequential and on Spark, each measured
 by real processes and reported (the standalone-cluster figure is left out by --quick).
@@ -34,15 +35,20 @@ def test_the_quick_scale_benchmark_measures_and_reports_every_figure(
     table = result.stdout
     assert table.splitlines()[0].startswith("machine: ")
     scale = json.loads(report.read_text())["figures"]["scale"]
-    # The same 20,000 rows through every engine, each reported.
-    assert scale["score"]["rows"] == scale["user"]["rows"] == 20_000
+    # The same 20,000 rows through the floor and every engine, each reported.
+    user = scale["user"]["20000"]
+    assert user["floor_rows"] == user["local_rows"] == user["spark_rows"] == 20_000
+    assert scale["score"]["rows"] == 20_000
+    assert "score floor, 20,000 iris rows" in table
+    assert "score process, 20,000 iris rows: local engine vs floor process" in table
+    assert "score, 20,000 iris rows: Spark local[*] vs local engine" in table
     assert set(scale["scaling_us_per_row"]) == {"20000"}
     assert len(scale["warm"]["spark_seconds"]) == len(scale["warm"]["pandas_seconds"]) == 1
     assert "cluster" not in scale  # --quick leaves the cluster to tests/spark/test_cluster.py
-    # monitor and a pandas score of the same rows, each a whole process.
+    # monitor and a local score of the same rows, each a whole process.
     assert scale["monitor"]["rows"] == 20_000
     assert scale["monitor"]["monitor_process_seconds"] > 0
-    assert "monitor process, 20,000 iris rows vs pandas score process" in table
+    assert "monitor process, 20,000 iris rows vs local score process" in table
     # The gold study on Spark chooses what the sequential study chooses.
     assert scale["gold_tune"]["trials"] == 2
     best = scale["gold_tune"]["best_mase"]

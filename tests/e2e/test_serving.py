@@ -73,6 +73,7 @@ BAD_CELLS = [
     ('"wide"', "row 1: petal_width 'wide' is not a number"),
     ("true", "row 1: petal_width True is not a number"),
     ("[1.5]", "row 1: petal_width of type list is not a number"),
+    ('"2024-05-01"', "row 1: petal_width '2024-05-01' is not a number"),  # a date, in JSON
 ]
 
 

@@ -5,6 +5,7 @@ accident. One Spark session (local[2]) serves the module."""
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import numpy as np
@@ -217,25 +218,50 @@ def test_quarantine_writes_the_same_rejected_rows_with_reasons_in_both_engines(
         assert run.data.tags["lifecycle.rejected_output"] == result.rejected_output
 
 
-def test_list_cells_are_bad_rows_in_both_engines_under_quarantine(
-    champions: Champions, spark_session, tmp_path: Path
+# Cells of a type that is not a number where one is due, each as a Parquet column of its
+# own type: what every row then gives as its reason (a null is missing, whatever the type).
+NOT_NUMBERS = {
+    "boolean": (
+        pa.array([True, False, None, True]),
+        ["petal_width True is not a number", "petal_width False is not a number"],
+    ),
+    "date": (
+        pa.array([datetime.date(2024, 5, 1), datetime.date(2024, 5, 2), None, None]),
+        ["petal_width of type date is not a number"],
+    ),
+    "list": (
+        pa.array([[0.2], [1.3, 1.4], None, []]),
+        ["petal_width of type list is not a number"],
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NOT_NUMBERS))
+def test_booleans_dates_and_lists_are_refused_and_quarantined_by_row_in_both_engines(
+    kind: str, champions: Champions, spark_session, tmp_path: Path
 ) -> None:
-    """A Parquet list where a number is due (one element or several) is refused by row,
-    with its reason, in both engines: never read as the number it holds, never a
-    failure of the whole job."""
+    """A boolean, a date or a list where a number is due (one element or several) is
+    refused by row, with its reason, in both engines, as the served model refuses it
+    (tests/e2e/test_serving.py): never read as a number, never a failure of the whole
+    job. Under ``fail`` nothing is written; under ``quarantine`` every row goes to the
+    rejected output with its reason."""
     import pyarrow.parquet as pq
 
+    values, reasons = NOT_NUMBERS[kind]
     folder = tmp_path / "in"
     folder.mkdir()
-    rows = iris_input(6).drop(columns=["species"])
+    rows = iris_input(4).drop(columns=["species"])
     table = pa.table(
         {
             **{name: rows[name].tolist() for name in ("sepal_length", "sepal_width")},
             "petal_length": rows["petal_length"].tolist(),
-            "petal_width": [[0.2], [1.3, 1.4], [], None, [2.1], [0.3, 0.4, 0.5]],
+            "petal_width": values,
         }
     )
-    pq.write_table(table, folder / "lists.parquet")
+    pq.write_table(table, folder / f"{kind}.parquet")
+    with pytest.raises(outcome.RowsRejectedError, match="4 of 4 input row"):
+        run_score(champions, "iris", folder, tmp_path / "refused", engine="pandas")
+    assert not (tmp_path / "refused").exists()
     results = {
         engine: run_score(
             champions, "iris", folder, tmp_path / engine, engine=engine, on_bad_rows="quarantine"
@@ -243,13 +269,13 @@ def test_list_cells_are_bad_rows_in_both_engines_under_quarantine(
         for engine in ("pandas", "spark")
     }
     for result in results.values():
-        assert (result.outcome.rows_in, result.outcome.rows_rejected) == (6, 6)
+        assert (result.outcome.rows_in, result.outcome.rows_rejected) == (4, 4)
+        assert result.outcome.rows_scored == 0
         rejected = manifests.read_output(result.rejected_output or "").to_pandas()
-        reasons = dict(zip(rejected["source_row"], rejected["reason"], strict=True))
-        assert reasons[3] == "petal_width is missing"
-        assert {reasons[row] for row in (0, 1, 2, 4, 5)} == {
-            "petal_width of type list is not a number"
-        }
+        found = dict(zip(rejected["source_row"], rejected["reason"], strict=True))
+        assert found[2] == "petal_width is missing"
+        assert {found[row] for row in (0, 1, 3) if values[row].is_valid} <= set(reasons)
+        assert found[0] == reasons[0]
 
 
 @pytest.mark.parametrize("engine", ["pandas", "spark"])
