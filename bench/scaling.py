@@ -29,6 +29,7 @@ import pandas as pd
 from bench.load import run_load
 from bench.measure import Row, ratio_row
 from bench.score_floor import measure_floor, score_measured
+from bench.startup import startup_rows
 from deploy import processes
 
 logger = logging.getLogger("bench.scaling")
@@ -192,6 +193,8 @@ def measure_scale(
         plan.user_spark_rows,
     )
     rows += floor_rows
+    startup, figures["startup"] = startup_rows(env)
+    rows += startup
 
     # Monitoring a large batch against scoring it, one process each, as a user meets them.
     m = plan.score_rows

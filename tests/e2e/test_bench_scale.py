@@ -1,6 +1,6 @@
 """End-to-end: the benchmark's reduced scale-out run (``python -m bench --quick --part
 scale``) works: the score floor and one score process per engine beside it, with their
-peak memory, warm jobs in one
+peak memory, a step's fixed cost phase by phase, warm jobs in one
 session on both engines with the session's and the workers' start-up apart, REST
 serving, Spark's time per row, and the gold study sequential and on Spark, each measured
 by real processes and reported (the standalone-cluster figure is left out by --quick).
@@ -42,6 +42,12 @@ def test_the_quick_scale_benchmark_measures_and_reports_every_figure(
     assert "score floor, 20,000 iris rows" in table
     assert "score process, 20,000 iris rows: local engine vs floor process" in table
     assert "score, 20,000 iris rows: Spark local[*] vs local engine" in table
+    # What a step pays before its first row, phase by phase, measured in its own process.
+    assert "step fixed cost, in all (before the first row)" in table
+    assert scale["startup"]["import mlflow"] > 0
+    assert scale["startup"]["process_seconds"] > sum(
+        seconds for name, seconds in scale["startup"].items() if name != "process_seconds"
+    )
     assert set(scale["scaling_us_per_row"]) == {"20000"}
     assert len(scale["warm"]["spark_seconds"]) == len(scale["warm"]["pandas_seconds"]) == 1
     assert "cluster" not in scale  # --quick leaves the cluster to tests/spark/test_cluster.py
