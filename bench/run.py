@@ -83,8 +83,8 @@ FULL = Plan(
 )
 QUICK = Plan(
     projects="iris",
-    grid=("2..3", "1..2"),
-    large_grid=("2..11", "1..4"),
+    grid=("2..3", "1..1"),
+    large_grid=("2..11", "1..2"),
     serve_requests=40,
     concurrency=2,
 )

@@ -77,7 +77,8 @@ QUICK_SCALE = ScalePlan(
     tune_trials=2,
     gold_grid=SMALL_GOLD_GRID,
     refit_every=252,
-    user_spark_rows=(20_000,),
+    # The cold Spark score process is the full run's: Spark scores in --quick's warm jobs.
+    user_spark_rows=(),
     cluster=False,
 )
 

@@ -1,7 +1,7 @@
 """The served iris classifier: MLflow's scikit-learn pyfunc behind a request guard.
 
 MLflow imports this module as the model's pyfunc loader (see ``flavor``). Every request
-is checked by the score step's own row checks (``lifecycle.scoring.check_request`` with
+is checked by the score step's own row checks (``lifecycle.score.rows.check_request`` with
 ``IrisScorer``), so serving and ``score`` refuse the same values with the same reason; a
 refused one raises an ``MlflowException`` with ``INVALID_PARAMETER_VALUE``, which the
 scoring server returns as HTTP 400 with the row and the field, never a made-up class and
@@ -43,7 +43,7 @@ class GuardedClassifier:
 
 def _load_pyfunc(path: str) -> GuardedClassifier:
     """MLflow's pyfunc loader hook; in a scoring server it also installs the request
-    guard (``lifecycle.request_guard``)."""
+    guard (``lifecycle.serve.request_guard``)."""
     import mlflow.sklearn
 
     from lifecycle.serve import request_guard

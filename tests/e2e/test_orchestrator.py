@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -229,22 +230,29 @@ def test_a_failing_project_fails_alone_and_the_orchestrator_exits_non_zero(
 
 
 def test_orchestrator_rejects_unknown_projects_and_env_managers(store: Store) -> None:
-    for param, fragment in [
-        ("projects=iris,nope", "unknown project(s) nope; available: all,"),
-        ("env_manager=docker", "must be one of local, uv, virtualenv, conda"),
-        ("params=iris.depth=3", "iris has no parameter depth; it takes C, cv_folds, cv_repeats,"),
-        ("max_parallel=-1", "must be an integer from 0 to 1024; 0 means the number of cores"),
+    """Each refusal names the option and what it takes. Refused on its own command line,
+    the orchestrator creates no run; under ``mlflow run``, whose run exists before any
+    code of ours starts, that run is FAILED, named and given the reason (one case: the
+    refusal itself is the same code either way)."""
+    for option, value, fragment in [
+        ("--projects", "iris,nope", "unknown project(s) nope; available: all,"),
+        ("--env-manager", "docker", "must be one of local, uv, virtualenv, conda"),
+        ("--params", "iris.depth=3", "iris has no parameter depth; it takes C, cv_folds,"),
     ]:
-        result = run_cli(
-            ["mlflow", "run", ".", "--env-manager", "local", "-P", param], store, REPO_ROOT
-        )
-        assert result.returncode != 0
+        result = run_cli([sys.executable, "-m", "orchestrator", option, value], store, REPO_ROOT)
+        assert result.returncode == 2, result.stderr
         assert fragment in result.stderr
-    runs = all_runs(store)
-    assert all(run.info.status == "FAILED" for run in runs)
+    assert all_runs(store) == []
+    result = run_cli(
+        ["mlflow", "run", ".", "--env-manager", "local", "-P", "max_parallel=-1"], store, REPO_ROOT
+    )
+    assert result.returncode != 0
+    assert "must be an integer from 0 to 1024; 0 means the number of cores" in result.stderr
+    (run,) = all_runs(store)
+    assert run.info.status == "FAILED"
     # Refused while its options were parsed, the parent is still named, with its reason.
-    assert {run.data.tags["mlflow.runName"] for run in runs} == {"orchestrator"}
-    assert all("lifecycle.failure_reason" in run.data.tags for run in runs)
+    assert run.data.tags["mlflow.runName"] == "orchestrator"
+    assert "max_parallel=-1" in run.data.tags["lifecycle.failure_reason"]
 
 
 @pytest.mark.parametrize(

@@ -61,7 +61,7 @@ def post_raw(base: str, body: str, content_type: str | None = "application/json"
     return requests.post(f"{base}/invocations", data=body, headers=headers, timeout=30)
 
 
-# The same reasons ``score`` gives these rows (one set of row checks, lifecycle.scoring).
+# The same reasons ``score`` gives these rows (one set of row checks, lifecycle.score.rows).
 BAD_CELLS = [
     ("NaN", "row 1: petal_width is missing"),
     ("Infinity", "row 1: petal_width must be a finite number"),

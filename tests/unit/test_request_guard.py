@@ -1,4 +1,4 @@
-"""Unit tests of lifecycle.request_guard on a stand-in for MLflow's scoring server module."""
+"""Unit tests of lifecycle.serve.request_guard on a stand-in for MLflow's scoring server module."""
 
 from __future__ import annotations
 
