@@ -74,6 +74,7 @@ BAD_CELLS = [
     ("true", "row 1: petal_width True is not a number"),
     ("[1.5]", "row 1: petal_width of type list is not a number"),
     ('"2024-05-01"', "row 1: petal_width '2024-05-01' is not a number"),  # a date, in JSON
+    ("1" + "0" * 400, "row 1: petal_width must be a finite number, got inf"),  # beyond float64
 ]
 
 

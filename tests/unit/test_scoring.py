@@ -109,6 +109,27 @@ def test_a_list_cell_is_a_bad_row_whatever_it_holds() -> None:
     assert problems[3] is None
 
 
+def test_python_numbers_convert_at_once_and_give_the_cell_by_cell_answers() -> None:
+    """A column of Python numbers and nulls (a JSON request) converts in one step, as a
+    float column does; an integer beyond float64 is refused as not finite, never an
+    unexpected failure of the batch."""
+    from iris_workflow.scoring import IrisScorer
+
+    width = rows.Field("petal_width", "double")
+    as_objects = pd.Series([0.2, 1, None, float("nan"), 2.5], dtype=object)
+    converted, reasons = rows._convert(as_objects, width)
+    floats, float_reasons = rows._convert(as_objects.astype("float64"), width)
+    pd.testing.assert_series_equal(converted, floats)
+    assert reasons.tolist() == float_reasons.tolist()
+    assert reasons.tolist()[:2] == [None, None]
+    huge = iris_rows(petal_width=[10**400, -(10**400), True])
+    assert rows.check_rows(huge, IrisScorer(), None).tolist() == [
+        "petal_width must be a finite number, got inf",
+        "petal_width must be a finite number, got -inf",
+        "petal_width True is not a number",
+    ]
+
+
 def test_booleans_are_not_numbers_and_whole_number_fields_refuse_fractions() -> None:
     frame = pd.DataFrame({"month": [12, 12.5, True], "trip_days": [3, 3, 3]}, dtype=object)
     month = rows.Field("month", "long")

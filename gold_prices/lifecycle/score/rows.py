@@ -34,6 +34,8 @@ METADATA = ("model_name", "model_version", "model_run_id", "scored_at")
 # Names the outputs add: the metadata, and the rejected output's reason.
 OUTPUT_ONLY = (*METADATA, REASON)
 EXAMPLES = 5
+# What ``pandas.api.types.infer_dtype`` calls a column holding only numbers (and nulls).
+NUMBERS_ONLY = ("floating", "integer", "mixed-integer-float")
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ def _shown(value: object) -> str:
 def _as_numbers(values: pd.Series) -> pd.Series:
     """``values`` as float64: numbers and numeric text convert; booleans, dates, times,
     lists and anything else become NaN (not a number)."""
+    import math
     import numbers as numeric
 
     import numpy as np
@@ -134,12 +137,22 @@ def _as_numbers(values: pd.Series) -> pd.Series:
         return pd.Series(np.nan, index=values.index, dtype="float64")
     if isinstance(values.dtype, pd.StringDtype):  # CSV cells: text throughout
         return pd.to_numeric(values, errors="coerce").astype("float64")
+    if pd.api.types.infer_dtype(values, skipna=True) in NUMBERS_ONLY:
+        # Python numbers and nulls only (a JSON request with a null, say): converted at
+        # once, with the answers the cell-by-cell path gives.
+        try:
+            return pd.Series(values.to_numpy(dtype="float64", na_value=np.nan), index=values.index)
+        except (OverflowError, TypeError, ValueError):
+            pass  # an integer beyond float64: looked at cell by cell, below
 
     def number(value: object) -> float:
         if isinstance(value, bool | np.bool_):
             return np.nan
         if isinstance(value, numeric.Real):
-            return float(value)
+            try:
+                return float(value)
+            except OverflowError:  # an integer beyond float64 is a number, not a finite one
+                return math.inf if int(value) > 0 else -math.inf  # type: ignore[call-overload]
         if isinstance(value, str):
             try:
                 parsed = float(value.strip())
@@ -166,13 +179,14 @@ def _convert(values: pd.Series, spec: Field) -> tuple[pd.Series, pd.Series | Non
     """``values`` as ``spec.type``, and the reason for each value that is not one (None
     when every value is). Vectorised: only a refused value is looked at on its own."""
     import numpy as np
+    import pandas as pd
 
     missing = values.isna().to_numpy()
     reasons: dict[int, str] = {}
     converted: pd.Series
     if spec.type == "string":
         converted = values.astype("string")
-        if values.dtype == object:
+        if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) != "string":
             text = values.map(lambda v: isinstance(v, str), na_action="ignore")
             not_text = ~missing & ~text.fillna(True).astype(bool).to_numpy()
             reasons.update(
