@@ -12,7 +12,7 @@ NAMESPACE = "lifecycle."
 PROJECT = "lifecycle.project"  # the project folder's name; also on registered models
 STEP = (
     "lifecycle.step"  # train | tune | tune.configuration | tune.trial | evaluate | register | score
-    # | monitor
+    # | monitor | deploy
 )
 FAILURE_REASON = "lifecycle.failure_reason"  # on a FAILED run: one or two plain lines
 
@@ -52,6 +52,16 @@ PROMOTION_PREFIX = "lifecycle.promotion."
 # On model versions while a register step decides the champion: open, then closed.
 CONTEST = "lifecycle.contest"
 
+# On register runs' versions: the golden set's artifact URI, requests and the answers the
+# version gave them at registration (lifecycle.register.golden); a deployment checks them.
+GOLDEN = "lifecycle.golden"
+
+# On deploy runs (``lifecycle.step=deploy``, by ``python -m deploy.serve``) and the
+# versions they deploy, ``lifecycle.deploy.<name>``: status (serving | rolled_back |
+# refused), reason (one line), and on the run: version, previous_version, rollout
+# (switch | canary), parity (passed | failed), decision.
+DEPLOY_PREFIX = "lifecycle.deploy."
+
 # On monitor runs, ``lifecycle.monitor.<name>``: status (ok | drift | degraded |
 # unjudged), drift (none | drift | unjudged), performance (ok | degraded | unjudged |
 # no truth), drifted_features (comma-separated, or none), batch_date (YYYY-MM-DD), reason
@@ -90,6 +100,11 @@ def gate(name: str) -> str:
 def promotion(name: str) -> str:
     """The tag of promotion field ``name``: ``lifecycle.promotion.<name>``."""
     return PROMOTION_PREFIX + name
+
+
+def deploy(name: str) -> str:
+    """The tag ``lifecycle.deploy.<name>``."""
+    return DEPLOY_PREFIX + name
 
 
 def monitor(name: str) -> str:

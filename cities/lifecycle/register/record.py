@@ -15,7 +15,7 @@ import math
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from lifecycle import contract
-from lifecycle.register import contest, evidence
+from lifecycle.register import contest, evidence, golden
 from lifecycle.register.registry import MEASURED_ON_TAG
 from lifecycle.step.records import log_new_params
 from lifecycle.step.runs import step_run
@@ -85,7 +85,9 @@ def record_register(
     """Run the register step: one MLflow run holding ``params``, the gate's tags, the
     model's per-row evidence (``evidence/rows.csv``), the registration (when the gate
     passed), the champion contest by ``rule`` and, when the paired test ran, the rows it
-    paired (``promotion/paired_rows.csv``), plus the finite ``metrics``.
+    paired (``promotion/paired_rows.csv``), plus the finite ``metrics``; a version
+    registered also gets its golden set (``golden/requests.json``, its URI in the
+    version's ``lifecycle.golden`` tag).
     ``compute_evidence`` gives the evidence of a champion registered before evidence was
     recorded with it. Returns the run's id, the decision and what the registry did."""
     import mlflow
@@ -104,6 +106,8 @@ def record_register(
         )
         mlflow.log_text(evidence.to_csv(evidence_rows), evidence.ARTIFACT)
         tags = gate_tags(decision, measurement, extra_gate_values)
+        if decision.passed:
+            tags[contract.GOLDEN] = record_golden_set(run_id, ref.uri)
         registration = contest.register_and_promote(
             client,
             project=project,
@@ -138,3 +142,19 @@ def record_register(
         if finite:
             mlflow.log_metrics(finite)
     return run_id, decision, registration
+
+
+def record_golden_set(run_id: str, model_uri: str) -> str:
+    """Log the golden set of ``model_uri`` on run ``run_id``; return its artifact URI."""
+    import json
+
+    import mlflow
+
+    from lifecycle.step.command import StepError
+
+    try:
+        document = golden.build(model_uri)
+    except golden.GoldenSetError as error:
+        raise StepError(f"no golden set for the deployment: {error}") from None
+    mlflow.log_text(json.dumps(document, allow_nan=True), golden.ARTIFACT)
+    return f"runs:/{run_id}/{golden.ARTIFACT}"
