@@ -8,8 +8,15 @@
 ``deploy`` resolves the alias once, to a fixed version, and hands ``models:/<name>/<N>``
 to MLflow's own SageMaker target (``mlflow.deployments``, target ``sagemaker``), which
 uploads the model, creates a SageMaker model and endpoint configuration, and creates
-the endpoint, or updates it in place when it exists (SageMaker's blue/green update; the
-endpoint is never deleted first). The endpoint is tagged with the model name and version.
+the endpoint, or updates it in place when it exists. The endpoint is never deleted
+first, and it is tagged with the model name and version.
+
+An update is SageMaker's blue/green update with a ``DeploymentConfig``
+(``deploy.sagemaker_rollout``): canary traffic (``--canary-percent``, held
+``--canary-wait-seconds``), a baking period (``--bake-seconds``) and automatic rollback
+on two CloudWatch alarms the deploy creates for the endpoint (5xx answers, p99 model
+latency). When SageMaker rolls the update back, the new model and configuration are
+removed, what the endpoint runs on is kept, and the deploy fails saying so.
 
 Every AWS call the deploy makes goes through :class:`AwsCalls`:
 - with ``--dry-run``, calls that would change something are printed and answered
@@ -25,12 +32,29 @@ import json
 import logging
 import re
 import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import click
+
+from deploy.aws_calls import (
+    AwsCall,
+    AwsCalls,
+    find_endpoint,
+    missing_serving_image,
+    quiet,
+    serving_new_configuration,
+    tags_of,
+    undo,
+)
+from deploy.sagemaker_rollout import (
+    RolloutPolicy,
+    alarm_names,
+    alarms,
+    deployment_config,
+    variant_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +70,6 @@ ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9-]+\.[a-z0-9]+$")
 MODEL_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[\w-]+)|/(?P<version>\d+))$")
-# Operations that only read. Anything else changes something, and a dry run stops it.
-READ_ONLY = ("Describe", "List", "Get", "Head")
 
 
 class DeployError(click.ClickException):
@@ -126,161 +148,6 @@ def endpoint_tags(model_name: str, version: str, source_uri: str) -> dict[str, s
 # --- Every AWS call, seen -------------------------------------------------------------
 
 
-@dataclass
-class AwsCall:
-    service: str
-    operation: str
-    params: dict[str, Any]
-    response: dict[str, Any] | None = None
-
-    def describe(self) -> str:
-        shown = {key: value for key, value in self.params.items() if key != "Body"}
-        return f"{self.service}.{self.operation} {json.dumps(shown, default=str, sort_keys=True)}"
-
-
-@dataclass
-class AwsCalls:
-    """Sees every botocore call made inside it, whatever session made the client.
-
-    ``dry_run``: a call that is not a read is recorded and answered locally instead of
-    being sent. Otherwise every call is sent, and the ones that succeeded are kept in
-    order (``made``), so that what was created can be undone."""
-
-    dry_run: bool = False
-    region: str = "us-east-1"
-    made: list[AwsCall] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @staticmethod
-    def changes_something(operation: str) -> bool:
-        return not operation.startswith(READ_ONLY)
-
-    def stub_response(self, call: AwsCall) -> dict[str, Any]:
-        response: dict[str, Any] = {"ResponseMetadata": {"HTTPStatusCode": 200}}
-        noun = call.operation.removeprefix("Create").removeprefix("Update")
-        if call.service == "sagemaker":
-            name = call.params.get(f"{noun}Name", "dry-run")
-            response[f"{noun}Arn"] = f"arn:aws:sagemaker:{self.region}:000000000000:dry-run/{name}"
-        if call.operation == "PutObject":
-            response["ETag"] = '"dry-run"'
-        return response
-
-    @contextlib.contextmanager
-    def active(self) -> Iterator[AwsCalls]:
-        from botocore.client import BaseClient
-
-        original: Callable[..., Any] = BaseClient._make_api_call
-        calls = self
-
-        def make_api_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
-            call = AwsCall(client.meta.service_model.service_name, operation, dict(params))
-            if calls.dry_run and calls.changes_something(operation):
-                call.response = calls.stub_response(call)
-                with calls._lock:
-                    calls.made.append(call)
-                return call.response
-            call.response = original(client, operation, params)
-            with calls._lock:
-                calls.made.append(call)
-            return call.response
-
-        BaseClient._make_api_call = make_api_call  # type: ignore[method-assign]
-        try:
-            yield self
-        finally:
-            BaseClient._make_api_call = original  # type: ignore[method-assign]
-
-    def changes(self) -> list[AwsCall]:
-        return [call for call in self.made if self.changes_something(call.operation)]
-
-
-def undo(calls: list[AwsCall], sagemaker: Any, s3: Any) -> list[str]:
-    """Delete, newest first, what these calls created: endpoint, endpoint configuration,
-    model and uploaded model data. Buckets stay (MLflow's default model bucket is shared
-    by every deploy). Returns what could not be removed."""
-    left: list[str] = []
-    for call in reversed(calls):
-        params = call.params
-        try:
-            if call.operation == "CreateEndpoint":
-                sagemaker.delete_endpoint(EndpointName=params["EndpointName"])
-            elif call.operation == "CreateEndpointConfig":
-                sagemaker.delete_endpoint_config(EndpointConfigName=params["EndpointConfigName"])
-            elif call.operation == "CreateModel":
-                sagemaker.delete_model(ModelName=params["ModelName"])
-            elif call.operation in ("PutObject", "CompleteMultipartUpload"):
-                s3.delete_object(Bucket=params["Bucket"], Key=params["Key"])
-            else:
-                continue
-            logger.info("removed after the failed deploy: %s", call.describe())
-        except Exception as error:  # every leftover is reported, none hidden
-            left.append(f"{call.describe()} ({error})")
-    return left
-
-
-# --- AWS reads --------------------------------------------------------------------------
-
-
-def find_endpoint(sagemaker: Any, name: str) -> dict[str, Any] | None:
-    """The endpoint's description, or None when there is no such endpoint. Any other
-    error (no permission, throttling, a 5xx) is raised, never read as "not there"."""
-    from botocore.exceptions import ClientError
-
-    try:
-        return dict(sagemaker.describe_endpoint(EndpointName=name))
-    except ClientError as error:
-        details = error.response.get("Error", {})
-        if details.get("Code") == "ValidationException" and "Could not find" in details.get(
-            "Message", ""
-        ):
-            return None
-        raise
-
-
-def tags_of(sagemaker: Any, arn: str) -> dict[str, str]:
-    tags: dict[str, str] = {}
-    for page in sagemaker.get_paginator("list_tags").paginate(ResourceArn=arn):
-        tags.update({tag["Key"]: tag["Value"] for tag in page["Tags"]})
-    return tags
-
-
-@contextlib.contextmanager
-def quiet(logger_name: str, enabled: bool) -> Iterator[None]:
-    """Only warnings from this logger while inside, when enabled."""
-    log = logging.getLogger(logger_name)
-    level = log.level
-    if enabled:
-        log.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        log.setLevel(level)
-
-
-def serving_new_configuration(sagemaker: Any, endpoint: str, calls: list[AwsCall]) -> bool | None:
-    """Whether the endpoint now names an endpoint configuration these calls created;
-    None when that cannot be read (then nothing is removed)."""
-    created = {
-        call.params["EndpointConfigName"]
-        for call in calls
-        if call.operation == "CreateEndpointConfig"
-    }
-    try:
-        described = find_endpoint(sagemaker, endpoint)
-    except Exception:  # the original error is the one reported
-        return None
-    return described is not None and described.get("EndpointConfigName") in created
-
-
-def missing_serving_image(error: BaseException) -> bool:
-    from botocore.exceptions import ClientError
-
-    return (
-        isinstance(error, ClientError)
-        and error.response.get("Error", {}).get("Code") == "RepositoryNotFoundException"
-    )
-
-
 def resolve_version(ref: ModelRef) -> str:
     """The version the alias names now (or the version given)."""
     if ref.version is not None:
@@ -312,8 +179,9 @@ class DeployRequest:
     instance_count: int = 1
     image_url: str | None = None
     bucket: str | None = None
-    timeout_seconds: int = 1200
+    timeout_seconds: int = 2400
     dry_run: bool = False
+    policy: RolloutPolicy = field(default_factory=RolloutPolicy)
 
 
 @dataclass
@@ -348,6 +216,14 @@ def deploy(request: DeployRequest) -> DeployOutcome:
         current = tags_of(sagemaker, existing["EndpointArn"])
         if (current.get(TAG_MODEL_NAME), current.get(TAG_MODEL_VERSION)) == (ref.name, version):
             return DeployOutcome("unchanged", ref.name, version, [])
+        if request.timeout_seconds < request.policy.seconds_needed():
+            raise DeployError(
+                f"--timeout-seconds={request.timeout_seconds} is shorter than the blue/green "
+                f"update needs (canary wait, bake and start: {request.policy.seconds_needed()} s)"
+            )
+        variant = variant_of(existing)
+        if variant is None:
+            raise DeployError(f"endpoint {request.endpoint} reports no production variant")
 
     config: dict[str, Any] = {
         "execution_role_arn": request.execution_role_arn,
@@ -375,9 +251,9 @@ def deploy(request: DeployRequest) -> DeployOutcome:
             if existing is None:
                 target.create_deployment(request.endpoint, fixed_uri, FLAVOR, config=config)
             else:
-                target.update_deployment(
-                    request.endpoint, fixed_uri, FLAVOR, config={**config, "mode": "replace"}
-                )
+                update_blue_green(request, existing, config, calls, target, fixed_uri)
+                if calls.rolled_back():  # what a later MLflow might not report as a failure
+                    raise RuntimeError("SageMaker rolled the update back")
                 # MLflow tags the new model and configuration, not the endpoint.
                 sagemaker.add_tags(
                     ResourceArn=existing["EndpointArn"],
@@ -386,6 +262,14 @@ def deploy(request: DeployRequest) -> DeployOutcome:
     except BaseException as error:
         if request.dry_run:
             raise
+        if existing is not None and calls.rolled_back():
+            # MLflow reports a rollback as a failed update and leaves everything in place:
+            # the new model and configuration go, what the endpoint runs on stays.
+            left = undo(calls.changes(), sagemaker, s3)
+            kept = current.get(TAG_MODEL_VERSION, "?")
+            raise DeployError(
+                rolled_back(request.endpoint, ref.name, kept, version, left)
+            ) from None
         serving = serving_new_configuration(sagemaker, request.endpoint, calls.changes())
         if existing is not None and serving is None:
             raise DeployError(
@@ -419,6 +303,51 @@ def deploy(request: DeployRequest) -> DeployOutcome:
         raise
     return DeployOutcome(
         "create" if existing is None else "update", ref.name, version, calls.changes()
+    )
+
+
+def rolled_back(endpoint: str, name: str, kept: str, version: str, left: list[str]) -> str:
+    """The message of a deploy that SageMaker rolled back."""
+    tidy = (
+        f"left behind: {'; '.join(left)}"
+        if left
+        else f"version {version}'s model and endpoint configuration are removed"
+    )
+    return (
+        f"SageMaker rolled the update back: an alarm ({', '.join(alarm_names(endpoint))}) "
+        f"fired during the canary or the bake; {endpoint} still serves {name} version "
+        f"{kept}; {tidy}"
+    )
+
+
+def update_blue_green(
+    request: DeployRequest,
+    existing: dict[str, Any],
+    config: dict[str, Any],
+    calls: AwsCalls,
+    target: Any,
+    fixed_uri: str,
+) -> None:
+    """Create the endpoint's rollback alarms, then have MLflow update it in place with
+    the blue/green ``DeploymentConfig`` added to its ``UpdateEndpoint``
+    (``deploy.sagemaker_rollout``). The variant keeps its name, which the alarms watch."""
+    import boto3
+
+    variant = variant_of(existing)
+    assert variant is not None  # checked before anything was changed
+    cloudwatch = boto3.client("cloudwatch", region_name=request.region)
+    for alarm in alarms(request.endpoint, variant, request.policy):
+        cloudwatch.put_metric_alarm(**alarm)
+    calls.update_endpoint_extra = {
+        "DeploymentConfig": deployment_config(
+            request.endpoint, request.policy, request.timeout_seconds
+        )
+    }
+    target.update_deployment(
+        request.endpoint,
+        fixed_uri,
+        FLAVOR,
+        config={**config, "mode": "replace", "variant_name": variant},
     )
 
 
@@ -511,7 +440,24 @@ def cli() -> None:
 @click.option("--instance-count", type=click.IntRange(1, 100), default=1, show_default=True)
 @click.option("--image-url", help="Serving image (default: MLflow's mlflow-pyfunc in your ECR).")
 @click.option("--bucket", help="Bucket for the model data (default: MLflow's per-region bucket).")
-@click.option("--timeout-seconds", type=click.IntRange(60, 7200), default=1200, show_default=True)
+@click.option("--timeout-seconds", type=click.IntRange(60, 7200), default=2400, show_default=True)
+@click.option(
+    "--canary-percent",
+    type=click.IntRange(1, 100),
+    default=10,
+    show_default=True,
+    help="An update's canary: this share of the new fleet first (100: all at once).",
+)
+@click.option("--canary-wait-seconds", type=click.IntRange(0, 3600), default=300, show_default=True)
+@click.option(
+    "--bake-seconds",
+    type=click.IntRange(0, 3600),
+    default=600,
+    show_default=True,
+    help="How long the old fleet stays up after the switch, for an instant rollback.",
+)
+@click.option("--max-5xx-per-minute", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--max-p99-ms", type=click.FloatRange(min=1), default=500.0, show_default=True)
 @click.option(
     "--dry-run", is_flag=True, help="Print the AWS calls that would be made; change nothing."
 )
@@ -525,6 +471,11 @@ def deploy_command(
     image_url: str | None,
     bucket: str | None,
     timeout_seconds: int,
+    canary_percent: int,
+    canary_wait_seconds: int,
+    bake_seconds: int,
+    max_5xx_per_minute: int,
+    max_p99_ms: float,
     dry_run: bool,
 ) -> None:
     """Deploy the version MODEL_URI names now; update the endpoint in place if it exists."""
@@ -540,6 +491,9 @@ def deploy_command(
         bucket=bucket,
         timeout_seconds=timeout_seconds,
         dry_run=dry_run,
+        policy=RolloutPolicy(
+            canary_percent, canary_wait_seconds, bake_seconds, max_5xx_per_minute, max_p99_ms
+        ),
     )
     with aws_errors("deploy"):
         outcome = deploy(request)

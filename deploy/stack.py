@@ -22,6 +22,7 @@ are generated per stack.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import logging
 import os
@@ -94,6 +95,9 @@ class StackState:
     admin_password: str
     flask_secret_key: str
     artifacts_port: int = 0
+    # The key MLflow encrypts webhook secrets with in the database: stable for the stack's
+    # life, and shared by every server on its database (a Fernet key).
+    webhook_key: str = ""
     # The path-routing proxy (deploy.front_door) in front of both servers; 0: none.
     front_door_port: int = 0
     pids: dict[str, int] = field(default_factory=dict)
@@ -176,6 +180,7 @@ class Stack:
             admin_password=os.environ.get("MLFLOW_AUTH_ADMIN_PASSWORD")
             or secrets.token_urlsafe(18),
             flask_secret_key=secrets.token_urlsafe(32),
+            webhook_key=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         )
         self._save()
         try:
@@ -417,6 +422,17 @@ class Stack:
                 # MLflow's job queue (huey consumers, for GenAI jobs such as trace rollups):
                 # nothing of this collection uses it, and it is eight processes a server.
                 "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+                # Webhooks to receivers on this machine (deploy.serve's, over plain http on
+                # 127.0.0.1), which MLflow refuses by default; webhook lists are cached for
+                # 2 s, not 60, so a new webhook takes effect at once (docs/team-server.md).
+                "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
+                "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
+                "MLFLOW_WEBHOOK_CACHE_TTL": "2",
+                **(
+                    {"MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY": state.webhook_key}
+                    if state.webhook_key
+                    else {}
+                ),
                 # No credentials anywhere boto3 looks: not even a shared credentials file.
                 "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
                 "AWS_CONFIG_FILE": os.devnull,

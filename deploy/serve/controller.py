@@ -116,6 +116,7 @@ class Controller:
                 "state": status.state,
                 "reason": status.reason,
                 "rollout": dict(status.rollout),
+                "proxy": {"pid": self.proxy.pid, "port": self.proxy.port},
                 "processes": [
                     {
                         "version": p.version,
@@ -369,9 +370,9 @@ class Controller:
         reason = f"serving version {version}"
         if rollout.previous:
             reason += f" (was version {rollout.previous}; {rollout.rollout})"
-        self._set("serving", reason, weight=100, decision=SERVING)
         rollout.note("decision", SERVING)
         records.record(self.client, rollout, SERVING, reason)
+        self._set("serving", reason, weight=100, decision=SERVING)
 
     def _give_up(
         self, version: str, rollout: Rollout, status: str, reason: str, old: str | None
@@ -379,9 +380,9 @@ class Controller:
         self.given_up.add(version)
         state = "rolled_back" if status == ROLLED_BACK else ("serving" if old else "waiting")
         keep = f"; still serving version {old}" if old else "; nothing is served"
-        self._set(state, reason + (keep if status == REFUSED else ""), decision=status)
         rollout.note("decision", status)
         records.record(self.client, rollout, status, reason)
+        self._set(state, reason + (keep if status == REFUSED else ""), decision=status)
 
     # -- supervision -------------------------------------------------------------------
     def _supervise(self) -> None:

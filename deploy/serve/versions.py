@@ -139,8 +139,7 @@ def parity(base: str, version: str, cases: list[dict[str, Any]]) -> None:
             status, body = post(session, base, case["request"])
             if status != 200:
                 raise VersionRefusedError(
-                    f"version {version} failed parity: golden request {number} "
-                    f"got status {status}"
+                    f"version {version} failed parity: golden request {number} got status {status}"
                 )
             answers.append(body)
     lines = golden.mismatches(cases, answers)

@@ -7,8 +7,11 @@ What these tests prove, and what they cannot:
   tags, S3 objects). No real SageMaker ran: nothing here shows that a real endpoint
   starts or answers.
 - ``test_stubbed_client_*``: the update path. moto has no ``UpdateEndpoint``, so the
-  SageMaker client is a botocore ``Stubber`` that expects the exact call sequence; S3
-  and STS still go to moto.
+  SageMaker client is a botocore ``Stubber`` that expects the exact call sequence,
+  the blue/green ``DeploymentConfig`` included; S3, STS and CloudWatch (the rollback
+  alarms) still go to moto. Only AWS can show that the canary takes its share, that the
+  alarms fire on a real endpoint's metrics and that SageMaker then rolls back: here a
+  rollback is SageMaker's answer as the Stubber gives it.
 - The serving container's HTTP contract is tested for real, without AWS, in
   ``tests/e2e/test_sagemaker_container.py``.
 """
@@ -29,6 +32,7 @@ from click.testing import CliRunner, Result
 
 from deploy import processes
 from deploy import sagemaker as deploy_sagemaker
+from deploy.sagemaker_rollout import RolloutPolicy, deployment_config
 from iris_workflow.cli import cli as iris_cli
 from tests.helpers import Store, client_for
 
@@ -255,15 +259,29 @@ def test_moto_dry_run_of_a_redeploy_shows_an_update_in_place(
     result = run(*deploy_args("iris", "--dry-run"))
     assert result.exit_code == 0, result.output
     assert "dry run, nothing changed. To update iris" in result.stdout
-    calls = [line.strip() for line in result.stdout.splitlines() if line.startswith("  s")]
+    calls = [
+        line.strip()
+        for line in result.stdout.splitlines()
+        if line.startswith(("  s3.", "  sagemaker.", "  cloudwatch."))
+    ]
     operations = [line.split(" ", 1)[0] for line in calls]
     assert operations == [
+        "cloudwatch.PutMetricAlarm",
+        "cloudwatch.PutMetricAlarm",
         "s3.PutObject",
         "s3.PutObjectTagging",
         "sagemaker.CreateModel",
         "sagemaker.CreateEndpointConfig",
         "sagemaker.UpdateEndpoint",
         "sagemaker.AddTags",
+    ]
+    update = json.loads(calls[-2].split(" ", 1)[1])
+    policy = update["DeploymentConfig"]["BlueGreenUpdatePolicy"]
+    assert policy["TrafficRoutingConfiguration"]["Type"] == "CANARY"
+    assert policy["TerminationWaitInSeconds"] == 600
+    assert update["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"] == [
+        {"AlarmName": "iris-lifecycle-5xx"},
+        {"AlarmName": "iris-lifecycle-p99-latency"},
     ]
     add_tags = json.loads(calls[-1].split(" ", 1)[1])
     assert {"Key": "lifecycle.model_version", "Value": "2"} in add_tags["Tags"]
@@ -345,14 +363,16 @@ def described_endpoint(config: str) -> dict[str, Any]:
         "EndpointArn": ENDPOINT_ARN,
         "EndpointConfigName": config,
         "EndpointStatus": "InService",
+        "ProductionVariants": [{"VariantName": OLD["model"]}],
         "CreationTime": WHEN,
         "LastModifiedTime": WHEN,
     }
 
 
-def stub_update_until_the_switch(stub: Any) -> None:
-    """MLflow's update sequence, as SageMaker answers it, up to the endpoint running on
-    the new configuration and the old model being looked up for deletion."""
+def stub_update_until_the_switch(stub: Any, live: str = NEW["config"]) -> None:
+    """MLflow's update sequence, as SageMaker answers it, up to the endpoint InService on
+    ``live`` (the new configuration, or the old one after a rollback) and the old model
+    being looked up for deletion."""
     from botocore.stub import ANY
 
     stub.add_response(
@@ -369,7 +389,7 @@ def stub_update_until_the_switch(stub: Any) -> None:
         {"ResourceArn": ENDPOINT_ARN},
     )
     listed = {k: v for k, v in described_endpoint(OLD["config"]).items()}
-    del listed["EndpointConfigName"]
+    del listed["EndpointConfigName"], listed["ProductionVariants"]
     stub.add_response(
         "list_endpoints", {"Endpoints": [listed]}, {"MaxResults": 100, "NameContains": "iris"}
     )
@@ -403,7 +423,8 @@ def stub_update_until_the_switch(stub: Any) -> None:
             "EndpointConfigName": NEW["config"],
             "ProductionVariants": [
                 {
-                    "VariantName": NEW["model"],
+                    # The variant keeps its name: the rollback alarms watch it.
+                    "VariantName": OLD["model"],
                     "ModelName": NEW["model"],
                     "InitialVariantWeight": 1,
                     "InstanceType": "ml.m5.large",
@@ -416,12 +437,17 @@ def stub_update_until_the_switch(stub: Any) -> None:
     stub.add_response(
         "update_endpoint",
         {"EndpointArn": ENDPOINT_ARN},
-        {"EndpointName": "iris", "EndpointConfigName": NEW["config"]},
+        {
+            "EndpointName": "iris",
+            "EndpointConfigName": NEW["config"],
+            "DeploymentConfig": deployment_config("iris", RolloutPolicy(), 2400),
+        },
     )
-    stub.add_response(
-        "describe_endpoint", described_endpoint(NEW["config"]), {"EndpointName": "iris"}
-    )
-    # Once InService on the new configuration, MLflow removes the previous version.
+    # InService again: on the new configuration, or after a rollback on the old one.
+    stub.add_response("describe_endpoint", described_endpoint(live), {"EndpointName": "iris"})
+    if live != NEW["config"]:
+        return  # MLflow sees the rollback, and fails the update
+    # Then MLflow looks up the previous version to remove it.
     stub.add_response(
         "describe_model",
         {
@@ -496,3 +522,46 @@ def test_stubbed_client_a_failed_tidy_up_after_the_switch_keeps_what_the_endpoin
     assert "iris now serves iris version 2, but the tidy-up after the switch failed" in (
         result.output
     )
+
+
+def test_stubbed_client_an_update_sagemaker_rolls_back_keeps_what_the_endpoint_runs_on(
+    stubbed_sagemaker: Any, aws: Any
+) -> None:
+    """An alarm fired during the canary or the bake, and SageMaker put the endpoint back
+    on the old configuration: the old model and configuration are not deleted (the
+    Stubber would refuse any such call), the new ones are, the endpoint's tags still name
+    the old version, and the command fails saying so. The two alarms exist (in moto)."""
+    stub = stubbed_sagemaker
+    stub_update_until_the_switch(stub, live=OLD["config"])
+    stub.add_response("delete_endpoint_config", {}, {"EndpointConfigName": NEW["config"]})
+    stub.add_response("delete_model", {}, {"ModelName": NEW["model"]})
+
+    result = run(*deploy_args("iris"))
+    assert result.exit_code == 1, result.output
+    assert "SageMaker rolled the update back" in result.output, result.output
+    stub.assert_no_pending_responses()
+    assert "iris still serves iris version 1" in result.output
+    alarms = aws.client("cloudwatch", region_name=REGION).describe_alarms()["MetricAlarms"]
+    by_name = {alarm["AlarmName"]: alarm for alarm in alarms}
+    assert by_name["iris-lifecycle-5xx"]["MetricName"] == "Invocation5XXErrors"
+    assert by_name["iris-lifecycle-p99-latency"]["ExtendedStatistic"] == "p99"
+    dimensions = by_name["iris-lifecycle-5xx"]["Dimensions"]
+    assert {"Name": "VariantName", "Value": OLD["model"]} in dimensions
+
+
+def test_an_update_whose_timeout_cannot_cover_the_canary_and_bake_is_refused_first(
+    stubbed_sagemaker: Any,
+) -> None:
+    stub = stubbed_sagemaker
+    stub.add_response(
+        "describe_endpoint", described_endpoint(OLD["config"]), {"EndpointName": "iris"}
+    )
+    stub.add_response(
+        "list_tags",
+        {"Tags": [{"Key": "lifecycle.model_version", "Value": "1"}]},
+        {"ResourceArn": ENDPOINT_ARN},
+    )
+    result = run(*deploy_args("iris", "--timeout-seconds", "600"))
+    assert result.exit_code == 1
+    stub.assert_no_pending_responses()
+    assert "shorter than the blue/green update needs" in result.output
