@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -28,7 +29,7 @@ NAME = "toy"
 @dataclass
 class Scene:
     store: Store
-    client: object
+    client: Any
     deployment: Deployment
     load: Load
     versions: dict[str, str]

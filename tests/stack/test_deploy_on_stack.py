@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import requests
@@ -36,7 +37,7 @@ POLL_SECONDS = 600  # longer than the module: only a webhook can start a rollout
 class Scene:
     server: TeamServer
     deployment: Deployment
-    client: object
+    client: Any
     name: str
     versions: list[str]
 

@@ -121,7 +121,8 @@ def same(expected: Any, got: Any) -> bool:
     if isinstance(expected, dict) and isinstance(got, dict):
         return expected.keys() == got.keys() and all(same(expected[k], got[k]) for k in expected)
     if isinstance(expected, list) and isinstance(got, list):
-        return len(expected) == len(got) and all(same(e, g) for e, g in zip(expected, got))
+        pairs = zip(expected, got, strict=False)
+        return len(expected) == len(got) and all(same(e, g) for e, g in pairs)
     return type(expected) is type(got) and expected == got
 
 
