@@ -135,6 +135,18 @@ def served_model(env: dict[str, str], model_uri: str, workdir: Path, timeout: fl
         yield base
 
 
+def assert_serves_its_golden_set(store: Store, model_name: str, base: str) -> None:
+    """The champion served at ``base`` gives exactly the answers recorded with it at
+    registration: the parity check ``python -m deploy.serve`` makes before any traffic."""
+    from deploy.serve import versions
+
+    client = client_for(store)
+    version = str(client.get_model_version_by_alias(model_name, "champion").version)
+    cases = versions.golden_cases(client, model_name, version)
+    assert len(cases) >= 1
+    versions.parity(base, version, cases)
+
+
 def signal_when_ready(
     job: subprocess.Popen, signal_name: str, ready: Callable[[], bool], timeout: float = 120
 ) -> tuple[int, str]:

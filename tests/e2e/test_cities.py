@@ -17,6 +17,7 @@ from tests.helpers import (
     Store,
     assert_failed_run,
     assert_no_running_runs,
+    assert_serves_its_golden_set,
     assert_too_deep_json_is_a_400,
     client_for,
     copied_alone,
@@ -82,6 +83,7 @@ def test_run_register_and_serve_the_champion(
     assert client.get_run(register_id).data.tags["lifecycle.gate.decision"] == "passed"
 
     with served_model(store.env(), "models:/cities@champion", tmp_path) as base:
+        assert_serves_its_golden_set(store, "cities", base)
         url = f"{base}/invocations"
         rows = [preference(), preference(budget_level="Budget", regions="asia,africa", top_k=4)]
         answer = requests.post(url, json={"dataframe_records": rows}, timeout=30)

@@ -17,6 +17,7 @@ from tests.helpers import (
     Store,
     assert_failed_run,
     assert_no_running_runs,
+    assert_serves_its_golden_set,
     assert_too_deep_json_is_a_400,
     client_for,
     copied_alone,
@@ -83,6 +84,7 @@ def test_run_register_and_serve_the_champion(
     assert client.get_run(register_id).data.tags["lifecycle.champion_version"] == "1"
 
     with served_model(store.env(), "models:/gold_prices@champion", tmp_path) as base:
+        assert_serves_its_golden_set(store, "gold_prices", base)
         url = f"{base}/invocations"
         payload = window_payload(datasets_mirror)
         answer = requests.post(url, json=payload, timeout=30)

@@ -14,7 +14,14 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.helpers import REPO_ROOT, Store, client_for, run_cli, served_model
+from tests.helpers import (
+    REPO_ROOT,
+    Store,
+    assert_serves_its_golden_set,
+    client_for,
+    run_cli,
+    served_model,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -100,6 +107,7 @@ def test_a_scaffolded_project_passes_the_contract_runs_and_serves(
     assert champion.tags["lifecycle.project"] == "diabetes"
 
     with served_model(store.env(), "models:/diabetes@champion", tmp_path) as base:
+        assert_serves_its_golden_set(store, "diabetes", base)
         body = {"dataframe_split": {"columns": FEATURES, "data": [ROW, ROW]}}
         answer = requests.post(f"{base}/invocations", json=body, timeout=30)
         assert answer.status_code == 200, answer.text

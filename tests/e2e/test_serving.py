@@ -12,7 +12,12 @@ import requests
 from click.testing import CliRunner
 
 from iris_workflow.cli import cli
-from tests.helpers import Store, assert_too_deep_json_is_a_400, served_model
+from tests.helpers import (
+    Store,
+    assert_serves_its_golden_set,
+    assert_too_deep_json_is_a_400,
+    served_model,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +47,8 @@ def served_champion(store: Store, tmp_path: Path):
         yield base
 
 
-def test_invocations_accept_all_three_payload_formats(served_champion: str) -> None:
+def test_invocations_accept_all_three_payload_formats(served_champion: str, store: Store) -> None:
+    assert_serves_its_golden_set(store, "iris", served_champion)
     for name, payload in PAYLOADS.items():
         response = requests.post(f"{served_champion}/invocations", json=payload, timeout=30)
         assert response.status_code == 200, (name, response.text)
