@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from bench.deploy import FULL_DEPLOY, QUICK_DEPLOY, measure_deploy
 from bench.load import iris_payload, run_load
 from bench.measure import (
     Measurement,
@@ -346,10 +347,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep", action="store_true", help="keep the scratch stores and logs")
     parser.add_argument(
         "--part",
-        choices=("all", "lifecycle", "scale"),
+        choices=("all", "lifecycle", "scale", "deploy"),
         default="all",
         help="lifecycle: the orchestrator, tuning and serving figures; scale: batch "
-        "scoring, Spark and the gold study (bench/scaling.py)",
+        "scoring, Spark and the gold study (bench/scaling.py); deploy: the serving "
+        "deployment's proxy cost, promotions and rollback (bench/deploy.py)",
     )
     options = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
@@ -369,6 +371,15 @@ def main(argv: list[str] | None = None) -> None:
             )
             rows += scale_rows
             figures["scale"] = scale_figures
+        if options.part in ("all", "deploy"):
+            (workdir / "deploy").mkdir()
+            deploy_rows, deploy_figures = measure_deploy(
+                QUICK_DEPLOY if options.quick else FULL_DEPLOY,
+                workdir / "deploy",
+                base_environment(),
+            )
+            rows += deploy_rows
+            figures["deploy"] = deploy_figures
     finally:
         if options.keep:
             logger.info("scratch stores kept in %s", workdir)

@@ -328,6 +328,9 @@ class Controller:
             self.proxy.announce(to)
             with self._lock:
                 self.status.served_version = to
+            self.proxy.drop_warm(to)
+            if away is not None:
+                self.proxy.keep_warm(Server(away, self.processes[away].port))
 
     def _watch(self, process: ModelProcess, seconds: float) -> None:
         """Hold for ``seconds``, raising ``BreachError`` as soon as a threshold is broken."""

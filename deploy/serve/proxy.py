@@ -32,6 +32,9 @@ SOCKET_TIMEOUT_SECONDS = 5.0
 LOG_FORMAT = "%s %ST %Ta"
 WEBHOOK_PATH = "/webhooks/mlflow"
 STATUS_PATH = "/status"
+# Each model process is health-checked on /ping: one failure marks it down, so requests
+# retried after a process died go to one that answers.
+CHECK = "check inter 250 fall 1 rise 1"
 # What the runtime API answers a change that succeeded (the others answer nothing).
 SUCCESS = ("New server registered.", "Server deleted.")
 
@@ -120,10 +123,13 @@ def config(
         "    retries 3",
         "    option redispatch 1",
         "    retry-on conn-failure empty-response",
-        "    http-response set-var(txn.version) srv_name,regsub(^v,)",
+        "    option httpchk GET /ping",
+        "    http-response set-var(txn.version) srv_name,regsub(^v,),regsub(-warm$,)",
     ]
     for server in servers:
-        lines.append(f"    server {server.name} 127.0.0.1:{server.port} weight {server.weight}")
+        lines.append(
+            f"    server {server.name} 127.0.0.1:{server.port} weight {server.weight} {CHECK}"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -204,8 +210,27 @@ class Proxy:
 
     def add(self, server: Server) -> None:
         """Add a model process with weight 0 (it takes no traffic yet) and enable it."""
-        self.command(f"add server {BACKEND}/{server.name} 127.0.0.1:{server.port} weight 0")
+        self.command(f"add server {BACKEND}/{server.name} 127.0.0.1:{server.port} weight 0 {CHECK}")
+        self.command(f"enable health {BACKEND}/{server.name}")
         self.command(f"enable server {BACKEND}/{server.name}")
+
+    def keep_warm(self, server: Server) -> None:
+        """Add ``server``'s process again as a backup (``v<version>-warm``): it takes
+        requests only while no other server is up, so a new version whose process dies
+        during the bake costs no request before the rollback."""
+        name = f"{server.name}-warm"
+        self.command(f"add server {BACKEND}/{name} 127.0.0.1:{server.port} backup {CHECK}")
+        self.command(f"enable health {BACKEND}/{name}")
+        self.command(f"enable server {BACKEND}/{name}")
+
+    def drop_warm(self, version: str) -> None:
+        """Remove the backup entry of ``version``, if there is one."""
+        name = f"{server_name(version)}-warm"
+        try:
+            self.command(f"set server {BACKEND}/{name} state maint")
+        except ProxyError:
+            return  # there is none
+        self.command(f"del server {BACKEND}/{name}")
 
     def weigh(self, version: str, weight: int) -> None:
         """Give ``version`` the share ``weight`` (0 to 256) of new requests."""
@@ -216,7 +241,9 @@ class Proxy:
         self.command(f"set server {BACKEND}/{server_name(version)} state {state}")
 
     def remove(self, version: str) -> None:
-        """Take ``version`` out of the backend (it must be in maintenance, and idle)."""
+        """Take ``version`` out of the backend (it must be in maintenance, and idle),
+        with its backup entry."""
+        self.drop_warm(version)
         self.set_state(version, "maint")
         self.command(f"del server {BACKEND}/{server_name(version)}")
 
