@@ -204,6 +204,13 @@ def test_the_proxy_refuses_what_no_model_should_see_and_names_the_version(scene:
         answer = requests.post(f"{base}/invocations", data=data, headers=headers, timeout=30)
         assert answer.status_code == expected, (headers, answer.status_code, answer.text)
         assert answer.headers["X-Model-Version"] == served
+    # A request larger than the proxy's buffer, under the cap, goes through whole.
+    rows = 30_000
+    big = {"dataframe_split": {"columns": ["x"], "data": [[1.0]] * rows}}
+    answer = requests.post(f"{base}/invocations", json=big, timeout=60)
+    assert answer.status_code == 200, answer.text[:300]
+    assert len(answer.json()["predictions"]) == rows
+    assert len(json.dumps(big)) > 3 * 64 * 1024
     answer = requests.get(f"{base}/status", timeout=10)
     assert answer.headers["X-Model-Version"] == served
     forged = requests.post(f"{base}/webhooks/mlflow", json={}, timeout=10)
