@@ -367,6 +367,8 @@ class Stack:
                 state.tracking_uri,
                 "--artifacts",
                 state.artifacts_uri,
+                "--state-dir",
+                str(self.directory / "front_door"),
             ],
             env={**os.environ, "PYTHONPATH": str(GUARD_PATH)},
         )

@@ -43,6 +43,8 @@ ROLLOUTS = ("switch", "canary")
 TICK_SECONDS = 0.2
 MAX_BACKOFF_SECONDS = 60.0
 DRAIN_SECONDS = 30.0
+UP_SECONDS = 10.0  # for the proxy's health check to find a restarted process up
+RESTART_WAIT_SECONDS = 10.0  # between two attempts to restart a dead model process
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ class Controller:
         self._stopping = threading.Event()
         self._next_poll = 0.0
         self._backoff = 0.0
+        self._next_restart = 0.0
 
     # -- what others see and do ------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
@@ -417,7 +420,11 @@ class Controller:
 
     def _restart_process(self, dead: ModelProcess) -> None:
         version = dead.version
+        if time.monotonic() < self._next_restart:
+            return
+        self._next_restart = time.monotonic() + RESTART_WAIT_SECONDS
         self._set(None, f"version {version}'s model process (pid {dead.pid}) died; restarting it")
+        process = None
         try:
             process = versions.start(
                 self.settings.model,
@@ -428,9 +435,17 @@ class Controller:
                 self.settings.env_manager,
                 self.settings.start_timeout,
             )
-            self.proxy.command(f"set server models/v{version} addr 127.0.0.1 port {process.port}")
+            self.proxy.move(version, process.port)
+            if not self.proxy.wait_up(version, UP_SECONDS):
+                raise ProxyError(f"the proxy's health check did not find it up in {UP_SECONDS:g} s")
         except (VersionRefusedError, ProxyError) as error:
-            self._set(None, f"version {version}'s model process died and did not restart: {error}")
+            if process is not None:
+                process.stop()
+            self._set(
+                None,
+                f"version {version}'s model process died and did not restart: {error}; "
+                f"trying again in {RESTART_WAIT_SECONDS:g} s",
+            )
             return
         with self._lock:
             self.processes[version] = process

@@ -40,6 +40,7 @@ CHECK = "check inter 1s fall 3 rise 1 observe layer4 error-limit 1 on-error mark
 BUFFER_BYTES = 64 * 1024
 # What the runtime API answers a change that succeeded (the others answer nothing).
 SUCCESS = ("New server registered.", "Server deleted.")
+CHANGED = "changed from"  # "set server … addr": "no need to change the addr, port changed from …"
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,7 @@ class Proxy:
         except OSError as error:
             raise ProxyError(f"haproxy's runtime API: {error}") from None
         answer = b"".join(chunks).decode(errors="replace").strip()
-        if line.startswith("show ") or not answer or answer in SUCCESS:
+        if line.startswith("show ") or not answer or answer in SUCCESS or CHANGED in answer:
             return answer
         raise ProxyError(f"haproxy refused '{line}': {answer.splitlines()[0]}")
 
@@ -257,16 +258,36 @@ class Proxy:
         self.set_state(version, "maint")
         self.command(f"del server {BACKEND}/{server_name(version)}")
 
-    def in_flight(self, version: str) -> int:
-        """Requests ``version`` is answering or has queued now (from ``show stat``)."""
+    def _stat(self, version: str) -> dict[str, str]:
+        """``version``'s row of ``show stat`` (empty when it has none)."""
         answer = self.command(f"show stat {BACKEND} 4 -1")
         header, *rows = answer.splitlines()
         fields = header.lstrip("# ").split(",")
         for row in rows:
             values = dict(zip(fields, row.split(","), strict=False))
             if values.get("svname") == server_name(version):
-                return int(values.get("scur") or 0) + int(values.get("qcur") or 0)
-        return 0
+                return values
+        return {}
+
+    def in_flight(self, version: str) -> int:
+        """Requests ``version`` is answering or has queued now."""
+        values = self._stat(version)
+        return int(values.get("scur") or 0) + int(values.get("qcur") or 0)
+
+    def wait_up(self, version: str, timeout: float) -> bool:
+        """Wait until the proxy's health check finds ``version`` up; whether it did."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._stat(version).get("status", "").startswith("UP"):
+                return True
+            time.sleep(0.1)
+        return False
+
+    def move(self, version: str, port: int) -> None:
+        """Point ``version``'s server at a new process (one restarted after it died)."""
+        self.command(f"set server {BACKEND}/{server_name(version)} addr 127.0.0.1 port {port}")
 
     def announce(self, served: str) -> None:
         """The version the proxy's own answers name in ``X-Model-Version``."""

@@ -85,6 +85,7 @@ def start(
         env=env,
         cwd=folder,
         log=folder / f"model-v{version}.log",
+        append=True,
     )
     process = ModelProcess(version, port, server)
     try:

@@ -51,7 +51,11 @@ class Deployment:
         status: dict[str, Any] = {}
         while time.monotonic() < deadline:
             assert self.server.process.poll() is None, self.server.output()
-            status = self.status()
+            try:
+                status = self.status()
+            except OSError:  # the proxy is restarting
+                time.sleep(0.1)
+                continue
             if ready(status):
                 return status
             time.sleep(0.1)

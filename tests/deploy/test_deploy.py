@@ -217,6 +217,37 @@ def test_the_proxy_refuses_what_no_model_should_see_and_names_the_version(scene:
     assert forged.status_code == 404  # no secret given: webhooks are off
 
 
+def test_a_proxy_or_model_process_that_dies_is_restarted(scene: Scene):
+    import os
+    import signal
+
+    from deploy.processes import wait_dead
+
+    base = scene.deployment.base
+    status = scene.deployment.status()
+    served = status["served_version"]
+    proxy = status["proxy"]["pid"]
+    os.kill(proxy, signal.SIGKILL)
+    assert wait_dead(proxy, 10)
+
+    after = scene.deployment.wait(
+        "with a new proxy", lambda s: s["proxy"]["pid"] != proxy, timeout=30
+    )
+    model = next(p["pid"] for p in after["processes"] if p["version"] == served)
+    os.killpg(model, signal.SIGKILL)
+    status = scene.deployment.wait(
+        "with a new model process",
+        lambda s: (
+            [p["pid"] for p in s["processes"]] not in ([], [model]) and "restarted" in s["reason"]
+        ),
+    )
+    assert status["served_version"] == served
+    assert status["state"] == "rolled_back"  # the state the last rollout left
+    answer = requests.post(f"{base}/invocations", json=REQUEST, timeout=30)
+    assert answer.status_code == 200
+    assert answer.headers["X-Model-Version"] == served
+
+
 def test_sigterm_stops_every_process_it_started(scene: Scene):
     scene.load.stop()
     code, left = scene.deployment.stop()
