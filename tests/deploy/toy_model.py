@@ -23,14 +23,17 @@ class Toy(PythonModel):
     def load_context(self, context):
         self.config = dict(context.model_config or {})
 
-    def predict(self, context, model_input: pd.DataFrame, params=None) -> list[float]:
+    def predict(self, context, model_input: pd.DataFrame, params=None):
         flag = self.config.get("fail_flag")
         if flag and os.path.exists(flag):
             raise MlflowException(
                 "the model's backing service is gone", error_code="INTERNAL_ERROR"
             )
         offset = float(os.environ.get(self.config.get("offset_variable") or "-", "0") or 0)
-        return [float(x) * float(self.config.get("factor", 1)) + offset for x in model_input["x"]]
+        # An array, not a list: inferring the signature of a list makes MLflow import
+        # pyspark.sql.connect, which exits a pytest-xdist worker (it takes it for doctests).
+        factor = float(self.config.get("factor", 1))
+        return model_input["x"].astype(float).to_numpy() * factor + offset
 
 
 mlflow.models.set_model(Toy())

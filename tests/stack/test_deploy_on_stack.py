@@ -55,16 +55,20 @@ def scene(postgres_server: TeamServer, tmp_path_factory: pytest.TempPathFactory)
                 if key.startswith("MLFLOW_"):
                     monkeypatch.setenv(key, value)
             mlflow.set_tracking_uri(server.uri)
-            client = mlflow.MlflowClient(server.uri)
-            versions = [register_toy(client, name, factor=1), register_toy(client, name, factor=2)]
-            client.set_registered_model_alias(name, "champion", versions[0])
-            deployment = Deployment(
-                {**env, "DEPLOY_WEBHOOK_SECRET": SECRET},
-                root,
-                "--model", name, "--rollout", "switch", "--bake-seconds", "2",
-                "--poll-seconds", str(POLL_SECONDS),
-            )  # fmt: skip
+            deployment = None
             try:
+                client = mlflow.MlflowClient(server.uri)
+                versions = [
+                    register_toy(client, name, factor=1),
+                    register_toy(client, name, factor=2),
+                ]
+                client.set_registered_model_alias(name, "champion", versions[0])
+                deployment = Deployment(
+                    {**env, "DEPLOY_WEBHOOK_SECRET": SECRET},
+                    root,
+                    "--model", name, "--rollout", "switch", "--bake-seconds", "2",
+                    "--poll-seconds", str(POLL_SECONDS),
+                )  # fmt: skip
                 deployment.wait("serving", lambda s: s["state"] == "serving")
                 with monkeypatch.context() as admin:
                     admin.setenv("MLFLOW_TRACKING_USERNAME", ADMIN_USERNAME)
@@ -77,7 +81,7 @@ def scene(postgres_server: TeamServer, tmp_path_factory: pytest.TempPathFactory)
                     )
                 yield Scene(server, deployment, client, name, versions)
             finally:
-                if deployment.server.process.poll() is None:
+                if deployment is not None and deployment.server.process.poll() is None:
                     deployment.server.stop()
                 mlflow.set_tracking_uri(None)
 
@@ -168,3 +172,4 @@ def test_losing_the_tracking_server_keeps_the_served_version(scene: Scene):
     code, left = scene.deployment.stop()
     assert code == 0, scene.deployment.log()
     assert left == []
+    scene.server.stack.start_server()  # the stack is left as it was found
