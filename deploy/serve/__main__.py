@@ -130,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # The model downloads' progress bars would interleave with the deployment's lines.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     import mlflow
 
     settings = Settings(

@@ -40,8 +40,15 @@ class ControlServer(ThreadingHTTPServer):
         self.secret = secret
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client gone mid-request (the proxy closing an idle connection) is routine."""
-        logger.debug("control: a request from %s ended early", client_address)
+        """A client gone mid-request (the proxy closing a connection) is routine; any
+        other error is logged in one line, without a traceback."""
+        import sys
+
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            logger.debug("control: a request from %s ended early", client_address)
+        else:
+            logger.warning("control: a request failed: %r", error)
 
     def serve_in_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.serve_forever, daemon=True, name="control")

@@ -128,6 +128,11 @@ def config(
         f"    use_backend {CONTROL_BACKEND} if {json_only}",
         f"    default_backend {BACKEND}",
         f"backend {CONTROL_BACKEND}",
+        # One request per connection to the control server, and a retry when it drops
+        # one: no idle connection is ever reused just as the server closes it.
+        "    option http-server-close",
+        "    retries 2",
+        "    retry-on conn-failure empty-response",
         f"    server control 127.0.0.1:{control_port} maxconn {limits.control_connections}",
         f"backend {BACKEND}",
         "    balance roundrobin",
