@@ -25,6 +25,7 @@ import secrets
 import signal
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,8 +59,6 @@ def _status(base: str) -> dict[str, Any]:
     """The deployment's ``/status``. Read again, at most twice, after a 5xx: in one of
     several CI runs a read during a rollback got HAProxy's 502 (not reproduced since;
     the deployment logs what its control server raised)."""
-    import urllib.error
-
     for attempt in range(3):
         try:
             with urllib.request.urlopen(f"{base}/status", timeout=10) as answer:
