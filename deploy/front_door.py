@@ -68,6 +68,7 @@ def config(host: str, port: int, upstreams: dict[str, tuple[str, int]]) -> str:
         "    mode http",
         "    log global",
         "    option http-keep-alive",
+        "    option dontlognull",  # a connection that sends nothing (a port probe)
         "    timeout connect 5s",
         "    timeout http-request 30s",
         f"    timeout client {UPSTREAM_TIMEOUT_SECONDS}s",

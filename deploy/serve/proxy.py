@@ -99,6 +99,7 @@ def config(
         "    mode http",
         "    log global",
         "    option http-keep-alive",
+        "    option dontlognull",
         f"    timeout connect {_ms(limits.connect_seconds)}",
         f"    timeout http-request {_ms(limits.request_seconds)}",
         f"    timeout client {_ms(limits.client_seconds)}",
