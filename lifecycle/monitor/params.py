@@ -44,11 +44,12 @@ class MonitorParams(Declared):
         name="monitor_alpha",
     )
     drift_share: float = param(
-        0.5,
-        help="the share of tested features that must drift for the batch to drift",
+        0.0,
+        help="0: the batch drifts when any feature drifts after Holm's correction (drift "
+        "raised on a batch like the training inputs with probability at most monitor_alpha); "
+        "above 0: Evidently's rule, the share of tested features that must drift",
         low=0.0,
         high=1.0,
-        low_open=True,
     )
     batch_date: str = param(
         "",

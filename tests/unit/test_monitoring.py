@@ -121,6 +121,8 @@ def test_the_metrics_name_each_feature_and_the_live_check() -> None:
     metrics = metrics_of(checked)
     assert metrics["drift/a/p_value"] < 0.05 <= metrics["drift/b/p_value"]
     assert metrics["drift/a/statistic"] > 0.5
+    assert metrics["drift/a/adjusted_p_value"] >= metrics["drift/a/p_value"]
+    assert metrics["drift/a/effect"] > 1
     assert metrics["drift_share"] == 0.5
     assert metrics["drifted_features"] == 1.0
     assert metrics["live_accuracy"] == 0.8

@@ -11,7 +11,6 @@ with every model (``log_profile``). The click command is ``lifecycle.monitor.com
 from __future__ import annotations
 
 import logging
-import math
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -172,6 +171,12 @@ def judge_drift(
         return UNJUDGED, None, str(reason)
     except ProfileError as error:
         raise DataError(str(error)) from error
+    if report.tested == 0:
+        return (
+            UNJUDGED,
+            None,
+            f"the batch's {len(features)} row(s) hold no value of any profiled feature",
+        )
     return (DRIFT if report.drifted else NONE), report, ""
 
 
@@ -196,19 +201,19 @@ def drift_figure(report: DriftReport) -> Figure:
     """Each tested feature's p-value (log scale), drifted ones in red, the level drawn."""
     from matplotlib.figure import Figure
 
-    tested = [f for f in report.features if not math.isnan(f.p_value)]
+    tested = [f for f in report.features if f.tested]
     figure = Figure(figsize=(7, 0.9 + 0.28 * max(1, len(tested))))
     axes = figure.add_subplot()
     names = [f.name for f in tested]
-    values = [max(f.p_value, 1e-300) for f in tested]
+    values = [max(f.adjusted_p_value, 1e-300) for f in tested]
     colours = ["#c0392b" if f.drifted else "#2e86c1" for f in tested]
     axes.barh(names, values, color=colours)
     axes.set_xscale("log")
     axes.axvline(report.alpha, color="black", linestyle="--", label=f"alpha {report.alpha:g}")
     axes.invert_yaxis()
-    axes.set_xlabel("p-value (drifted features in red)")
+    axes.set_xlabel("Holm-adjusted p-value (drifted features in red)")
     axes.set_title(
-        f"drift share {report.share:.2f} (batch drifts at {report.drift_share:g}): "
+        f"{len(report.drifted_features)} of {len(tested)} features drifted: "
         f"{'drift' if report.drifted else 'no drift'}"
     )
     axes.legend(loc="lower left")

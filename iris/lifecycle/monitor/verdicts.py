@@ -80,13 +80,12 @@ class Verdicts:
         parts = []
         report = self.drift_report
         if report is not None:
-            tested = sum(1 for f in report.features if not math.isnan(f.p_value))
             drifted = report.drifted_features
             parts.append(
-                f"drift: {len(drifted)} of {tested} features drifted "
-                f"(share {report.share:.2f}, threshold {report.drift_share:.2f}"
+                f"drift: {len(drifted)} of {report.tested} features drifted ({report.rule}"
                 + (f": {', '.join(drifted[:6])}" if drifted else "")
                 + ")"
+                + (f"; {report.small}" if report.small else "")
             )
         else:
             parts.append(f"drift cannot be judged: {self.drift_reason}")
@@ -131,7 +130,7 @@ def alarm(fail_on: str, verdicts: Verdicts) -> str | None:
 
 def metrics_of(verdicts: Verdicts) -> dict[str, float]:
     """The check's metrics: overall and per feature (``drift/<feature>/p_value``,
-    ``.../statistic``), and the live ones."""
+    ``.../adjusted_p_value``, ``.../effect``, ``.../statistic``), and the live ones."""
     metrics: dict[str, float] = {}
     report = verdicts.drift_report
     if report is not None:
@@ -142,6 +141,8 @@ def metrics_of(verdicts: Verdicts) -> dict[str, float]:
             if math.isnan(feature.p_value):
                 continue
             metrics[f"drift/{feature.name}/p_value"] = feature.p_value
+            metrics[f"drift/{feature.name}/adjusted_p_value"] = feature.adjusted_p_value
+            metrics[f"drift/{feature.name}/effect"] = feature.effect
             metrics[f"drift/{feature.name}/statistic"] = feature.statistic
     live = verdicts.live
     if live is not None:
@@ -166,6 +167,10 @@ def report_dict(verdicts: Verdicts, header: dict[str, str]) -> dict[str, object]
         if report is None
         else {
             "alpha": report.alpha,
+            "rule": report.rule,
+            "effect_floor": report.effect_floor,
+            "rows": report.rows,
+            "small_batch": report.small,
             "drift_share_threshold": report.drift_share,
             "share": report.share,
             "drifted_features": list(report.drifted_features),
@@ -175,6 +180,11 @@ def report_dict(verdicts: Verdicts, header: dict[str, str]) -> dict[str, object]
                     "test": f.test,
                     "statistic": None if math.isnan(f.statistic) else f.statistic,
                     "p_value": None if math.isnan(f.p_value) else f.p_value,
+                    "adjusted_p_value": None
+                    if math.isnan(f.adjusted_p_value)
+                    else f.adjusted_p_value,
+                    "effect": None if math.isnan(f.effect) else f.effect,
+                    "effect_name": f.effect_name,
                     "drifted": f.drifted,
                     "note": f.note,
                 }
@@ -219,18 +229,21 @@ def report_html(verdicts: Verdicts, header: dict[str, str]) -> str:
     report = verdicts.drift_report
     if report is not None:
         parts.append(
-            f"<h2>Drift (alpha {report.alpha:g}, batch drifts at a share of "
-            f"{report.drift_share:g})</h2><table><tr><th>feature</th><th>test</th>"
-            "<th>statistic</th><th>p-value</th><th>drifted</th><th>note</th></tr>"
+            f"<h2>Drift ({escape(report.rule)})</h2>"
+            + (f"<p>{escape(report.small)}</p>" if report.small else "")
+            + "<table><tr><th>feature</th><th>test</th><th>statistic</th><th>p-value</th>"
+            "<th>Holm-adjusted p</th><th>effect</th><th>drifted</th><th>note</th></tr>"
         )
         for f in report.features:
             statistic = "-" if math.isnan(f.statistic) else f"{f.statistic:.4g}"
             p_value = "-" if math.isnan(f.p_value) else format_p(f.p_value)
+            adjusted = "-" if math.isnan(f.adjusted_p_value) else format_p(f.adjusted_p_value)
+            effect = "-" if math.isnan(f.effect) else f"{f.effect:.3g} ({f.effect_name})"
             css = " class='drifted'" if f.drifted else ""
             parts.append(
                 f"<tr{css}><td>{escape(f.name)}</td><td>{escape(f.test)}</td><td>{statistic}"
-                f"</td><td>{p_value}</td><td>{'yes' if f.drifted else 'no'}</td>"
-                f"<td>{escape(f.note)}</td></tr>"
+                f"</td><td>{p_value}</td><td>{adjusted}</td><td>{escape(effect)}</td>"
+                f"<td>{'yes' if f.drifted else 'no'}</td><td>{escape(f.note)}</td></tr>"
             )
         parts.append("</table>")
     else:
