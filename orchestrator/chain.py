@@ -282,6 +282,8 @@ def _read_register_outcome(client: MlflowClient, run_id: str, result: core.Chain
         result.gate_value = float(tags[contract.gate("value")])
     result.registered_version = tags.get(contract.REGISTERED_VERSION)
     result.promotion_decision = tags.get(contract.promotion("decision"))
+    result.promotion_compared_on = tags.get(contract.promotion("compared_on"))
+    result.promotion_reason = tags.get(contract.promotion("reason"))
     p_value = tags.get(contract.promotion("p_value"))
     if p_value not in (None, "none"):
         try:

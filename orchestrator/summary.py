@@ -28,6 +28,9 @@ class ChainResult:
     # and the paired test's one-sided p-value (None when no test ran).
     promotion_decision: str | None = None
     promotion_p_value: float | None = None
+    # The rows the champion rule paired (count and digest) and its reason, in words.
+    promotion_compared_on: str | None = None
+    promotion_reason: str | None = None
     champion_version: str | None = None
     # Why the champion column is empty, or how it was read: "missing" (no alias), or
     # "unknown: ..." when the registry could not be read.

@@ -147,6 +147,11 @@ def watch_project(plan: ProjectPlan, runner: StepRunner, retrain: str) -> WatchR
         result.retrain_version = chain.registered_version
         result.retrain_decision = chain.promotion_decision
         result.retrain_p_value = chain.promotion_p_value
+        result.retrain_compared_on = chain.promotion_compared_on
+        result.retrain_reason = chain.promotion_reason
+        result.retrain_reused = all(state == "hit" for state in chain.cache.values()) and bool(
+            chain.cache
+        )
         result.champion_after = chain.champion_version
         if not chain.ok:
             result.failed_step = chain.failed_step

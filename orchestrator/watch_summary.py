@@ -53,6 +53,11 @@ class WatchResult:
     retrain_version: str | None = None
     retrain_decision: str | None = None
     retrain_p_value: float | None = None
+    # The rows the retrained model and the champion were compared on, the rule's reason,
+    # and whether every step came from the step cache (so nothing new was decided).
+    retrain_compared_on: str | None = None
+    retrain_reason: str | None = None
+    retrain_reused: bool = False
     champion_after: str | None = None
     failed_step: str | None = None
     error: str | None = None
@@ -77,6 +82,11 @@ def action_text(result: WatchResult, policy: str) -> str:
         return "none"
     if result.failed_step is not None:
         return f"retrain FAILED at {result.failed_step}"
+    if result.retrain_reused:
+        return (
+            f"retrain reused from the step cache: nothing new decided; champion "
+            f"{result.champion_after or 'none'}"
+        )
     if result.retrain_version is None:
         return "retrained: the gate refused it; champion unchanged"
     decision = result.retrain_decision or "registered"
@@ -126,6 +136,18 @@ def _watch_notes(results: list[WatchResult]) -> list[str]:
             notes.append(f"{result.project}: {result.failed_step} failed: {result.error}")
         elif result.reason:
             notes.append(f"{result.project}: {result.reason}")
+        if result.retrained and result.retrain_reused:
+            notes.append(
+                f"{result.project}: every retrain step matched a finished run (step cache); "
+                f"the decision shown is the one made then, and nothing changed now"
+            )
+        elif result.retrained and result.retrain_version is not None:
+            compared = f" on {result.retrain_compared_on}" if result.retrain_compared_on else ""
+            notes.append(
+                f"{result.project}: retrained version {result.retrain_version} compared with "
+                f"the champion{compared}: {result.retrain_decision or 'registered'}"
+                + (f" ({result.retrain_reason})" if result.retrain_reason else "")
+            )
     return notes
 
 

@@ -21,6 +21,7 @@ from lifecycle import significance
 from lifecycle.errors import DataError, ParameterError
 from lifecycle.monitor import drift
 from lifecycle.monitor.verdicts import LiveCheck
+from lifecycle.register import shared
 from lifecycle.register.rule import ChampionRule
 
 if TYPE_CHECKING:
@@ -78,14 +79,23 @@ def validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
 PLAUSIBLE_CM = (0.0, 100.0)
 
 
+def row_digests(frame: pd.DataFrame) -> list[str]:
+    """Each flower's digest: its four measurements and species (``lifecycle.register.shared``)."""
+    return shared.frame_digests(frame, (*FEATURES, TARGET))
+
+
+def held_out_mask(digests: list[str], test_size: float) -> np.ndarray:
+    """Which rows the split holds out: those whose digest, read as a number in [0, 1),
+    is below ``test_size``. A row's side depends on the row alone, so it never moves as
+    the table grows, and new rows join either side by the same rule."""
+    return np.array([int(digest[:8], 16) / 16**8 < test_size for digest in digests], dtype=bool)
+
+
 def split_frame(
-    frame: pd.DataFrame, test_size: float, random_state: int
+    frame: pd.DataFrame, test_size: float, random_state: int = 0
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Stratified train / held-out split; every class must appear on both sides."""
-    n_rows = len(frame)
-    n_classes = frame[TARGET].nunique()
-    # A class with a single row cannot appear on both sides whatever test_size is: that
-    # is the data file's problem, checked first.
+    """Train / held-out split by the row hash (``held_out_mask``); every class must
+    appear on both sides. ``random_state`` does not move a row: it seeds the models."""
     smallest_class = int(frame[TARGET].value_counts().min())
     if smallest_class < 2:
         counts = ", ".join(
@@ -94,19 +104,21 @@ def split_frame(
         raise DataError(
             f"every class needs at least two rows to appear in both splits; the data holds {counts}"
         )
-    n_test = int(np.ceil(test_size * n_rows))
-    if n_test < n_classes or n_rows - n_test < n_classes:
+    mask = held_out_mask(row_digests(frame), test_size)
+    train, test = frame[~mask], frame[mask]
+    classes = set(frame[TARGET])
+    short = sorted(
+        f"{side} lacks {', '.join(sorted(classes - set(rows[TARGET])))}"
+        for side, rows in (("training", train), ("held-out", test))
+        if classes - set(rows[TARGET])
+    )
+    if short:
         raise ParameterError(
             "test_size",
             test_size,
-            f"leaves {n_test} held-out and {n_rows - n_test} training rows out of {n_rows}; "
-            f"each side needs at least one row of each of the {n_classes} classes",
+            f"the row hash holds out {len(test)} of {len(frame)} rows and the "
+            f"{'; the '.join(short)}; each side needs at least one row of each class",
         )
-    from sklearn.model_selection import train_test_split
-
-    train, test = train_test_split(
-        frame, test_size=test_size, random_state=random_state, stratify=frame[TARGET]
-    )
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
 
@@ -250,14 +262,15 @@ def repeated_cross_validation(params: TrainParams, frame: pd.DataFrame) -> Cross
 
 
 def evidence_rows(heldout: pd.DataFrame, predicted: np.ndarray | list[object]) -> pd.DataFrame:
-    """Per-row evidence on the held-out split (``lifecycle.evidence``): the row's
-    position in the split (deterministic for a data file, test_size and random_state),
-    the true and predicted species, and the 0/1 loss (1 = wrong)."""
+    """Per-row evidence on held-out flowers (``lifecycle.evidence``): the row's digest
+    (``#<n>`` on a repeated flower), the true and predicted species, and the 0/1 loss
+    (1 = wrong). The same flower has the same id in any table, so two models measured
+    on different tables pair on the flowers they share."""
     truth = heldout[TARGET].to_numpy()
     predicted = np.asarray(predicted, dtype=object)
     return pd.DataFrame(
         {
-            "row_id": [str(i) for i in range(len(heldout))],
+            "row_id": shared.unique_ids(row_digests(heldout)),
             "truth": truth,
             "prediction": predicted,
             "loss": (predicted != truth).astype("float64"),
@@ -304,12 +317,10 @@ def promotion_rule(metric: str, alpha: float) -> ChampionRule:
     return ChampionRule(metric, True, significance.MCNEMAR, significance.mcnemar_exact, alpha)
 
 
-def measured_on(data_sha256: str, test_size: float, random_state: int) -> str:
-    """What identifies the held-out rows a value was measured on: the data file, the
-    held-out fraction and the split seed (the split is stratified and deterministic)."""
-    return (
-        f"data_sha256={data_sha256} test_size={float(test_size)!r} random_state={int(random_state)}"
-    )
+def measured_on(data_sha256: str, test_size: float) -> str:
+    """What identifies the held-out rows a value was measured on: the data file and the
+    held-out fraction (the split is by the row hash, so nothing else moves a row)."""
+    return f"data_sha256={data_sha256} test_size={float(test_size)!r} split=row-hash"
 
 
 def reference_profile(train: pd.DataFrame, random_state: int) -> drift.Profile:

@@ -25,7 +25,7 @@ from iris_workflow import core, tuning
 from lifecycle import contract, models
 from lifecycle.models import ModelRef, ModelUriError
 from lifecycle.monitor.step import log_profile
-from lifecycle.register import contest, evidence, registry
+from lifecycle.register import contest, evidence, registry, shared
 from lifecycle.register.record import record_register
 from lifecycle.register.rule import Measurement
 from lifecycle.step import records
@@ -224,6 +224,7 @@ def _record_model(
         dataset = from_pandas(frame, source=str(record.data_path), name="iris", targets=core.TARGET)
     mlflow.log_input(dataset, context="training")
     mlflow.log_text(test.to_csv(index=False), HELDOUT_ARTIFACT)
+    mlflow.log_text(shared.trained_rows_text(core.row_digests(train)), shared.TRAINED_ROWS_ARTIFACT)
     log_profile(core.reference_profile(train, record.params.random_state))
     cross_validation = record.cross_validation
     mlflow.log_text(cross_validation.out_of_fold.to_csv(index=False), OUT_OF_FOLD_ARTIFACT)
@@ -334,15 +335,11 @@ def gate_measurement(ref: ModelRef, metric: str) -> Measurement:
             f"it has {', '.join(sorted(data.metrics)) or 'none'}"
         )
     try:
-        heldout = core.measured_on(
-            data.tags["data_sha256"],
-            float(data.params["test_size"]),
-            int(data.params["random_state"]),
-        )
+        heldout = core.measured_on(data.tags["data_sha256"], float(data.params["test_size"]))
     except (KeyError, ValueError) as error:
         raise ModelUriError(
             f"training run {ref.training_run_id} of {ref.uri!r} does not record its held-out "
-            f"split (data_sha256, test_size, random_state)"
+            f"split (data_sha256, test_size)"
         ) from error
     return Measurement(float(data.metrics[key]), heldout)
 
@@ -370,4 +367,21 @@ def register_if_good(
         rule=core.promotion_rule(gate.metric, promotion_alpha),
         evidence_rows=evidence_of(ref),
         compute_evidence=compute_evidence,
+        compare_shared=compare_on_shared_rows,
+    )
+
+
+def compare_on_shared_rows(challenger_uri: str, champion_uri: str) -> pd.DataFrame:
+    """Both models on the flowers neither trained on, among those either held out:
+    the challenger's held-out split (which holds the new labelled rows the row hash
+    sent there) and the champion's, paired flower by flower."""
+    challenger, champion = resolve_model(challenger_uri), resolve_model(champion_uri)
+    rows = pd.concat([load_heldout(challenger), load_heldout(champion)], ignore_index=True)
+    # A flower both held out (or a repeated flower) is compared once.
+    rows = rows.drop_duplicates(subset=[*core.FEATURES, core.TARGET]).reset_index(drop=True)
+    return shared.pair_on_shared(
+        evidence_of(challenger, rows),
+        evidence_of(champion, rows),
+        shared.trained_rows(challenger, "the challenger"),
+        shared.trained_rows(champion, f"the champion ({champion_uri})"),
     )

@@ -3,8 +3,10 @@ the champion, and one sentence that says why.
 
 The rule fails closed:
 - no champion: the new version becomes champion;
-- the champion's value is unknown, or was measured on other data (another held-out
-  split, other backtest days): no comparison is possible, so the champion is kept;
+- the champion's value is unknown: no comparison is possible, so the champion is kept;
+- the champion was measured on other data (another table, another cut-off): both are
+  measured on shared rows neither trained on (``lifecycle.register.shared``) and paired
+  there; too few such rows, or none established, keeps the champion with the reason;
 - otherwise the challenger must be better on the same rows by a one-sided paired test
   at ``promotion_alpha`` (the project's test on per-row losses: exact McNemar for iris,
   Diebold-Mariano with the HLN correction for gold, Wilcoxon signed-rank for cities). A
@@ -62,6 +64,9 @@ class ChampionRule:
     test_name: str
     test: Callable[[np.ndarray, np.ndarray], PairedTest] = field(compare=False)
     alpha: float = 0.05
+    # The fewest shared rows on which the test can decide (a comparison on fewer keeps
+    # the champion and says how many there were).
+    min_rows: int = 10
 
     @property
     def tested(self) -> bool:
@@ -82,6 +87,7 @@ class Verdict:
     clause: str
     decision: str = KEPT
     test: PairedTest | None = None
+    compared_on: str = ""  # the rows the test paired: their count and digest
 
 
 def is_better(value: float, other: float, higher_is_better: bool) -> bool:
@@ -114,18 +120,80 @@ def _standing(
     return f"worse than {name} ({shown})"
 
 
+def _tested(
+    rows: pd.DataFrame, standing: str, better: bool, rule: ChampionRule, compared_on: str
+) -> Verdict:
+    test = rule.test(rows["challenger_loss"].to_numpy(), rows["champion_loss"].to_numpy())
+    significant = better and test.p_value < rule.alpha
+    outcome = (
+        f"< promotion_alpha {rule.alpha:g}: significantly better, the new version becomes champion"
+        if significant
+        else f">= promotion_alpha {rule.alpha:g}: not significantly better, champion kept"
+        if test.p_value >= rule.alpha
+        else f"< promotion_alpha {rule.alpha:g}, but it is not better: champion kept"
+    )
+    return Verdict(
+        significant,
+        f"{standing}; {test.describe()} {outcome}",
+        PROMOTED if significant else KEPT,
+        test,
+        compared_on,
+    )
+
+
+def _on_shared_rows(name: str, rule: ChampionRule, shared: Callable[[], pd.DataFrame]) -> Verdict:
+    """The challenger against the champion on the shared unseen rows ``shared`` gives."""
+    from lifecycle.register.evidence import EvidenceError
+    from lifecycle.register.shared import DESCRIPTION, require_rows
+
+    try:
+        rows = shared()
+        require_rows(rows, rule.min_rows)
+    except (EvidenceError, ValueError) as error:
+        return Verdict(
+            False,
+            f"{name} was measured on other data, and the two cannot be compared on shared "
+            f"unseen rows ({error}): champion kept",
+        )
+    compared_on = str(rows.attrs.get(DESCRIPTION, f"{len(rows)} shared unseen rows"))
+    mine = float(rows["challenger_loss"].mean())
+    theirs = float(rows["champion_loss"].mean())
+    better = is_better(mine, theirs, higher_is_better=False)
+    relation = "lower than" if better else "equal to" if mine == theirs else "higher than"
+    standing = (
+        f"{name} was measured on other data; on {compared_on}, this model's mean loss "
+        f"{format_value(mine)} is {relation} its {format_value(theirs)}"
+    )
+    if not rule.tested:
+        if better:
+            return Verdict(
+                True,
+                f"{standing}, the new version becomes champion",
+                PROMOTED,
+                compared_on=compared_on,
+            )
+        return Verdict(False, f"{standing}, champion kept", compared_on=compared_on)
+    try:
+        return _tested(rows, standing, better, rule, compared_on)
+    except ValueError as error:
+        return Verdict(False, f"{standing}; the paired test cannot be run ({error}): champion kept")
+
+
 def verdict(
     challenger: Measurement,
     champion: ChampionState | None,
     rule: ChampionRule,
     pair: Callable[[], pd.DataFrame] | None = None,
+    shared: Callable[[], pd.DataFrame] | None = None,
 ) -> Verdict:
     """Apply the champion rule to a challenger that passed its gate.
 
     ``pair`` gives the two models' losses row by row (``lifecycle.register.evidence.paired``); it is
     called only when the rule's test decides, and an ``EvidenceError`` from it keeps the
-    champion, with the reason."""
+    champion, with the reason. ``shared`` gives them on shared unseen rows
+    (``lifecycle.register.shared``) for a champion measured on other data."""
     from lifecycle.register.evidence import EvidenceError
+    from lifecycle.register.shared import ids_digest
 
     metric = rule.metric
     if champion is None:
@@ -136,6 +204,8 @@ def verdict(
         why = champion.unknown or f"its {metric} is not recorded"
         return Verdict(False, f"{name}'s {metric} cannot be established ({why}): champion kept")
     if known.measured_on != challenger.measured_on:
+        if shared is not None:
+            return _on_shared_rows(name, rule, shared)
         return Verdict(
             False,
             f"{name} was measured on other data ({known.measured_on}; this model: "
@@ -153,23 +223,11 @@ def verdict(
         return Verdict(False, f"{standing}; no per-row evidence to test: champion kept")
     try:
         rows = pair()
-        test = rule.test(rows["challenger_loss"].to_numpy(), rows["champion_loss"].to_numpy())
+        ids = ids_digest(rows["row_id"].astype(str))
+        compared_on = f"{len(rows)} rows of the same data (ids digest {ids})"
+        return _tested(rows, standing, better, rule, compared_on)
     except (EvidenceError, ValueError) as error:
         return Verdict(False, f"{standing}; the paired test cannot be run ({error}): champion kept")
-    significant = better and test.p_value < rule.alpha
-    outcome = (
-        f"< promotion_alpha {rule.alpha:g}: significantly better, the new version becomes champion"
-        if significant
-        else f">= promotion_alpha {rule.alpha:g}: not significantly better, champion kept"
-        if test.p_value >= rule.alpha
-        else f"< promotion_alpha {rule.alpha:g}, but its {metric} is not better: champion kept"
-    )
-    return Verdict(
-        significant,
-        f"{standing}; {test.describe()} {outcome}",
-        PROMOTED if significant else KEPT,
-        test,
-    )
 
 
 def contest_winner(

@@ -103,7 +103,7 @@ def test_the_tuned_model_goes_to_evaluate_and_register_as_trains_does(store: Sto
         ),
         (["--cv-folds", "five"], ["'five' is not a valid integer"]),
         (["--test-size", "1.5"], ["--test-size", "(0, 1)"]),
-        (["--cv-folds", "20", "--test-size", "0.9"], ["--cv-folds", "use at most 5 folds"]),
+        (["--cv-folds", "20", "--test-size", "0.9"], ["--cv-folds", "use at most 3 folds"]),
     ],
 )
 def test_bad_tune_parameters_fail_before_any_run(

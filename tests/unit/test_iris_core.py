@@ -115,21 +115,31 @@ def test_validate_frame_rejects_empty_table_missing_labels_and_single_class() ->
     assert str(caught.value).endswith("found only setosa")  # no pandas array repr
 
 
-def test_split_is_stratified_seeded_and_complete() -> None:
+def test_split_is_by_the_row_hash_and_complete() -> None:
     frame = tiny_frame(rows_per_class=10)
     train, test = core.split_frame(frame, test_size=0.3, random_state=7)
     assert len(train) + len(test) == len(frame)
     assert set(test[core.TARGET]) == set(train[core.TARGET]) == set(frame[core.TARGET])
-    assert test[core.TARGET].value_counts().to_dict() == {
-        "setosa": 3,
-        "versicolor": 3,
-        "virginica": 3,
-    }
-    again_train, again_test = core.split_frame(frame, test_size=0.3, random_state=7)
-    pd.testing.assert_frame_equal(test, again_test)
+    again_train, again_test = core.split_frame(frame, test_size=0.3, random_state=8)
+    pd.testing.assert_frame_equal(test, again_test)  # the seed does not move a row
     pd.testing.assert_frame_equal(train, again_train)
-    _, other_test = core.split_frame(frame, test_size=0.3, random_state=8)
-    assert not test.equals(other_test)
+
+
+def test_the_hash_split_is_stable_as_the_table_grows() -> None:
+    """A row never moves from training into test when rows are added, and new rows
+    join the held-out side by the same rule."""
+    frame = tiny_frame(rows_per_class=10)
+    grown = pd.concat([frame, tiny_frame(rows_per_class=12).tail(6)], ignore_index=True)
+    grown = grown.assign(petal_length=grown["petal_length"] + np.r_[np.zeros(30), np.ones(6)])
+    train, test = core.split_frame(frame, test_size=0.3)
+    more_train, more_test = core.split_frame(grown.sample(frac=1, random_state=1), 0.3)
+    digest = core.row_digests
+    assert set(digest(train)) <= set(digest(more_train))
+    assert set(digest(test)) <= set(digest(more_test))
+    new_rows = grown.tail(6)
+    held = core.held_out_mask(digest(new_rows), 0.3)
+    assert set(digest(new_rows[held])) <= set(digest(more_test))
+    assert not set(digest(more_test)) & set(digest(more_train))
 
 
 def test_split_rejects_test_size_that_empties_a_side() -> None:
@@ -217,11 +227,10 @@ def test_failed_gate_never_promotes_and_says_so() -> None:
 
 
 def test_measured_on_names_the_heldout_rows() -> None:
-    one = core.measured_on("abc", 0.3, 42)
-    assert one == core.measured_on("abc", 0.30, 42)
-    assert one != core.measured_on("abc", 0.25, 42)
-    assert one != core.measured_on("abc", 0.3, 7)
-    assert one != core.measured_on("abd", 0.3, 42)
+    one = core.measured_on("abc", 0.3)
+    assert one == core.measured_on("abc", 0.30)
+    assert one != core.measured_on("abc", 0.25)
+    assert one != core.measured_on("abd", 0.3)
 
 
 # -- served requests ----------------------------------------------------------------------
@@ -303,10 +312,12 @@ def test_repeated_cv_refuses_more_folds_than_the_smallest_class_has_rows() -> No
         core.repeated_cross_validation(core.TrainParams(cv_folds=5), tiny_frame(rows_per_class=4))
 
 
-def test_evidence_rows_are_zero_one_losses_by_held_out_position() -> None:
+def test_evidence_rows_are_zero_one_losses_by_row_digest() -> None:
     heldout = tiny_frame(rows_per_class=1)
     rows = core.evidence_rows(heldout, np.array(["setosa", "virginica", "virginica"]))
-    assert rows["row_id"].tolist() == ["0", "1", "2"]
+    assert rows["row_id"].tolist() == core.row_digests(heldout)
+    twice = core.evidence_rows(pd.concat([heldout, heldout.head(1)]), ["setosa"] * 4)
+    assert twice["row_id"].iloc[3] == f"{rows['row_id'].iloc[0]}#1"
     assert rows["loss"].tolist() == [0.0, 1.0, 0.0]
     assert rows["truth"].tolist() == ["setosa", "versicolor", "virginica"]
 

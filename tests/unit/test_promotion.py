@@ -168,3 +168,85 @@ def test_the_rule_names_its_test_or_says_it_is_off() -> None:
     assert rule().label == "exact McNemar"
     assert rule(alpha=1.0).label.startswith("none (promotion_alpha=1")
     assert np.isclose(rule(alpha=0.01).alpha, 0.01)
+
+
+# -- shared unseen rows ------------------------------------------------------------------
+
+
+def evidence_frame(ids: list[str], losses: list[float]) -> pd.DataFrame:
+    return pd.DataFrame({"row_id": ids, "truth": 0, "prediction": 0, "loss": losses})
+
+
+def test_pairing_leaves_out_every_row_either_model_trained_on_and_says_so() -> None:
+    from lifecycle.register import shared
+
+    ids = ["a", "b", "c", "d", "d#1"]
+    paired = shared.pair_on_shared(
+        evidence_frame(ids, [0, 0, 0, 1, 1]),
+        evidence_frame(ids, [1, 1, 1, 1, 1]),
+        trained_by_challenger=frozenset({"b"}),
+        trained_by_champion=frozenset({"d", "zz"}),
+    )
+    assert paired["row_id"].tolist() == ["a", "c"]  # "d#1" is a copy of the row "d"
+    described = paired.attrs[shared.DESCRIPTION]
+    assert described.startswith(
+        f"2 shared unseen rows (ids digest {shared.ids_digest(['a', 'c'])})"
+    )
+    assert "left out, of 5 proposed: 2 the champion trained on, 1 the challenger trained on" in (
+        described
+    )
+    with pytest.raises(EvidenceError, match="different rows"):
+        shared.pair_on_shared(
+            evidence_frame(["a"], [0]), evidence_frame(["b"], [0]), frozenset(), frozenset()
+        )
+
+
+def test_row_digests_are_the_same_row_in_any_table() -> None:
+    from lifecycle.register import shared
+
+    one = pd.DataFrame({"x": [1, 2.5], "label": [" setosa", "virginica"]})
+    other = pd.DataFrame({"x": [9.0, 1.0], "label": ["a", "setosa"]})
+    assert (
+        shared.frame_digests(one, ["x", "label"])[0]
+        == shared.frame_digests(other, ["x", "label"])[1]
+    )
+    assert shared.unique_ids(["p", "q", "p", "p"]) == ["p", "q", "p#1", "p#2"]
+
+
+def test_a_champion_measured_elsewhere_is_compared_on_shared_rows() -> None:
+    from lifecycle.register import shared
+
+    better = evidence_frame([str(i) for i in range(20)], [0.0] * 20)
+    worse = evidence_frame([str(i) for i in range(20)], [1.0] * 10 + [0.0] * 10)
+
+    def on_shared() -> pd.DataFrame:
+        return shared.pair_on_shared(better, worse, frozenset(), frozenset())
+
+    champion = ChampionState("1", Measurement(0.5, "older table"))
+    result = verdict(Measurement(1.0, "newer table"), champion, rule(), None, on_shared)
+    assert result.promote
+    assert result.decision == "promoted"
+    assert result.compared_on.startswith("20 shared unseen rows")
+    assert "champion version 1 was measured on other data; on 20 shared unseen rows" in (
+        result.clause
+    )
+    assert "mean loss 0.0000 is lower than its 0.5000" in result.clause
+    assert result.test is not None
+    assert result.test.p_value == pytest.approx(0.5**10)
+
+
+def test_too_few_shared_unseen_rows_keep_the_champion_and_say_how_many() -> None:
+    from lifecycle.register import shared
+
+    few = evidence_frame(["a", "b", "c"], [0.0, 0.0, 0.0])
+    wrong = evidence_frame(["a", "b", "c"], [1.0, 1.0, 1.0])
+
+    def on_shared() -> pd.DataFrame:
+        return shared.pair_on_shared(few, wrong, frozenset(), frozenset())
+
+    champion = ChampionState("1", Measurement(0.5, "older table"))
+    result = verdict(Measurement(1.0, "newer table"), champion, rule(), None, on_shared)
+    assert not result.promote
+    assert "only 3 shared unseen rows" in result.clause
+    assert "needs at least 10 to decide" in result.clause
+    assert result.clause.endswith("champion kept")

@@ -42,6 +42,7 @@ def test_the_table_names_each_status_and_what_was_done() -> None:
         retrain_version="2",
         retrain_decision="kept",
         retrain_p_value=1.0,
+        retrain_compared_on="84 shared unseen rows (ids digest 0a1b2c3d4e5f)",
         champion_after="1",
         reason="live accuracy 0.7733",
     )
@@ -58,3 +59,23 @@ def test_the_table_names_each_status_and_what_was_done() -> None:
     assert "gold_prices: monitor failed: no champion" in table
     assert action_text(quiet, "never") == "none (retrain=never)"
     assert action_text(WatchResult(project="x", status="ok"), "drift") == "none"
+    assert (
+        "iris: retrained version 2 compared with the champion on 84 shared unseen rows "
+        "(ids digest 0a1b2c3d4e5f): kept" in table
+    )
+
+
+def test_a_retrain_served_from_the_step_cache_says_nothing_changed() -> None:
+    reused = WatchResult(
+        project="iris",
+        status="degraded",
+        retrained=True,
+        retrain_version="1",
+        retrain_decision="first",
+        retrain_reused=True,
+        champion_after="1",
+    )
+    table = format_watch_summary([reused], "degraded")
+    assert "retrain reused from the step cache: nothing new decided; champion 1" in table
+    assert "retrained: version 1 first" not in table
+    assert "nothing changed now" in table

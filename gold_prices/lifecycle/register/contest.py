@@ -63,6 +63,8 @@ if TYPE_CHECKING:
     # Computes a model's per-row evidence from its training run (for a version
     # registered before evidence was recorded with it).
     EvidenceOf = Callable[[str], pd.DataFrame]
+    # Pairs two models (challenger URI, champion URI) on shared rows neither trained on.
+    SharedOf = Callable[[str, str], pd.DataFrame]
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +88,7 @@ class Registration:
     rule: ChampionRule | None = None
     test: PairedTest | None = None
     paired: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+    compared_on: str = ""
 
     @property
     def promoted(self) -> bool:
@@ -123,6 +126,8 @@ class Registration:
             )
             if self.test is not None:
                 tags[contract.promotion("statistic")] = repr(self.test.statistic)
+        if self.compared_on:
+            tags[contract.promotion("compared_on")] = self.compared_on[:4000]
         return tags
 
 
@@ -148,10 +153,23 @@ class EvidenceBook:
     artifact a version's ``lifecycle.promotion.evidence`` tag names, or, for a version
     registered before evidence was recorded, computed from its training run."""
 
-    def __init__(self, model_name: str, compute: EvidenceOf) -> None:
+    def __init__(
+        self, model_name: str, compute: EvidenceOf, shared: SharedOf | None = None
+    ) -> None:
         self.model_name = model_name
         self.compute = compute
+        self.shared = shared
         self.known: dict[str, pd.DataFrame] = {}
+        self.pairs: dict[tuple[str, str], pd.DataFrame] = {}
+
+    def on_shared_rows(self, challenger_uri: str, champion_uri: str) -> pd.DataFrame:
+        """The two models paired on shared unseen rows, computed once per pair."""
+        if self.shared is None:
+            raise evidence.EvidenceError("this project cannot measure two models on shared rows")
+        key = (challenger_uri, champion_uri)
+        if key not in self.pairs:
+            self.pairs[key] = self.shared(challenger_uri, champion_uri)
+        return self.pairs[key]
 
     def add(self, version: str, frame: pd.DataFrame) -> None:
         self.known[version] = frame
@@ -212,8 +230,13 @@ def _beats(
             except RegistryError as error:
                 raise evidence.EvidenceError(error.reading) from error
 
+        def shared() -> pd.DataFrame:
+            return book.on_shared_rows(
+                f"models:/{book.model_name}/{candidate}", f"models:/{book.model_name}/{holder}"
+            )
+
         champion = ChampionState(holder, known, unknown)
-        return verdict(measured, champion, own_rule, pair).promote
+        return verdict(measured, champion, own_rule, pair, shared).promote
 
     return beats
 
@@ -267,6 +290,7 @@ def register_and_promote(
     passed: bool,
     gate_text: str,
     gate_tags: dict[str, str],
+    compare_shared: SharedOf | None = None,
 ) -> Registration:
     """Register ``model_uri`` when its gate passed, and settle the champion alias.
 
@@ -292,7 +316,7 @@ def register_and_promote(
     before_value = state.measurement.value if state and state.measurement else None
     if not passed:
         return Registration(None, before, before, "no model version registered", before_value)
-    book = EvidenceBook(model_name, compute_evidence)
+    book = EvidenceBook(model_name, compute_evidence, compare_shared)
     paired_rows: list[pd.DataFrame] = []
 
     def pair() -> pd.DataFrame:
@@ -301,7 +325,19 @@ def register_and_promote(
         paired_rows.append(rows)
         return rows
 
-    rule_verdict = verdict(measurement, state, rule, pair if rule.tested else None)
+    def shared() -> pd.DataFrame:
+        assert champion is not None
+        rows = book.on_shared_rows(model_uri, f"models:/{model_name}/{champion.version}")
+        paired_rows.append(rows)
+        return rows
+
+    rule_verdict = verdict(
+        measurement,
+        state,
+        rule,
+        pair if rule.tested else None,
+        shared if compare_shared is not None else None,
+    )
     tags = {
         **gate_tags,
         **Registration(None, before, None, rule_verdict.clause, before_value).tags(gate_text),
@@ -341,6 +377,7 @@ def register_and_promote(
         rule,
         rule_verdict.test,
         paired_rows[-1] if paired_rows else None,
+        rule_verdict.compared_on,
     )
     for key, value in outcome.tags(gate_text).items():
         if tags.get(key) != value:
@@ -378,5 +415,6 @@ def version_description(outcome: Registration, gate_text: str, measurement: Meas
             "",
             f"**Measured on:** {measurement.measured_on}: "
             f"{metric}={format_value(measurement.value)}",
+            *(["", f"**Compared on:** {outcome.compared_on}"] if outcome.compared_on else []),
         ]
     )

@@ -81,6 +81,7 @@ def record_register(
     compute_evidence: Callable[[str], pd.DataFrame],
     extra_gate_values: dict[str, float] | None = None,
     metrics: dict[str, float] | None = None,
+    compare_shared: Callable[[str, str], pd.DataFrame] | None = None,
 ) -> tuple[str, D, contest.Registration]:
     """Run the register step: one MLflow run holding ``params``, the gate's tags, the
     model's per-row evidence (``evidence/rows.csv``), the registration (when the gate
@@ -89,7 +90,9 @@ def record_register(
     registered also gets its golden set (``golden/requests.json``, its URI in the
     version's ``lifecycle.golden`` tag).
     ``compute_evidence`` gives the evidence of a champion registered before evidence was
-    recorded with it. Returns the run's id, the decision and what the registry did."""
+    recorded with it; ``compare_shared`` pairs the model with a champion measured on
+    other data, on shared rows neither trained on (``lifecycle.register.shared``).
+    Returns the run's id, the decision and what the registry did."""
     import mlflow
 
     client = mlflow.MlflowClient()
@@ -121,6 +124,7 @@ def record_register(
             passed=decision.passed,
             gate_text=decision.text(),
             gate_tags=tags,
+            compare_shared=compare_shared,
         )
         if registration.paired is not None:
             mlflow.log_text(registration.paired.to_csv(index=False), evidence.PAIRED_ARTIFACT)
@@ -139,6 +143,8 @@ def record_register(
         finite = {key: value for key, value in (metrics or {}).items() if math.isfinite(value)}
         if registration.test is not None:
             finite["promotion_p_value"] = registration.test.p_value
+        if registration.paired is not None:
+            finite["promotion_compared_rows"] = float(len(registration.paired))
         if finite:
             mlflow.log_metrics(finite)
     return run_id, decision, registration
