@@ -73,4 +73,3 @@ def test_a_champion_without_recorded_training_rows_is_kept_with_the_reason(
     assert "decision=kept" in out
     assert "does not record the rows it trained on" in out
     assert str(client.get_model_version_by_alias("iris", "champion").version) == "1"
-
