@@ -81,6 +81,10 @@ def profile_evidence(
     for number, row in enumerate(profiles.to_dict(orient="records")):
         preference = parse_preference(row, known_regions)
         mine = results[results["profile"] == number]
+        listed = "; ".join(mine["city"].astype(str))
+        # A city the judging catalog does not hold (another release's) counts 0.
+        held = [key in lookup.index for key in zip(mine["city"], mine["country"], strict=True)]
+        mine = mine[held] if len(mine) else mine
         value = 0.0
         if not mine.empty:
             cities = lookup.loc[list(zip(mine["city"], mine["country"], strict=True))]
@@ -92,7 +96,7 @@ def profile_evidence(
             {
                 "row_id": str(row.get("name", number)),
                 "truth": preference.top_k,
-                "prediction": "; ".join(mine["city"].astype(str)),
+                "prediction": listed,
                 "relevance_at_k": utility,
                 "loss": 1.0 - utility,
             }

@@ -25,7 +25,7 @@ from cities_workflow.profiles import profiles_frame
 from lifecycle import contract, models
 from lifecycle.models import ModelRef, ModelUriError
 from lifecycle.monitor.step import log_profile
-from lifecycle.register import contest, evidence, registry
+from lifecycle.register import contest, evidence, registry, shared
 from lifecycle.register.record import record_register
 from lifecycle.register.rule import Measurement
 from lifecycle.step import records
@@ -120,6 +120,8 @@ def log_training(record: TrainingRecord) -> str:
             record.recommendations.to_csv(index=False), "evaluation/recommendations.csv"
         )
         log_profile(reference_profile(record.cities, record.params.random_state))
+        trained = shared.frame_digests(record.catalog, list(record.catalog.columns))
+        mlflow.log_text(shared.trained_rows_text(trained), shared.TRAINED_ROWS_ARTIFACT)
         log_recommender(record.catalog, record.params.diversity)
     return run_id
 
@@ -146,9 +148,8 @@ def log_recommender(catalog: pd.DataFrame, diversity: float) -> None:
         )
 
 
-def score_profiles(ref: ModelRef) -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame]:
-    """Run the evaluation profiles through the packaged model and measure the answers:
-    the metrics, the recommendations and the per-profile evidence."""
+def _recommender(ref: ModelRef) -> tuple[object, pd.DataFrame]:
+    """The packaged recommender and the catalog it recommends from."""
     import mlflow
     from mlflow.exceptions import MlflowException
 
@@ -162,9 +163,15 @@ def score_profiles(ref: ModelRef) -> tuple[dict[str, float], pd.DataFrame, pd.Da
     catalog_file = model_dir / "artifacts" / "catalog.csv"
     if not catalog_file.is_file():
         raise ModelUriError(f"model {ref.uri!r} is not a cities recommender (no catalog)")
+    return model, serving.read_catalog(catalog_file)
+
+
+def score_profiles(ref: ModelRef) -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame]:
+    """Run the evaluation profiles through the packaged model and measure the answers:
+    the metrics, the recommendations and the per-profile evidence."""
+    model, catalog = _recommender(ref)
     profiles = profiles_frame()
-    results = model.predict(profiles.drop(columns=["name"]))
-    catalog = serving.read_catalog(catalog_file)
+    results = model.predict(profiles.drop(columns=["name"]))  # type: ignore[attr-defined]
     metrics = core.evaluation_metrics(catalog, profiles, results)
     rows = core.profile_evidence(catalog, profiles, results)
     metrics["relevance_at_k"] = float(rows["relevance_at_k"].mean())
@@ -259,6 +266,7 @@ def register_if_good(
         rule=core.promotion_rule(promotion_alpha),
         evidence_rows=rows,
         compute_evidence=compute_evidence,
+        compare_shared=compare_on_shared_rows,
         extra_gate_values={
             "constraint_satisfaction": decision.constraint_satisfaction,
             "filled_share": decision.filled_share,
@@ -270,4 +278,28 @@ def register_if_good(
             "gate_explained_variance": variance,
             "relevance_at_k": metrics["relevance_at_k"],
         },
+    )
+
+
+def compare_on_shared_rows(challenger_uri: str, champion_uri: str) -> pd.DataFrame:
+    """Both recommenders on the same evaluation profiles, each list judged against the
+    challenger's catalog (the newer city table: a city it no longer holds counts 0),
+    paired profile by profile; the profiles are identified by their digest, checked
+    against the catalog rows either model was built from."""
+    challenger, champion = resolve_model(challenger_uri), resolve_model(champion_uri)
+    _, catalog = _recommender(challenger)
+    profiles = profiles_frame()
+    ids = shared.frame_digests(profiles, list(profiles.columns))
+
+    def evidence_of_model(ref: ModelRef) -> pd.DataFrame:
+        model, _ = _recommender(ref)
+        results = model.predict(profiles.drop(columns=["name"]))  # type: ignore[attr-defined]
+        rows = core.profile_evidence(catalog, profiles, results)
+        return rows.rename(columns={"row_id": "profile"}).assign(row_id=ids)
+
+    return shared.pair_on_shared(
+        evidence_of_model(challenger),
+        evidence_of_model(champion),
+        shared.trained_rows(challenger, "the challenger"),
+        shared.trained_rows(champion, f"the champion ({champion_uri})"),
     )

@@ -12,6 +12,7 @@ import pandas as pd
 from gold_workflow.params import GateParams
 from gold_workflow.schema import DATE
 from lifecycle import significance
+from lifecycle.register import shared
 from lifecycle.register.rule import ChampionRule, format_value
 from lifecycle.significance import PairedTest, format_p
 
@@ -136,6 +137,48 @@ def promotion_rule(alpha: float, horizon: int) -> ChampionRule:
         significance.DIEBOLD_MARIANO,
         lambda challenger, champion: significance.diebold_mariano(challenger, champion, horizon),
         alpha,
+        min_rows=MIN_SHARED_DAYS,
+    )
+
+
+# The fewest out-of-time days two forecasters are compared on: the DM test's variance
+# of overlapping forecasts needs more than a handful.
+MIN_SHARED_DAYS = 20
+
+
+def bar_digests(prices: pd.DataFrame) -> list[str]:
+    """Each bar's digest (``lifecycle.register.shared``): its date and close."""
+    dates = prices[DATE].dt.strftime("%Y-%m-%d")
+    return [
+        shared.row_digest((date, close))
+        for date, close in zip(dates, prices["Close"].astype("float64"), strict=True)
+    ]
+
+
+def out_of_time_evidence(
+    prices: pd.DataFrame, forecasts: pd.DataFrame, horizon: int, after: pd.Timestamp
+) -> pd.DataFrame:
+    """Per-day evidence of forecasts made after ``after`` (both models' last training
+    bar) whose target bar, ``horizon`` bars later, is in ``prices``: the row id is the
+    target bar's digest, so the pairing can check it against the bars either model
+    trained on. ``forecasts`` holds ``_position`` (the origin bar) and ``forecast_close``."""
+    origin = forecasts["_position"].to_numpy(dtype="int64")
+    target = origin + horizon
+    dates = prices[DATE].reset_index(drop=True)
+    inside = (target < len(prices)) & (dates.iloc[origin].to_numpy() > np.datetime64(after))
+    origin, target = origin[inside], target[inside]
+    actual = prices["Close"].to_numpy(dtype="float64")[target]
+    forecast = forecasts["forecast_close"].to_numpy(dtype="float64")[inside]
+    digests = bar_digests(prices)
+    return pd.DataFrame(
+        {
+            "row_id": [digests[i] for i in target],
+            DATE: dates.iloc[origin].dt.strftime("%Y-%m-%d").to_numpy(),
+            "target_date": dates.iloc[target].dt.strftime("%Y-%m-%d").to_numpy(),
+            "truth": actual,
+            "prediction": forecast,
+            "loss": np.abs(forecast - actual),
+        }
     )
 
 

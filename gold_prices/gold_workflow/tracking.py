@@ -24,7 +24,7 @@ from lifecycle import contract, models
 from lifecycle.models import ModelRef, ModelUriError
 from lifecycle.monitor import drift
 from lifecycle.monitor.step import log_profile
-from lifecycle.register import contest, evidence, registry
+from lifecycle.register import contest, evidence, registry, shared
 from lifecycle.register.record import record_register
 from lifecycle.register.rule import Measurement, format_value
 from lifecycle.significance import format_p
@@ -148,6 +148,8 @@ def record_model(
     for column in (core.DATE, "target_date"):
         forecasts[column] = forecasts[column].dt.strftime("%Y-%m-%d")
     mlflow.log_text(forecasts.to_csv(index=False), FORECASTS_ARTIFACT)
+    trained = shared.trained_rows_text(core.bar_digests(prices))
+    mlflow.log_text(trained, shared.TRAINED_ROWS_ARTIFACT)
     log_profile(record.profile)
     title = f"{params.model}, horizon {params.horizon}: backtest MASE {format_value(mase)}"
     log_figure(forecast_figure(record.backtest.forecasts, title), "plots/forecast_vs_actual.png")
@@ -313,6 +315,7 @@ def register_if_good(
         rule=core.promotion_rule(promotion_alpha, horizon),
         evidence_rows=rows,
         compute_evidence=compute_evidence,
+        compare_shared=compare_on_shared_rows,
         extra_gate_values={
             "dm_vs_naive_statistic": naive.better.statistic,
             "dm_vs_naive_p_value": naive.better.p_value,
@@ -322,4 +325,67 @@ def register_if_good(
             "gate_mase": measurement.value,
             "gate_dm_vs_naive_p_value": naive.better.p_value,
         },
+    )
+
+
+def _last_training_day(ref: ModelRef) -> pd.Timestamp:
+    import mlflow
+
+    tags = mlflow.MlflowClient().get_run(ref.training_run_id).data.tags
+    try:
+        return pd.Timestamp(tags["data_last_date"])
+    except (KeyError, ValueError) as error:
+        raise evidence.EvidenceError(
+            f"training run {ref.training_run_id} does not record its last bar (data_last_date)"
+        ) from error
+
+
+def _series_for(ref: ModelRef) -> pd.DataFrame:
+    """The whole price table the model's training run read (before any cut-off),
+    checked to be the file it recorded."""
+    import mlflow
+
+    from gold_workflow.data import read_gold_csv
+    from lifecycle.io.datasets import sha256_of
+
+    data = mlflow.MlflowClient().get_run(ref.training_run_id).data
+    path = Path(data.params.get("data_path", ""))
+    if not path.is_file():
+        raise evidence.EvidenceError(f"the challenger's price table {str(path)!r} is not there")
+    if sha256_of(path) != data.tags.get("data_sha256"):
+        raise evidence.EvidenceError(
+            f"the challenger's price table {str(path)!r} changed since it was trained"
+        )
+    prices, _ = core.drop_partial_last_bar(read_gold_csv(path))
+    return prices
+
+
+def compare_on_shared_rows(challenger_uri: str, champion_uri: str) -> pd.DataFrame:
+    """Both forecasters on the out-of-time days: the forecasts made after both models'
+    last training bar, from the challenger's price table, each against its realised
+    close ``horizon`` bars later, paired day by day (the bars either trained on are
+    left out by their digests)."""
+    import mlflow
+
+    from gold_workflow.scoring import forecast_every_date
+
+    challenger, champion = resolve_model(challenger_uri), resolve_model(champion_uri)
+    horizon, theirs = training_horizon(challenger), training_horizon(champion)
+    if horizon != theirs:
+        raise evidence.EvidenceError(
+            f"the two forecast different horizons ({horizon} and {theirs} trading days)"
+        )
+    prices = _series_for(challenger)
+    after = max(_last_training_day(challenger), _last_training_day(champion))
+
+    def evidence_of_model(ref: ModelRef) -> pd.DataFrame:
+        served = mlflow.pyfunc.load_model(ref.uri).unwrap_python_model()
+        forecasts = forecast_every_date(served.model, horizon, prices)
+        return core.out_of_time_evidence(prices, forecasts, horizon, after)
+
+    return shared.pair_on_shared(
+        evidence_of_model(challenger),
+        evidence_of_model(champion),
+        shared.trained_rows(challenger, "the challenger"),
+        shared.trained_rows(champion, f"the champion ({champion_uri})"),
     )

@@ -64,9 +64,18 @@ class ChampionRule:
     test_name: str
     test: Callable[[np.ndarray, np.ndarray], PairedTest] = field(compare=False)
     alpha: float = 0.05
-    # The fewest shared rows on which the test can decide (a comparison on fewer keeps
-    # the champion and says how many there were).
-    min_rows: int = 10
+    # The fewest shared rows a project's test needs beyond the exact bound below (a
+    # comparison on fewer keeps the champion and says how many there were).
+    min_rows: int = 1
+
+    @property
+    def minimum_rows(self) -> int:
+        """The fewest paired rows on which the test could decide: even with every row
+        in the challenger's favour, a one-sided sign-type test on n rows cannot go below
+        p = 0.5^n, so n must reach log2(1 / alpha) (5 rows at 0.05); and at least the
+        project's own ``min_rows``."""
+        exact = math.ceil(math.log2(1 / self.alpha)) if self.tested else 1
+        return max(self.min_rows, exact)
 
     @property
     def tested(self) -> bool:
@@ -148,7 +157,7 @@ def _on_shared_rows(name: str, rule: ChampionRule, shared: Callable[[], pd.DataF
 
     try:
         rows = shared()
-        require_rows(rows, rule.min_rows)
+        require_rows(rows, rule.minimum_rows)
     except (EvidenceError, ValueError) as error:
         return Verdict(
             False,

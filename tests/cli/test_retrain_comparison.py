@@ -73,3 +73,86 @@ def test_a_champion_without_recorded_training_rows_is_kept_with_the_reason(
     assert "decision=kept" in out
     assert "does not record the rows it trained on" in out
     assert str(client.get_model_version_by_alias("iris", "champion").version) == "1"
+
+
+def test_gold_retrained_to_a_later_cutoff_is_compared_on_the_days_after_both(
+    store: Store, datasets_mirror: Path
+) -> None:
+    """A champion trained to 2023-12-31 and a retrain to 2024-12-31, compared by the DM
+    test on the forecasts made after 2024-12-31 whose realised close is known; the
+    verdict is whatever the test says. The same model again is compared on its own
+    backtest days, as before, and keeps the champion."""
+    import io
+
+    import mlflow
+    import pandas as pd
+
+    from gold_workflow.cli import cli as gold
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(gold, list(args), catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    def trained(cutoff: str) -> str:
+        out = run("train", "--datasets-mirror", str(datasets_mirror), "--cutoff-date", cutoff)
+        return re.search(r"run_id=(\w+)", out).group(1)  # type: ignore[union-attr]
+
+    register_args = ("register", "--max-mase", "1.5", "--model-uri")
+    run(*register_args, f"runs:/{trained('2023-12-31')}/model")
+    later = f"runs:/{trained('2024-12-31')}/model"
+    out = run(*register_args, later)
+    assert "version=2 decision=" in out
+    match = re.search(r"on (\d+) shared unseen rows \(ids digest [0-9a-f]{12}\)", out)
+    assert match, out
+    assert "Diebold-Mariano (HLN) on " in out
+    register_id = re.search(r"run_id=(\w+)", out).group(1)  # type: ignore[union-attr]
+    paired = pd.read_csv(
+        io.StringIO(mlflow.artifacts.load_text(f"runs:/{register_id}/promotion/paired_rows.csv"))
+    )
+    assert len(paired) == int(match.group(1)) >= 100
+    assert (pd.to_datetime(paired["Date"]) > pd.Timestamp("2024-12-31")).all()
+    assert (pd.to_datetime(paired["target_date"]) > pd.to_datetime(paired["Date"])).all()
+    version = client_for(store).get_model_version("gold_prices", "2")
+    assert version.tags["lifecycle.promotion.compared_on"].startswith(match.group(0)[3:])
+    # Unchanged data (the champion's cut-off again): the same backtest days, the same
+    # forecasts, no discordant day; the champion stays.
+    again = run(*register_args, f"runs:/{trained('2023-12-31')}/model")
+    assert "on 0 paired rows" not in again
+    assert "(0 better, 0 worse)" in again
+    assert "decision=kept" in again
+
+
+def test_cities_rebuilt_from_a_new_release_is_compared_on_the_same_profiles(
+    store: Store, datasets_mirror: Path, tmp_path: Path
+) -> None:
+    """A recommender built from a new release of the city table (a fifth of the cities
+    withdrawn) is compared with the champion on the same evaluation profiles, both lists
+    judged against the new release; the same table again keeps the champion."""
+    import pandas as pd
+
+    from cities_workflow.cli import cli as cities
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(cities, list(args), catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    def trained(*args: str) -> str:
+        out = run("train", "--datasets-mirror", str(datasets_mirror), *args)
+        return re.search(r"run_id=(\w+)", out).group(1)  # type: ignore[union-attr]
+
+    run("register", "--model-uri", f"runs:/{trained()}/model")
+    out = run("register", "--model-uri", f"runs:/{trained()}/model")
+    assert "ties champion version 1" in out
+
+    table = pd.read_csv(datasets_mirror / "cities" / "Worldwide_Travel_Cities_Dataset.csv")
+    release = tmp_path / "cities_release.csv"
+    table.sample(frac=0.8, random_state=0).to_csv(release, index=False)
+    out = run("register", "--model-uri", f"runs:/{trained('--data-path', str(release))}/model")
+    assert "version=3 decision=" in out
+    assert "champion version 1 was measured on other data; on " in out
+    assert re.search(r"on \d+ shared unseen rows \(ids digest [0-9a-f]{12}\)", out), out
+    assert "Wilcoxon" in out
+    version = client_for(store).get_model_version("cities", "3")
+    assert "shared unseen rows" in version.tags["lifecycle.promotion.compared_on"]

@@ -238,8 +238,8 @@ def test_a_champion_measured_elsewhere_is_compared_on_shared_rows() -> None:
 def test_too_few_shared_unseen_rows_keep_the_champion_and_say_how_many() -> None:
     from lifecycle.register import shared
 
-    few = evidence_frame(["a", "b", "c"], [0.0, 0.0, 0.0])
-    wrong = evidence_frame(["a", "b", "c"], [1.0, 1.0, 1.0])
+    few = evidence_frame(["a", "b", "c", "d"], [0.0] * 4)
+    wrong = evidence_frame(["a", "b", "c", "d"], [1.0] * 4)
 
     def on_shared() -> pd.DataFrame:
         return shared.pair_on_shared(few, wrong, frozenset(), frozenset())
@@ -247,6 +247,6 @@ def test_too_few_shared_unseen_rows_keep_the_champion_and_say_how_many() -> None
     champion = ChampionState("1", Measurement(0.5, "older table"))
     result = verdict(Measurement(1.0, "newer table"), champion, rule(), None, on_shared)
     assert not result.promote
-    assert "only 3 shared unseen rows" in result.clause
-    assert "needs at least 10 to decide" in result.clause
+    assert "only 4 shared unseen rows" in result.clause
+    assert "needs at least 5 to decide" in result.clause  # 0.5**4 > 0.05
     assert result.clause.endswith("champion kept")

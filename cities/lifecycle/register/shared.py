@@ -104,6 +104,11 @@ def pair_on_shared(
     seen_by_champion = bases.isin(trained_by_champion)
     seen_by_challenger = bases.isin(trained_by_challenger)
     kept = paired[~(seen_by_champion | seen_by_challenger)].reset_index(drop=True)
+    # The challenger's own columns (a day's dates, the truth) beside the two losses.
+    extra = [c for c in challenger.columns if c not in ("loss", "prediction", *kept.columns)]
+    if extra:
+        described = challenger[["row_id", *extra]].astype({"row_id": str})
+        kept = kept.merge(described, on="row_id", how="left")
     left_out = []
     if seen_by_champion.any():
         left_out.append(f"{int(seen_by_champion.sum())} the champion trained on")
