@@ -163,32 +163,40 @@ def resolve_version(model_uri: str) -> ResolvedModel:
 
 def check_project(model: ResolvedModel, project: str, step: str) -> None:
     """Refuse, from its registry labels and before any row is read, a model another
-    project trained: its registered model's ``lifecycle.project`` tag, else its training
-    run's. A model without either label is refused too: its rows cannot be checked."""
+    project trained: its training run's ``lifecycle.project`` tag whenever the run has
+    one (a version registered by hand under this project's name is still the other
+    project's model), and its registered model's. A model without either label is
+    refused too: its rows cannot be checked."""
     import mlflow
     from mlflow.exceptions import MlflowException
 
     client = mlflow.MlflowClient()
-    label = None
-    if model.name:
-        label = client.get_registered_model(model.name).tags.get(contract.PROJECT)
-    if label is None and model.run_id:
+    labels: list[tuple[str, str]] = []
+    if model.run_id:
         try:
-            label = client.get_run(model.run_id).data.tags.get(contract.PROJECT)
+            trained_by = client.get_run(model.run_id).data.tags.get(contract.PROJECT)
         except MlflowException as error:
             if not is_missing(error):
                 raise
-    if label is None:
+            trained_by = None
+        if trained_by is not None:
+            labels.append((f"its training run {model.run_id}", trained_by))
+    if model.name:
+        named = client.get_registered_model(model.name).tags.get(contract.PROJECT)
+        if named is not None:
+            labels.append((f"registered model {model.name!r}", named))
+    if not labels:
         raise ModelUriError(
             f"model_uri {model.requested_uri!r} carries no {contract.PROJECT} label, so it "
             f"cannot be told apart from another project's model; {step} with a model this "
             f"project trained"
         )
-    if label != project:
-        raise ModelUriError(
-            f"model_uri {model.requested_uri!r} is a {label} model; {project} {step} takes "
-            f"models of {project} (models:/{project}@champion)"
-        )
+    for where, label in labels:
+        if label != project:
+            raise ModelUriError(
+                f"model_uri {model.requested_uri!r} is a {label} model ({where} says so); "
+                f"{project} {step} takes models of {project} (models:/{project}@champion)"
+            )
 
 
 def model_tags(model: ResolvedModel) -> dict[str, str]:

@@ -252,6 +252,37 @@ def test_a_model_whose_training_run_failed_is_refused(store: Store) -> None:
     assert client_for(store).search_registered_models() == []
 
 
+def test_a_model_whose_training_run_was_deleted_is_refused(store: Store) -> None:
+    run_id = train()
+    client_for(store).delete_run(run_id)
+    result = invoke("register", "--model-uri", f"runs:/{run_id}/model")
+    assert result.exit_code == 1
+    assert f"training run {run_id}, which was deleted" in result.output
+    assert client_for(store).search_registered_models() == []
+
+
+def test_a_version_registered_by_hand_from_another_projects_run_is_refused(
+    store: Store, tmp_path: Path
+) -> None:
+    """The registered name says iris, the training run says gold_prices: the run's
+    label decides, before any row is read."""
+    client = client_for(store)
+    register(f"runs:/{train()}/model")
+    champion = client.get_model_version("iris", "1")
+    gold_run = client.create_run(store.experiment_id, tags={"lifecycle.project": "gold_prices"})
+    client.set_terminated(gold_run.info.run_id)
+    client.create_model_version("iris", champion.source, run_id=gold_run.info.run_id)
+    batch = tmp_path / "batch.csv"
+    batch.write_text("sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n")
+    result = invoke("monitor", "--input", str(batch), "--model-uri", "models:/iris/2")
+    assert result.exit_code == 1
+    assert (
+        f"is a gold_prices model (its training run {gold_run.info.run_id} says so); "
+        "iris monitor takes models of iris"
+    ) in result.output
+    assert "5.1" not in result.output
+
+
 def test_register_uses_the_named_model_and_metric(store: Store) -> None:
     run_id = train()
     out = register(

@@ -46,6 +46,14 @@ def test_the_parameters_are_checked_before_any_work() -> None:
     assert refused.value.name == "monitor_alpha"
     with pytest.raises(ParameterError):
         params(batch_date="06/12/2026")
+    for day, why in (
+        ("1900-01-01", "must lie between 1970-01-01 and"),
+        ("2999-01-01", "must lie between 1970-01-01 and"),
+        ("2025-02-30", "is not a calendar day"),
+    ):
+        with pytest.raises(ParameterError, match=why):
+            params(batch_date=day)
+    assert params(batch_date="2025-06-05").batch_date == "2025-06-05"
     with pytest.raises(ParameterError):
         params(fail_on="always")
     with pytest.raises(ParameterError):

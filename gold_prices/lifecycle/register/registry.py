@@ -151,6 +151,11 @@ def ensure_trained_by(client: MlflowClient, run_id: str, project: str, model_uri
         raise unreadable(f"training run {run_id}", error) from error
     if run.info.run_id != run_id:
         raise _malformed(f"training run {run_id}", f"run {run.info.run_id or 'with no id'!r}")
+    if run.info.lifecycle_stage == "deleted":
+        raise RegistryError(
+            f"{model_uri} comes from training run {run_id}, which was deleted: register only "
+            f"a model whose training run is kept (restore the run to register it)"
+        )
     if run.info.status != "FINISHED":
         raise RegistryError(
             f"{model_uri} comes from training run {run_id}, which is {run.info.status}, not "

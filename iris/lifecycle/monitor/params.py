@@ -10,6 +10,9 @@ from lifecycle.monitor.verdicts import ALARM_EXIT_CODE, DATE_PATTERN, DEGRADED, 
 from lifecycle.params import LOCATION, VERSION_URIS, Declared, EntryPoint, param
 
 
+EARLIEST_BATCH_DATE = "1970-01-01"
+
+
 @dataclass(frozen=True, kw_only=True)
 class MonitorParams(Declared):
     """The ``monitor`` entry point's parameters; the model URI's default is the
@@ -56,10 +59,13 @@ class MonitorParams(Declared):
         "",
         help="the batch's date: the timestamp of its metrics",
         pattern=DATE_PATTERN,
-        allowed="YYYY-MM-DD; empty: the batch's own last date where it has one, else today",
+        allowed=f"YYYY-MM-DD from {EARLIEST_BATCH_DATE} to a week ahead; empty: the batch's own "
+        "last date where it has one, else today",
     )
 
     def check(self) -> None:
+        if self.batch_date:
+            _check_batch_date(self.batch_date)
         if self.fail_on == DEGRADED and not self.truth.strip():
             raise ParameterError(
                 "fail_on",
@@ -67,6 +73,22 @@ class MonitorParams(Declared):
                 "needs truth: without it live performance cannot be judged",
                 options=("fail_on", "truth"),
             )
+
+
+def _check_batch_date(text: str) -> None:
+    """A batch date must be a real calendar day a metric can be timestamped with: from
+    1970-01-01 (MLflow's timestamps count milliseconds from then) to a week ahead."""
+    import datetime
+
+    try:
+        day = datetime.date.fromisoformat(text)
+    except ValueError:
+        raise ParameterError("batch_date", text, "is not a calendar day (YYYY-MM-DD)") from None
+    latest = datetime.date.today() + datetime.timedelta(days=7)
+    if not datetime.date.fromisoformat(EARLIEST_BATCH_DATE) <= day <= latest:
+        raise ParameterError(
+            "batch_date", text, f"must lie between {EARLIEST_BATCH_DATE} and {latest.isoformat()}"
+        )
 
 
 def monitor_entry_point(project: str) -> EntryPoint:
