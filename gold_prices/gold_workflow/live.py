@@ -40,11 +40,19 @@ class LivePerformance:
         return len(self.joined)
 
 
-def join_realised(forecasts: pd.DataFrame, closes: pd.DataFrame) -> pd.DataFrame:
-    """Each forecast (``Date``, ``Close``, ``horizon``, ``forecast_close``) joined to the
-    realised close ``horizon`` trading days after its date in ``closes`` (``Date``,
-    ``Close``, one row per trading day). Forecasts whose origin is not a trading day of
-    ``closes``, or whose target lies beyond its last day, are left out (not yet known)."""
+MISSING_TARGETS = "missing_targets"  # the joined table's attrs key: forecasts left out
+
+
+def join_realised(
+    forecasts: pd.DataFrame, closes: pd.DataFrame, calendar: pd.Series | None = None
+) -> pd.DataFrame:
+    """Each forecast (``Date``, ``Close``, ``horizon``, ``forecast_close``) joined, by
+    date, to the realised close of its target day: ``horizon`` trading days after its
+    date on ``calendar`` (the trading days of the scored series and of ``closes``;
+    ``closes``' own days when not given). A forecast whose target day lies beyond the
+    last known day is not yet known and left out; one whose target day is a trading day
+    that ``closes`` lacks is left out too, and counted in ``attrs[MISSING_TARGETS]``:
+    never scored against another day's close."""
     for name, table, columns in (
         ("forecasts", forecasts, (DATE, "Close", "horizon", "forecast_close")),
         ("closes", closes, (DATE, "Close")),
@@ -54,29 +62,38 @@ def join_realised(forecasts: pd.DataFrame, closes: pd.DataFrame) -> pd.DataFrame
             raise DataError(f"the {name} lack column(s) {', '.join(missing)}")
     days = closes[[DATE, "Close"]].copy()
     days[DATE] = pd.to_datetime(days[DATE])
-    days = days.sort_values(DATE).drop_duplicates(DATE).reset_index(drop=True)
-    position = pd.Series(np.arange(len(days)), index=days[DATE])
+    close_on = days.drop_duplicates(DATE, keep="last").set_index(DATE)["Close"]
+    known_days = pd.to_datetime(pd.Series(close_on.index))
+    if calendar is not None:
+        known_days = pd.concat([known_days, pd.to_datetime(calendar).dropna()])
+    trading = pd.DatetimeIndex(known_days.drop_duplicates().sort_values())
     origins = forecasts.copy()
     origins[DATE] = pd.to_datetime(origins[DATE])
-    at = origins[DATE].map(position)
+    at = pd.Series(trading.get_indexer(origins[DATE]), index=origins.index)
     target = at + origins["horizon"].astype("int64")
-    known = at.notna() & (target < len(days))
-    origins, target = origins[known], target[known].astype("int64")
-    return pd.DataFrame(
+    reachable = (at >= 0) & (target < len(trading))
+    origins, target = origins[reachable], target[reachable].astype("int64")
+    target_days = trading[target.to_numpy()]
+    present = target_days.isin(close_on.index)
+    joined = pd.DataFrame(
         {
-            DATE: origins[DATE].dt.strftime("%Y-%m-%d").to_numpy(),
-            "target_date": days[DATE].iloc[target].dt.strftime("%Y-%m-%d").to_numpy(),
-            "last_close": origins["Close"].to_numpy(dtype="float64"),
-            "forecast_close": origins["forecast_close"].to_numpy(dtype="float64"),
-            "actual_close": days["Close"].iloc[target].to_numpy(dtype="float64"),
+            DATE: origins[DATE].dt.strftime("%Y-%m-%d").to_numpy()[present],
+            "target_date": target_days[present].strftime("%Y-%m-%d"),
+            "last_close": origins["Close"].to_numpy(dtype="float64")[present],
+            "forecast_close": origins["forecast_close"].to_numpy(dtype="float64")[present],
+            "actual_close": close_on.reindex(target_days[present]).to_numpy(dtype="float64"),
         }
     )
+    joined.attrs[MISSING_TARGETS] = int((~present).sum())
+    return joined
 
 
-def live_performance(forecasts: pd.DataFrame, closes: pd.DataFrame) -> LivePerformance:
+def live_performance(
+    forecasts: pd.DataFrame, closes: pd.DataFrame, calendar: pd.Series | None = None
+) -> LivePerformance:
     """Live MASE of ``forecasts`` against the naive last-close forecast over the window
     whose truth ``closes`` holds, with the one-sided DM test for "better than naive"."""
-    joined = join_realised(forecasts, closes)
+    joined = join_realised(forecasts, closes, calendar)
     if joined.empty:
         raise DataError("no forecast's target close is in the realised closes yet")
     horizon = int(forecasts["horizon"].iloc[0])
@@ -145,6 +162,7 @@ def live_check(
             f"monitor a gold_prices score output"
         )
     scored = forecasts.dropna(subset=list(FORECAST_COLUMNS))
+    calendar = parse_date_values(forecasts[DATE]) if DATE in forecasts.columns else None
     prices = validate_prices(
         closes[[c for c in (DATE, "Open", "High", "Low", "Close", "Volume") if c in closes]]
     )
@@ -161,7 +179,7 @@ def live_check(
             f"model was trained on: none is out of sample"
         )
     try:
-        performance = live_performance(origins, prices)
+        performance = live_performance(origins, prices, calendar)
     except DataError as error:
         raise UnjudgedError(str(error)) from error
     worse = performance.worse_than_naive
@@ -170,6 +188,15 @@ def live_check(
         "too few days for the Diebold-Mariano test"
         if worse is None
         else f"Diebold-Mariano (HLN) one-sided p={format_p(worse.p_value)} for worse than naive"
+    )
+    missing_targets = int(performance.joined.attrs.get(MISSING_TARGETS, 0))
+    left_out = ", ".join(
+        text
+        for text in (
+            f"{in_sample} in-sample" if in_sample else "",
+            f"{missing_targets} whose target day the truth lacks" if missing_targets else "",
+        )
+        if text
     )
     return LiveCheck(
         metric="live_mase",
@@ -182,7 +209,7 @@ def live_check(
         degraded=degraded,
         summary=(
             f"live MASE {performance.mase:.4f} on {performance.rows} forecasts whose close is "
-            f"known{f', {in_sample} in-sample left out' if in_sample else ''} (backtest MASE "
+            f"known{f' ({left_out} left out)' if left_out else ''} (backtest MASE "
             f"{backtest_mase:.4f}): {test_text}, "
             f"{'degraded' if degraded else 'not degraded'} at alpha {alpha:g}"
         ),
@@ -190,6 +217,7 @@ def live_check(
             "live_mae": performance.mae,
             "live_naive_mae": performance.naive_mae,
             "live_in_sample_left_out": float(in_sample),
+            "live_missing_target_left_out": float(missing_targets),
             **(
                 {"live_dm_better_p_value": performance.versus_naive.p_value}
                 if performance.versus_naive is not None

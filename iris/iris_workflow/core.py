@@ -34,11 +34,17 @@ FEATURES: tuple[str, ...] = ("sepal_length", "sepal_width", "petal_length", "pet
 TARGET = "species"
 
 
-def validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
+# The columns a table reader adds to every row it reads (where the row came from): not
+# the file's own, so never listed as found in a message about the file's columns.
+READER_COLUMNS = ("source_file", "source_row")
+
+
+def validate_frame(frame: pd.DataFrame, min_classes: int = 2) -> pd.DataFrame:
     """Check that ``frame`` is a usable iris table and return it with float features.
 
     Extra columns are dropped; missing columns, missing values, non-numeric features,
-    empty labels and a single class are reported with the offending column and rows.
+    empty labels and fewer than ``min_classes`` classes (a training rule: 1 for
+    feedback) are reported with the offending column and rows.
     """
     if frame.empty:
         raise DataError(
@@ -49,7 +55,8 @@ def validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise DataError(
             f"missing column(s) {', '.join(missing)}: expected "
-            f"{', '.join((*FEATURES, TARGET))}; found {', '.join(map(str, frame.columns))}"
+            f"{', '.join((*FEATURES, TARGET))}; found "
+            f"{', '.join(str(c) for c in frame.columns if c not in READER_COLUMNS) or 'none'}"
         )
     clean = pd.DataFrame(index=frame.index)
     for column in FEATURES:
@@ -67,7 +74,7 @@ def validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
     if empty.any():
         rows = [int(i) + 1 for i in np.flatnonzero(empty.to_numpy())[:5]]
         raise DataError(f"column {TARGET!r} is empty in data row(s) {rows}")
-    if labels.nunique() < 2:
+    if labels.nunique() < min_classes:
         found = ", ".join(sorted(map(str, labels.unique())))
         raise DataError(f"column {TARGET!r} needs at least two classes, found only {found}")
     clean[TARGET] = labels.astype(object)
@@ -326,6 +333,31 @@ def measured_on(data_sha256: str, test_size: float) -> str:
 def reference_profile(train: pd.DataFrame, random_state: int) -> drift.Profile:
     """The profile of the training split's four measurements, stored with the model."""
     return drift.build_profile(train[list(FEATURES)], numeric=FEATURES, seed=random_state)
+
+
+def validate_truth(truth: pd.DataFrame, known: set[str]) -> pd.DataFrame:
+    """Labelled flowers as feedback: a valid iris table (one species is enough), whose
+    every species is one the model knows. A label it does not know, or one that differs
+    only in case, is refused by name rather than counted as an error of the model."""
+    labelled = validate_frame(truth, min_classes=1)
+    unknown = sorted(set(labelled[TARGET]) - known)
+    if unknown:
+        by_case = {name.casefold(): name for name in known}
+        named = ", ".join(
+            repr(label)
+            + (
+                f" (did you mean {by_case[label.casefold()]!r}?)"
+                if label.casefold() in by_case
+                else ""
+            )
+            for label in unknown[:5]
+        )
+        rows = np.flatnonzero(labelled[TARGET].isin(unknown).to_numpy())[:5] + 1
+        raise DataError(
+            f"the truth's {TARGET!r} holds label(s) the model does not know: {named}, in data "
+            f"row(s) {[int(row) for row in rows]}; it knows {', '.join(sorted(known))}"
+        )
+    return labelled
 
 
 def monitored_features(batch: pd.DataFrame) -> pd.DataFrame:

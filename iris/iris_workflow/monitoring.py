@@ -36,9 +36,9 @@ class IrisMonitor:
         from iris_workflow import tracking
         from lifecycle.models import ModelRef
 
-        labelled = core.validate_frame(truth)
-        classifier = mlflow.pyfunc.load_model(model.uri)
         heldout = tracking.load_heldout(ModelRef(model.uri, model.run_id))
+        labelled = core.validate_truth(truth, set(heldout[core.TARGET]))
+        classifier = mlflow.pyfunc.load_model(model.uri)
         features = list(core.FEATURES)
         live_wrong = _labels(classifier.predict(labelled[features])) != labelled[core.TARGET]
         measured_wrong = _labels(classifier.predict(heldout[features])) != heldout[core.TARGET]

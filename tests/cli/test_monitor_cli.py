@@ -119,6 +119,41 @@ def test_iris_shifted_and_labelled_batch_is_degraded_and_fails_as_asked(
     assert_no_running_runs(store)
 
 
+def test_truth_the_model_cannot_judge_is_refused_by_name(store: Store, tmp_path: Path) -> None:
+    """Labels the model does not know, or that differ only in case, are not errors of
+    the model; a single species is valid feedback; a missing column is named without the
+    reader's own columns."""
+    from iris_workflow.cli import cli
+
+    iris_champion()
+    table = pd.read_csv(IRIS_TABLE)
+    batch = tmp_path / "batch.csv"
+    table.drop(columns=["species"]).to_csv(batch, index=False)
+    for label, expected in (
+        ("unicorn", "label(s) the model does not know: 'unicorn'"),
+        ("Setosa", "'Setosa' (did you mean 'setosa'?)"),
+    ):
+        truth = tmp_path / f"{label}.csv"
+        table.assign(species=table["species"].where(table.index % 7 != 3, label)).to_csv(
+            truth, index=False
+        )
+        result = invoke(cli, "monitor", "--input", str(batch), "--truth", str(truth))
+        assert result.exit_code == 1, result.output
+        assert expected in result.output
+        assert "degraded" not in result.output
+    setosa = tmp_path / "setosa.csv"
+    table[table["species"] == "setosa"].to_csv(setosa, index=False)
+    result = invoke(cli, "monitor", "--input", str(setosa), "--truth", str(setosa))
+    assert result.exit_code == 0, result.output
+    assert "performance=ok" in result.output
+    unlabelled = tmp_path / "unlabelled.csv"
+    table.drop(columns=["species"]).to_csv(unlabelled, index=False)
+    result = invoke(cli, "monitor", "--input", str(batch), "--truth", str(unlabelled))
+    assert result.exit_code == 1
+    assert "missing column(s) species" in result.output
+    assert "source_row" not in result.output
+
+
 def test_a_later_batch_keeps_its_status_on_the_version(store: Store, tmp_path: Path) -> None:
     from iris_workflow.cli import cli
 

@@ -28,6 +28,26 @@ def test_each_forecast_meets_the_close_horizon_trading_days_later() -> None:
     assert joined["actual_close"].tolist() == [101.0, 105.0, 104.0]
 
 
+def test_a_target_day_the_truth_lacks_is_left_out_and_counted_not_shifted() -> None:
+    """The scored series has every trading day; the truth lacks one. The forecast whose
+    target is that day is not scored against the next day's close."""
+    series = closes()
+    realised = series.drop(index=3)  # 2025-01-09 is missing from the truth
+    forecasts = pd.DataFrame(
+        {
+            "Date": series["Date"].iloc[:4],
+            "Close": series["Close"].iloc[:4],
+            "horizon": 2,
+            "forecast_close": [101.0, 103.0, 104.0, 106.0],
+        }
+    )
+    joined = live.join_realised(forecasts, realised, series["Date"])
+    assert joined["Date"].tolist() == series["Date"].iloc[[0, 2, 3]].tolist()
+    assert joined["target_date"].tolist() == series["Date"].iloc[[2, 4, 5]].tolist()
+    assert joined["actual_close"].tolist() == [101.0, 104.0, 108.0]
+    assert joined.attrs[live.MISSING_TARGETS] == 1
+
+
 def test_live_mase_by_hand() -> None:
     realised = closes()
     forecasts = pd.DataFrame(
@@ -141,6 +161,6 @@ def test_forecasts_within_the_training_history_are_left_out() -> None:
     check = live.live_check(scored(prices, 0.01), prices, 1.0, 0.05, last_trained)
     assert check.rows == 29  # origins 51..79, the last one's close not known yet
     assert check.metrics["live_in_sample_left_out"] == 50
-    assert "50 in-sample left out" in check.summary
+    assert "(50 in-sample left out)" in check.summary
     with pytest.raises(UnjudgedError, match="none is out of sample"):
         live.live_check(scored(prices, 0.0), prices, 1.0, 0.05, pd.Timestamp("2030-01-01"))
