@@ -61,6 +61,16 @@ class WatchOutcome:
         return [result.project for result in self.results if not result.ok]
 
 
+def score_experiments(runner: StepRunner) -> list[str]:
+    """Where score runs may be: this run's experiment, and the collection's own, where a
+    step run with ``python -m`` logs when no experiment is named."""
+    ids = [runner.experiment_id]
+    collection = runner.client.get_experiment_by_name(contract.EXPERIMENT)
+    if collection is not None and collection.lifecycle_stage == "active":
+        ids.append(str(collection.experiment_id))
+    return list(dict.fromkeys(ids))
+
+
 def latest_score_output(client: MlflowClient, experiment_ids: list[str], project: str) -> str:
     """The output of the project's latest finished score run, checked against its
     manifest; ``LookupError`` if there is none, or it is no longer whole."""
@@ -75,9 +85,13 @@ def latest_score_output(client: MlflowClient, experiment_ids: list[str], project
     )
     output = runs[0].data.tags.get(contract.OUTPUT) if runs else None
     if not output:
+        names = []
+        for experiment_id in experiment_ids:
+            experiment = client.get_experiment(experiment_id)
+            names.append(f"{experiment.name!r} ({experiment_id})")
         raise LookupError(
-            f"no input given and no finished {project} score run to monitor: pass "
-            f"-P params={project}.input=<table>"
+            f"no input given and no finished {project} score run to monitor in experiment(s) "
+            f"{', '.join(names)}: pass -P params={project}.input=<table>"
         )
     from lifecycle.errors import DataError
     from lifecycle.io.locations import locate
@@ -119,7 +133,7 @@ def watch_project(plan: ProjectPlan, runner: StepRunner, retrain: str) -> WatchR
     try:
         runner.adopt_parent()
         given = plan.overrides.get("input", "")
-        result.input = given or latest_score_output(client, [runner.experiment_id], plan.name)
+        result.input = given or latest_score_output(client, score_experiments(runner), plan.name)
         parameters = core.step_parameters(
             plan.declared[MONITOR],
             plan.overrides,

@@ -320,3 +320,31 @@ def test_gold_trained_to_a_cutoff_is_monitored_on_the_months_after_it(
     # A date that is no calendar date is refused before any run.
     assert invoke(cli, "train", "--cutoff-date", "2024-02-30").exit_code == 2
     assert_no_running_runs(store)
+
+
+def test_the_orchestrator_looks_for_score_runs_where_steps_log(store: Store) -> None:
+    """A score run made with ``python -m`` and no experiment named logs to the
+    collection's experiment: the orchestrator's monitor looks there too, and says where
+    it looked when it finds none."""
+    from types import SimpleNamespace
+
+    from orchestrator.watch import latest_score_output, score_experiments
+
+    client = client_for(store)
+    collection = client.create_experiment(contract.EXPERIMENT)
+    runner = SimpleNamespace(experiment_id=store.experiment_id, client=client)
+    searched = score_experiments(runner)  # type: ignore[arg-type]
+    assert searched == [store.experiment_id, collection]
+    scored = client.create_run(
+        collection,
+        tags={contract.PROJECT: "iris", contract.STEP: "score", contract.OUTPUT: "/nowhere/out"},
+    )
+    client.set_terminated(scored.info.run_id)
+    with pytest.raises(LookupError, match="the latest iris score output cannot be monitored"):
+        latest_score_output(client, searched, "iris")
+    with pytest.raises(LookupError) as none_found:
+        latest_score_output(client, searched, "cities")
+    assert (
+        f"no finished cities score run to monitor in experiment(s) 'tests' ({store.experiment_id}),"
+        f" '{contract.EXPERIMENT}' ({collection})" in str(none_found.value)
+    )
