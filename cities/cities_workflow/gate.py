@@ -114,6 +114,7 @@ def promotion_rule(alpha: float) -> ChampionRule:
         significance.WILCOXON,
         significance.wilcoxon_signed_rank,
         alpha,
+        value_of=lambda rows: 1.0 - float(rows["loss"].mean()),
     )
 
 

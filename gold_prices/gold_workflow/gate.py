@@ -138,7 +138,17 @@ def promotion_rule(alpha: float, horizon: int) -> ChampionRule:
         lambda challenger, champion: significance.diebold_mariano(challenger, champion, horizon),
         alpha,
         min_rows=MIN_SHARED_DAYS,
+        value_of=_mase_of,
     )
+
+
+def _mase_of(rows: pd.DataFrame) -> float:
+    """Backtest MASE from per-day evidence: the model's mean absolute error over the
+    naive forecast's (infinite when naive is never wrong)."""
+    if "naive_loss" not in rows.columns:
+        return math.nan
+    naive = float(pd.to_numeric(rows["naive_loss"]).mean())
+    return float(rows["loss"].mean()) / naive if naive > 0 else math.inf
 
 
 # The fewest out-of-time days two forecasters are compared on: the DM test's variance

@@ -321,7 +321,19 @@ def promotion_rule(metric: str, alpha: float) -> ChampionRule:
     the paired correctness at ``alpha`` (McNemar, not a bootstrap: the outcome per row is
     right or wrong, the exact test needs no resampling and every racing register step
     computes the same p-value)."""
-    return ChampionRule(metric, True, significance.MCNEMAR, significance.mcnemar_exact, alpha)
+    return ChampionRule(
+        metric,
+        True,
+        significance.MCNEMAR,
+        significance.mcnemar_exact,
+        alpha,
+        value_of=_accuracy_of if metric == "accuracy" else None,
+    )
+
+
+def _accuracy_of(rows: pd.DataFrame) -> float:
+    """Held-out accuracy from per-row evidence: the share of rows with loss 0."""
+    return 1.0 - float(rows["loss"].mean())
 
 
 def measured_on(data_sha256: str, test_size: float) -> str:

@@ -67,6 +67,9 @@ class ChampionRule:
     # The fewest shared rows a project's test needs beyond the exact bound below (a
     # comparison on fewer keeps the champion and says how many there were).
     min_rows: int = 1
+    # The compared value as computed from a version's per-row evidence, where it can be
+    # (so evidence that disagrees with the value the version recorded is refused).
+    value_of: Callable[[pd.DataFrame], float] | None = field(default=None, compare=False)
 
     @property
     def minimum_rows(self) -> int:

@@ -142,6 +142,37 @@ def test_values_from_another_split_are_compared_on_shared_unseen_rows(store: Sto
     )
 
 
+def test_evidence_changed_after_registration_is_not_trusted(store: Store) -> None:
+    """A champion's evidence rewritten to show every flower wrong would make a challenger
+    that is one flower better look overwhelming. The digest recorded with the version
+    refuses it; evidence that matches its digest but not the version's value is refused
+    too. Either way the champion stays, with the reason."""
+    import mlflow
+
+    client = client_for(store)
+    assert register(f"runs:/{train('--max-depth', '2')}/model").exit_code == 0  # 3 of 39 wrong
+    uri = client.get_model_version("iris", "1").tags["lifecycle.promotion.evidence"]
+    (stored,) = store.root.glob(f"artifacts/{uri.split('/')[1]}/artifacts/evidence/rows.csv")
+    text = mlflow.artifacts.load_text(uri)
+    lines = text.splitlines()
+    wrong = [line.rsplit(",", 1)[0] + ",1.0" for line in lines[1:]]
+    stored.write_text("\n".join([lines[0], *wrong]) + "\n")
+    better = f"runs:/{train()}/model"  # 2 of 39 wrong: p=0.5 on the true pairing
+    out = register(better).output
+    assert "does not match the digest recorded when it was registered" in out
+    assert "champion kept" in out
+    assert champion(store) == "1"
+    # The digest made to match the rewritten rows: the value check still refuses them.
+    from lifecycle.register import evidence
+
+    client.set_model_version_tag(
+        "iris", "1", "lifecycle.promotion.evidence_sha256", evidence.digest(stored.read_text())
+    )
+    out = register(better).output
+    assert "evidence gives accuracy 0.0000, but the version recorded 0.9231" in out
+    assert champion(store) == "1"
+
+
 def test_a_tie_keeps_the_champion(store: Store) -> None:
     first = train()
     assert register(f"runs:/{first}/model").exit_code == 0

@@ -9,7 +9,6 @@ from lifecycle.errors import ParameterError
 from lifecycle.monitor.verdicts import ALARM_EXIT_CODE, DATE_PATTERN, DEGRADED, FAIL_ON, NONE
 from lifecycle.params import LOCATION, VERSION_URIS, Declared, EntryPoint, param
 
-
 EARLIEST_BATCH_DATE = "1970-01-01"
 
 

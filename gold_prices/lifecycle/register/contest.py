@@ -13,6 +13,7 @@ the version is created; a stop is acted on only between registry writes.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ from lifecycle.register.registry import (
     CHALLENGER,
     CHAMPION,
     CONTEST_TAG,
+    EVIDENCE_DIGEST_TAG,
     EVIDENCE_TAG,
     MEASURED_ON_TAG,
     PROJECT_TAG,
@@ -150,15 +152,22 @@ def _candidates(
 
 class EvidenceBook:
     """The per-row evidence of a model's versions, read once per register step: from the
-    artifact a version's ``lifecycle.promotion.evidence`` tag names, or, for a version
-    registered before evidence was recorded, computed from its training run."""
+    artifact a version's ``lifecycle.promotion.evidence`` tag names, checked against the
+    digest recorded with the version and against the value it recorded; or, for a
+    version registered before evidence (or its digest) was recorded, computed from its
+    training run."""
 
     def __init__(
-        self, model_name: str, compute: EvidenceOf, shared: SharedOf | None = None
+        self,
+        model_name: str,
+        compute: EvidenceOf,
+        shared: SharedOf | None = None,
+        rule: ChampionRule | None = None,
     ) -> None:
         self.model_name = model_name
         self.compute = compute
         self.shared = shared
+        self.rule = rule
         self.known: dict[str, pd.DataFrame] = {}
         self.pairs: dict[tuple[str, str], pd.DataFrame] = {}
 
@@ -175,18 +184,26 @@ class EvidenceBook:
         self.known[version] = frame
 
     def of(self, version: ModelVersion) -> pd.DataFrame:
-        """The version's evidence; ``EvidenceError`` when it is not there, ``RegistryError``
-        when it could not be read."""
+        """The version's evidence; ``EvidenceError`` when it is not there, was changed
+        since it was registered, or disagrees with the version's value;
+        ``RegistryError`` when it could not be read."""
         import mlflow
         from mlflow.exceptions import MlflowException
 
         number = str(version.version)
         if number in self.known:
             return self.known[number]
-        uri = (version.tags or {}).get(EVIDENCE_TAG)
+        tags = version.tags or {}
+        uri, digest = tags.get(EVIDENCE_TAG), tags.get(EVIDENCE_DIGEST_TAG)
         try:
-            if uri:
-                frame = evidence.from_csv(str(mlflow.artifacts.load_text(uri)))
+            if uri and digest:
+                text = str(mlflow.artifacts.load_text(uri))
+                if evidence.digest(text) != digest:
+                    raise evidence.EvidenceError(
+                        f"version {number}'s evidence ({uri}) does not match the digest "
+                        f"recorded when it was registered: it was changed since"
+                    )
+                frame = evidence.from_csv(text)
             else:
                 frame = evidence.check(self.compute(f"models:/{self.model_name}/{number}"))
         except MlflowException as error:
@@ -199,8 +216,27 @@ class EvidenceBook:
             if isinstance(error, evidence.EvidenceError):
                 raise
             raise evidence.EvidenceError(f"version {number}'s evidence: {error}") from error
+        self._agrees(number, frame, tags.get(contract.promotion("value")))
         self.known[number] = frame
         return frame
+
+    def _agrees(self, number: str, frame: pd.DataFrame, recorded: str | None) -> None:
+        """Refuse evidence whose value is not the one the version recorded."""
+        rule = self.rule
+        if rule is None or rule.value_of is None or recorded is None:
+            return
+        try:
+            expected = float(recorded)
+        except ValueError:
+            return
+        found = rule.value_of(frame)
+        if not math.isclose(found, expected, rel_tol=1e-9, abs_tol=1e-12) and not (
+            math.isnan(found) and math.isnan(expected)
+        ):
+            raise evidence.EvidenceError(
+                f"version {number}'s evidence gives {rule.metric} {format_value(found)}, but "
+                f"the version recorded {format_value(expected)}"
+            )
 
 
 def _beats(
@@ -316,7 +352,7 @@ def register_and_promote(
     before_value = state.measurement.value if state and state.measurement else None
     if not passed:
         return Registration(None, before, before, "no model version registered", before_value)
-    book = EvidenceBook(model_name, compute_evidence, compare_shared)
+    book = EvidenceBook(model_name, compute_evidence, compare_shared, rule)
     paired_rows: list[pd.DataFrame] = []
 
     def pair() -> pd.DataFrame:
@@ -346,6 +382,7 @@ def register_and_promote(
         contract.promotion("value"): repr(measurement.value),
         ALPHA_TAG: repr(rule.alpha),
         EVIDENCE_TAG: evidence_uri,
+        EVIDENCE_DIGEST_TAG: evidence.digest(evidence.to_csv(evidence_rows)),
         PROJECT_TAG: project,
         MEASURED_ON_TAG: measurement.measured_on,
         CONTEST_TAG: "open",

@@ -42,6 +42,7 @@ PROJECT_TAG = contract.PROJECT
 CONTEST_TAG = contract.CONTEST
 MEASURED_ON_TAG = contract.gate("measured_on")
 EVIDENCE_TAG = contract.promotion("evidence")
+EVIDENCE_DIGEST_TAG = contract.promotion("evidence_sha256")
 ALPHA_TAG = contract.promotion("alpha")
 SETTLE_SECONDS = 0.2
 WRITE_RETRIES = 4

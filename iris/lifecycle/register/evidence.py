@@ -11,6 +11,7 @@ columns of its own. Pure: pandas in, pandas out.
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 import numpy as np
@@ -44,6 +45,12 @@ def check(frame: pd.DataFrame) -> pd.DataFrame:
 def to_csv(frame: pd.DataFrame) -> str:
     """The evidence as the CSV text logged with a run."""
     return check(frame).to_csv(index=False)
+
+
+def digest(text: str) -> str:
+    """The sha256 of the evidence's CSV text, recorded with a version when it is
+    registered and checked whenever the evidence is read back."""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def from_csv(text: str) -> pd.DataFrame:
