@@ -238,6 +238,13 @@ def test_racing_register_steps_end_with_the_better_model(
     assert worse_registration.champion_after == better_version
     assert "becomes champion" not in worse_registration.clause
     assert f"made version {better_version} champion" in worse_registration.clause
+    # Its record is the test against the version that beat it, not against "no champion".
+    assert "against it: " in worse_registration.clause
+    assert worse_registration.test is not None
+    assert worse_registration.test.p_value == pytest.approx(1.0)
+    tags = client_for(store).get_model_version("iris", worse_registration.version).tags
+    assert float(tags["lifecycle.promotion.p_value"]) == pytest.approx(1.0)
+    assert tags["lifecycle.promotion.decision"] == "kept"
     register_runs = [r for r in all_runs(store) if r.data.tags.get("lifecycle.step") == "register"]
     assert {r.data.tags["lifecycle.champion_version"] for r in register_runs} == {better_version}
 

@@ -47,6 +47,7 @@ from lifecycle.register.rule import (
     ChampionRule,
     ChampionState,
     Measurement,
+    Verdict,
     contest_winner,
     format_value,
     verdict,
@@ -398,7 +399,19 @@ def register_and_promote(
     finally:
         client.set_model_version_tag(model_name, version, CONTEST_TAG, "closed")
     clause = rule_verdict.clause
-    if rule_verdict.promote and after != version:
+    recorded = rule_verdict
+    if after is not None and after not in (version, before):
+        # Another register step's version took the title: this version's record is
+        # its comparison with that version, not with the champion it first faced.
+        recorded, rows = _against_winner(
+            client, model_name, after, measurement, rule, book, (model_uri, evidence_rows)
+        )
+        paired_rows = [] if rows is None else [rows]
+        clause = (
+            f"not champion: a concurrent register step made version {after} champion; "
+            f"against it: {recorded.clause}"
+        )
+    elif rule_verdict.promote and after != version:
         clause = (
             f"not champion: a concurrent register step made version {after} champion, "
             f"and this version does not beat it"
@@ -412,9 +425,9 @@ def register_and_promote(
         clause,
         before_value,
         rule,
-        rule_verdict.test,
+        recorded.test,
         paired_rows[-1] if paired_rows else None,
-        rule_verdict.compared_on,
+        recorded.compared_on,
     )
     for key, value in outcome.tags(gate_text).items():
         if tags.get(key) != value:
@@ -423,6 +436,36 @@ def register_and_promote(
         model_name, version, description=version_description(outcome, gate_text, measurement)
     )
     return outcome
+
+
+def _against_winner(
+    client: MlflowClient,
+    model_name: str,
+    winner: str,
+    measurement: Measurement,
+    rule: ChampionRule,
+    book: EvidenceBook,
+    challenger: tuple[str, pd.DataFrame],
+) -> tuple[Verdict, pd.DataFrame | None]:
+    """The champion rule's verdict on this model (its URI and evidence) against
+    ``winner``, the version that took the title while this step was deciding, and the
+    rows it paired."""
+    model_uri, own = challenger
+    holder = client.get_model_version(model_name, winner)
+    known, unknown = measurement_of(holder, rule.metric)
+    paired: list[pd.DataFrame] = []
+
+    def pair() -> pd.DataFrame:
+        paired.append(evidence.paired(own, book.of(holder)))
+        return paired[-1]
+
+    def shared() -> pd.DataFrame:
+        paired.append(book.on_shared_rows(model_uri, f"models:/{model_name}/{winner}"))
+        return paired[-1]
+
+    state = ChampionState(winner, known, unknown)
+    found = verdict(measurement, state, rule, pair if rule.tested else None, shared)
+    return found, (paired[-1] if paired else None)
 
 
 def version_description(outcome: Registration, gate_text: str, measurement: Measurement) -> str:
