@@ -69,11 +69,11 @@ def join_realised(
     trading = pd.DatetimeIndex(known_days.drop_duplicates().sort_values())
     origins = forecasts.copy()
     origins[DATE] = pd.to_datetime(origins[DATE])
-    at = pd.Series(trading.get_indexer(origins[DATE]), index=origins.index)
-    target = at + origins["horizon"].astype("int64")
+    at = np.asarray(trading.get_indexer(pd.DatetimeIndex(origins[DATE])), dtype="int64")
+    target = at + origins["horizon"].to_numpy(dtype="int64")
     reachable = (at >= 0) & (target < len(trading))
-    origins, target = origins[reachable], target[reachable].astype("int64")
-    target_days = trading[target.to_numpy()]
+    origins, target = origins[reachable], target[reachable]
+    target_days = trading[target]
     present = target_days.isin(close_on.index)
     joined = pd.DataFrame(
         {
