@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -195,25 +196,16 @@ def assert_too_deep_json_is_a_400(invocations_url: str) -> None:
     assert "Traceback" not in response.text
 
 
-def shifted_iris(flowers: int = 300, seed: int = 0) -> tuple[object, object]:
-    """A labelled batch from a shifted iris population, and the table plus it.
+def shifted_iris(flowers: int = 300, seed: int = 0) -> tuple[Any, Any]:
+    """A labelled batch from a shifted iris population, and the table plus it, as
+    ``datasets/shifted_iris.py`` writes them (the story in docs/monitoring.md)."""
+    import importlib.util
 
-    ``flowers`` new flowers drawn from each species' own distribution (the mean and
-    covariance of its 50 rows, measurements to 0.1 cm), with both petal measurements
-    then 30 % larger and the species kept: a new population, not copies of old rows.
-    Returns (the labelled batch, the original table with the batch appended)."""
-    import numpy as np
-    import pandas as pd
-
-    table = pd.read_csv(REPO_ROOT / "datasets" / "iris.csv")
-    features = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
-    rng = np.random.default_rng(seed)
-    parts = []
-    for species, rows in table.groupby("species"):
-        drawn = rng.multivariate_normal(rows[features].mean(), rows[features].cov(), flowers // 3)
-        part = pd.DataFrame(np.round(np.abs(drawn), 1), columns=features)
-        part["species"] = species
-        parts.append(part)
-    batch = pd.concat(parts, ignore_index=True)
-    batch[["petal_length", "petal_width"]] = (batch[["petal_length", "petal_width"]] * 1.3).round(2)
-    return batch, pd.concat([table, batch], ignore_index=True)
+    spec = importlib.util.spec_from_file_location(
+        "shifted_iris", REPO_ROOT / "datasets" / "shifted_iris.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.shifted_iris(flowers, seed)
