@@ -47,7 +47,9 @@ def tracking_failure_message(error: Exception) -> str:
             f"{prefix}: the artifact store is unreachable, so the run's files could not be "
             f"stored or read ({text[:MAX_DETAIL]})"
         )
-    return f"{prefix}: {text}"
+    # Capped: an error that quotes the data it failed on must not paste a batch.
+    detail = text if len(text) <= MAX_DETAIL else f"{text[:MAX_DETAIL]}…"
+    return f"{prefix}: {detail}"
 
 
 def is_artifact_store_outage(text: str) -> bool:

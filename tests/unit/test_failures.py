@@ -51,3 +51,14 @@ def test_the_message_is_one_line_naming_server_and_store(monkeypatch: pytest.Mon
         plain
         == "MLflow tracking at http://127.0.0.1:5000 failed: RESOURCE_DOES_NOT_EXIST: no such run"
     )
+
+
+def test_an_error_quoting_its_data_does_not_paste_the_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
+    rows = "\n".join(f"{i} 5.1 3.5 1.4 0.2 setosa" for i in range(1000))
+    message = tracking_failure_message(RuntimeError(f"Failed to enforce schema of data '{rows}'"))
+    assert len(message) < 400
+    assert message.endswith("…")
+    assert "999 5.1" not in message
