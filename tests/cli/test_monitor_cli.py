@@ -348,3 +348,28 @@ def test_the_orchestrator_looks_for_score_runs_where_steps_log(store: Store) -> 
         f"no finished cities score run to monitor in experiment(s) 'tests' ({store.experiment_id}),"
         f" '{contract.EXPERIMENT}' ({collection})" in str(none_found.value)
     )
+
+
+def test_a_batch_of_nothing_is_unjudged_and_a_tiny_one_says_its_size(
+    store: Store, tmp_path: Path
+) -> None:
+    """An all-missing batch is not "ok, 0 of 0 features drifted": drift is unjudged and
+    fail_on=drift fails closed. A one-row batch is judged, and says the calibration
+    starts at 50 rows."""
+    from iris_workflow.cli import cli
+
+    iris_champion()
+    empty = tmp_path / "empty.csv"
+    empty.write_text("sepal_length,sepal_width,petal_length,petal_width\n" + ",,,\n" * 20)
+    result = invoke(cli, "monitor", "--input", str(empty), "--fail-on", "drift")
+    assert result.exit_code == 3, result.output
+    assert "drift cannot be judged (the batch's 20 row(s) hold no value of any profiled" in (
+        result.output
+    )
+    one = tmp_path / "one.csv"
+    pd.read_csv(IRIS_TABLE).drop(columns=["species"]).head(1).to_csv(one, index=False)
+    result = invoke(cli, "monitor", "--input", str(one), "--fail-on", "drift")
+    assert result.exit_code == 0, result.output
+    assert "the batch holds 1 row(s); the false-alarm rate is measured for batches of 50" in (
+        result.output
+    )
