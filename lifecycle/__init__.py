@@ -24,8 +24,10 @@ Each floor imports only from the floors below it (``tests/unit/test_import_cycle
 - The steps every project runs the same way, each a family of ``params`` (its
   declaration), ``step`` (the step as a function) and ``command`` (its click command):
   ``register`` (with ``rule``, the champion rule; ``evidence``, per-row losses;
-  ``registry``, fail-closed reads and writes; ``contest``, the champion settled under
-  concurrency; ``record``, the register run's tags), ``score`` (with ``rows``, the row
+  ``shared``, two models paired on rows neither trained on; ``book``, evidence read back
+  and checked; ``registry``, fail-closed reads and writes; ``contest``, the champion
+  settled under concurrency; ``record``, the register run's tags; ``golden``, the
+  version's golden set), ``score`` (with ``rows``, the row
   checks serving shares; ``assembly``; ``outcome``; ``local_engine`` and
   ``spark_engine``) and ``monitor`` (with ``drift`` and ``verdicts``).
 - ``serve``: ``request_guard``, what MLflow's scoring server lacks.
