@@ -41,7 +41,7 @@ class SplitParams(Declared):
 
     test_size: float = param(
         0.3,
-        help="the held-out fraction",
+        help="the held-out fraction: a row is held out when its hash falls below it",
         low=0.0,
         high=1.0,
         low_open=True,
@@ -49,7 +49,7 @@ class SplitParams(Declared):
         allowed="each class on both sides",
     )
     random_state: int = param(
-        42, help="the seed of the split, the folds (tune) and the models", low=0, high=MAX_SEED
+        42, help="the seed of the folds and the models (not the split)", low=0, high=MAX_SEED
     )
 
 
