@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from scipy.stats import binomtest
 
 from bench import calibration
 
@@ -21,8 +22,10 @@ def test_drift_is_rare_on_fresh_batches_and_raised_on_the_documented_shifts(
     # Batches drawn without replacement from the other half: a fresh sample.
     drawn = [null for null in fresh if null.size <= len(case.inputs) - len(case.inputs) // 2]
     assert drawn
-    assert all(null.rate <= 0.1 for null in drawn), drawn
-    assert all(null.rate <= 0.05 for null in nulls if null.how == "bootstrap"), nulls
+    # At most 5 % false alarms: a one-sided binomial test of "more than 5 %" on the
+    # batches drawn does not reject it at 1 % (the figure, not a looser bound).
+    for null in [*drawn, *(null for null in nulls if null.how == "bootstrap")]:
+        assert binomtest(null.raised, null.batches, 0.05, alternative="greater").pvalue > 0.01, null
     assert min(case.sizes) >= calibration.SMALLEST_CALIBRATED_BATCH
     for shift in shifts:
         if "+ 0.5 sd" in shift.what:
